@@ -1,0 +1,69 @@
+# Every target depends on the venv stamp, so a fresh checkout installs itself:
+# `make test` on a new machine creates .venv from requirements.lock first.
+
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp
+SRC := domain workflows projections api
+
+.PHONY: install lint typecheck contracts test test-unit test-integration run bench \
+        lock format clean distclean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy $(SRC) tests
+
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+# Static checks first (make stops at the first failing one), then the whole suite.
+test: lint typecheck contracts
+	$(BIN)/pytest
+
+test-unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+test-integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+run: $(STAMP)
+	$(BIN)/ketnap demo
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench.run
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Resolve pyproject.toml's ranges afresh in a throwaway venv and pin the result.
+lock:
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PY) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip; \
+	"$$tmp/venv/bin/python" -m pip install --quiet -e '.[dev]'; \
+	{ echo '# Pinned runtime + dev dependencies of ketnap (pyproject.toml [dev]).'; \
+	  echo '# Generated; do not edit by hand. Regenerate with: make lock'; \
+	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable | LC_ALL=C sort -f; \
+	} > requirements.lock.tmp; \
+	mv requirements.lock.tmp requirements.lock
+
+clean:
+	rm -rf build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,30 @@
+"""The composition root: the one place that chooses adapters (store, clock, calendar).
+
+Tests hand in their own clock, calendar and environment; nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+from api.settings import Settings, persistence_env
+from domain.calendar import WorkingCalendar
+from workflows.application import Admissions
+from workflows.calendar import VietnamCalendar
+from workflows.context import Clock, system_clock
+
+
+def build_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock = system_clock,
+    calendar: WorkingCalendar | None = None,
+    env: dict[str, str] | None = None,
+) -> Admissions:
+    """An ``Admissions`` application on the configured store.
+
+    ``env`` overrides the persistence environment derived from the settings (tests).
+    """
+    settings = settings or Settings()
+    store_env = persistence_env(settings.database_url, pool_size=settings.postgres_pool_size)
+    if env:
+        store_env.update(env)
+    return Admissions(store_env, clock=clock, calendar=calendar or VietnamCalendar())

@@ -1,0 +1,72 @@
+"""Configuration from the environment (pydantic-settings), and the translation of
+``KETNAP_DATABASE_URL`` into the eventsourcing library's persistence settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_FILE = "ketnap.db"
+
+
+class Settings(BaseSettings):
+    """Every setting is an environment variable prefixed ``KETNAP_`` (see docs/operations.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="KETNAP_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user@host:port/db, sqlite:///path/file.db or memory://; "
+        "unset: an embedded SQLite file ketnap.db in the working directory.",
+    )
+    admin_token: SecretStr | None = None
+    postgres_pool_size: int = Field(default=10, ge=1, le=200)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+
+class DatabaseUrlError(ValueError):
+    """KETNAP_DATABASE_URL cannot be understood."""
+
+
+def persistence_env(database_url: str | None, *, pool_size: int = 10) -> dict[str, str]:
+    """The eventsourcing environment for a database URL."""
+    if not database_url:
+        database_url = f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
+    parts = urlsplit(database_url)
+    scheme = parts.scheme.split("+")[0]
+    if scheme in ("postgresql", "postgres"):
+        dbname = parts.path.lstrip("/")
+        if not dbname:
+            raise DatabaseUrlError("KETNAP_DATABASE_URL for PostgreSQL must name a database")
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(dbname),
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_POOL_SIZE": str(pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(pool_size),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }
+        return env
+    if scheme == "sqlite":
+        # sqlite:///relative.db and sqlite:////absolute/path.db, as SQLAlchemy spells them.
+        path = database_url.split("sqlite://", 1)[1]
+        path = path[1:]  # drop the slash that ends "sqlite://"
+        if not path:
+            raise DatabaseUrlError("KETNAP_DATABASE_URL for SQLite must name a file")
+        if path != ":memory:" and not path.startswith("file:"):
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
+                "SQLITE_LOCK_TIMEOUT": "10"}  # fmt: skip
+    if scheme == "memory":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    raise DatabaseUrlError(
+        f"KETNAP_DATABASE_URL scheme '{parts.scheme}' is not supported: use postgresql://, "
+        "sqlite:/// or memory://"
+    )

@@ -1,0 +1,115 @@
+"""The roster of existing members: who is official since when, and in which branch.
+
+Introducers and helpers must be official members; imported rosters and candidates who
+complete admission both land here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import Field, model_validator
+
+from domain.events import AggregateState, DomainEvent
+from domain.values import Sex
+
+MemberStatus = Literal["official", "probationary", "left"]
+
+
+class MemberState(AggregateState):
+    """A party member as the roster knows them. Personal fields are sensitive."""
+
+    full_name: str
+    branch_id: UUID
+    status: MemberStatus
+    admitted_on: date
+    official_on: date | None
+    sex: Sex
+    date_of_birth: date
+    ethnicity: str
+    religion: str | None = None
+    candidacy_id: UUID | None = None
+    left_on: date | None = None
+    left_reason: str | None = None
+    readmitted: bool = False
+
+    def official_on_day(self, day: date) -> date | None:
+        """The official date when the member is official on ``day``, else None."""
+        if self.official_on is None or self.official_on > day:
+            return None
+        if self.left_on is not None and self.left_on <= day:
+            return None
+        return self.official_on
+
+
+class MemberEvent(DomainEvent):
+    """Base of roster events."""
+
+
+class MemberRegistered(MemberEvent):
+    """A member entered in the roster (imported, or from a completed admission)."""
+
+    date_field: ClassVar[str] = "admitted_on"
+    full_name: str = Field(min_length=1, max_length=200)
+    branch_id: UUID
+    status: Literal["official", "probationary"]
+    admitted_on: date
+    official_on: date | None = None
+    sex: Sex
+    date_of_birth: date
+    ethnicity: str
+    religion: str | None = None
+    candidacy_id: UUID | None = None
+    readmitted: bool = False
+
+    @model_validator(mode="after")
+    def _official_has_date(self) -> MemberRegistered:
+        if self.status == "official" and self.official_on is None:
+            raise ValueError("official_on is required for an official member")
+        if self.official_on is not None and self.official_on < self.admitted_on:
+            raise ValueError("official_on cannot precede admitted_on")
+        return self
+
+    def evolve(self, state: MemberState | None) -> MemberState:
+        return MemberState(
+            id=self.originator_id, version=self.originator_version,
+            created_on=self.timestamp, modified_on=self.timestamp,
+            full_name=self.full_name, branch_id=self.branch_id, status=self.status,
+            admitted_on=self.admitted_on, official_on=self.official_on, sex=self.sex,
+            date_of_birth=self.date_of_birth, ethnicity=self.ethnicity, religion=self.religion,
+            candidacy_id=self.candidacy_id, readmitted=self.readmitted,
+        )  # fmt: skip
+
+
+class MemberRecognised(MemberEvent):
+    """A probationary member became official (as of the day probation ended)."""
+
+    date_field: ClassVar[str] = "official_on"
+    official_on: date
+
+    def evolve(self, state: MemberState) -> MemberState:
+        return state.model_copy(update={"status": "official", "official_on": self.official_on})
+
+
+class MemberTransferred(MemberEvent):
+    date_field: ClassVar[str] = "transferred_on"
+    branch_id: UUID
+    transferred_on: date
+
+    def evolve(self, state: MemberState) -> MemberState:
+        return state.model_copy(update={"branch_id": self.branch_id})
+
+
+class MemberLeft(MemberEvent):
+    """The member left the Party (removed, expelled, dropped out, resigned, died)."""
+
+    date_field: ClassVar[str] = "left_on"
+    left_on: date
+    reason: str = Field(min_length=1, max_length=100)
+
+    def evolve(self, state: MemberState) -> MemberState:
+        return state.model_copy(
+            update={"status": "left", "left_on": self.left_on, "left_reason": self.reason}
+        )

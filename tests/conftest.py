@@ -1,0 +1,61 @@
+"""Shared test fixtures: the PostgreSQL server and the hypothesis profiles.
+
+Integration tests need a real PostgreSQL. Locally a missing server skips them; in CI
+(``KETNAP_TEST_REQUIRE_POSTGRES=1``, set by ``.ci/run``) it fails them, so a broken
+database can never turn the suite green by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from hypothesis import settings
+from psycopg import sql
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+settings.register_profile("ci", max_examples=50, deadline=None, derandomize=True)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def _with_database(url: str, dbname: str) -> str:
+    """``url`` with its database name replaced by ``dbname``."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + dbname))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of a reachable PostgreSQL database, from ``KETNAP_TEST_POSTGRES_URL``."""
+    url = os.environ.get("KETNAP_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    try:
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        message = f"PostgreSQL not reachable at {url}: {exc}"
+        if os.environ.get("KETNAP_TEST_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def fresh_postgres_db(postgres_url: str) -> Iterator[str]:
+    """URL of a new, empty database that is dropped after the test."""
+    name = f"ketnap_t_{uuid.uuid4().hex[:8]}"
+    admin_url = _with_database(postgres_url, "postgres")
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=3) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield _with_database(postgres_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=3) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )

@@ -1,0 +1,439 @@
+"""The admissions application: one eventsourcing Application holding candidacies,
+organisations, the roster, quotas and idempotency records in one store, so a command and
+its follow-ups land in one transaction.
+
+Persistence is chosen by environment only (``PERSISTENCE_MODULE`` and friends, built from
+``KETNAP_DATABASE_URL`` by the composition root).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain.calendar import WorkingCalendar
+from domain.candidacy.decide import VIETNAM_OFFSET, nominate
+from domain.candidacy.events import CandidacyEvent, state_as_of
+from domain.candidacy.state import CandidacyState, Readmission
+from domain.errors import DomainError, NotFound
+from domain.events import AggregateState, DomainEvent, Envelope
+from domain.idempotency import (
+    CommandAccepted,
+    IdempotencyState,
+    idempotency_id,
+    request_fingerprint,
+)
+from domain.member import MemberRegistered, MemberState
+from domain.organisation import (
+    OrganisationDissolved,
+    OrganisationFounded,
+    OrganisationKind,
+    OrganisationMerged,
+    OrganisationMoved,
+    OrganisationRenamed,
+    OrganisationState,
+    ResidentialAreaAssigned,
+    check_parent,
+)
+from domain.quota import QuotaSet, QuotaState, quota_id
+from domain.values import Period
+from workflows import commands as c
+from workflows.context import Actor, Clock
+from workflows.handlers import HANDLERS
+
+S = TypeVar("S", bound=AggregateState)
+
+
+class VersionMismatch(DomainError):
+    """``If-Match`` named another version than the candidacy's current one (HTTP 412)."""
+
+    rule = "version_mismatch"
+
+
+class ConcurrentWrite(DomainError):
+    """Another writer recorded on the same aggregate first; nothing was merged (HTTP 409)."""
+
+    rule = "concurrent_write"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The idempotency key was used before with a different request (HTTP 422)."""
+
+    rule = "idempotency_key_reused"
+
+
+class Admissions(Application[UUID]):
+    """Records every step of every candidacy, checked against the rules of its day."""
+
+    name = "Ketnap"
+    env = {  # noqa: RUF012 (the library's class-level default configuration)
+        "MAPPER_TOPIC": "workflows.persistence:PydanticMapper",
+        "TRANSCODER_TOPIC": "workflows.persistence:OrjsonTranscoder",
+    }
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock,
+        calendar: WorkingCalendar,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+        self.calendar = calendar
+
+    # --- context -------------------------------------------------------------------
+
+    def today(self) -> date:
+        """The current day in Vietnam, from the injected clock."""
+        return (self.clock() + VIETNAM_OFFSET).date()
+
+    def _envelope(self, actor: Actor, command: c.Command) -> Envelope:
+        return Envelope(
+            recorded_at=self.clock(), actor=actor.actor, role=actor.role, unit_id=actor.unit_id,
+            request_id=actor.request_id, document=command.document, note=command.note,
+        )  # fmt: skip
+
+    # --- reading aggregates ----------------------------------------------------------
+
+    def _get(self, aggregate_id: UUID, kind: type[S], label: str) -> S:
+        try:
+            state: AggregateState = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"unknown {label} {aggregate_id}") from None
+        if not isinstance(state, kind):
+            raise NotFound(f"{aggregate_id} is not a {label}")
+        return state
+
+    def candidacy(self, candidacy_id: UUID) -> CandidacyState:
+        return self._get(candidacy_id, CandidacyState, "candidacy")
+
+    def candidacy_as_of(
+        self, candidacy_id: UUID, as_of: date | None = None, known_at: datetime | None = None
+    ) -> CandidacyState:
+        """The candidacy at the end of day ``as_of`` from what was recorded by ``known_at``."""
+        current = self.candidacy(candidacy_id)
+        state = state_as_of(current.history, as_of, known_at)
+        if state is None:
+            raise NotFound(f"candidacy {candidacy_id} did not exist yet at that time")
+        return state
+
+    def member(self, member_id: UUID) -> MemberState:
+        return self._get(member_id, MemberState, "member")
+
+    def organisation(self, organisation_id: UUID) -> OrganisationState:
+        return self._get(organisation_id, OrganisationState, "organisation")
+
+    def quota(self, organisation_id: UUID, period: Period) -> QuotaState | None:
+        try:
+            return self._get(quota_id(organisation_id, period.key), QuotaState, "quota")
+        except NotFound:
+            return None
+
+    def path_on(self, organisation_id: UUID, day: date) -> list[OrganisationState]:
+        """The units from the root down to ``organisation_id`` as the tree stood on ``day``."""
+        path: list[OrganisationState] = []
+        current: UUID | None = organisation_id
+        while current is not None:
+            unit = self.organisation(current)
+            path.append(unit)
+            if len(path) > 32:
+                raise DomainError("the organisation tree has a cycle", rule="invalid_parent")
+            current = unit.parent_on(day)
+        return list(reversed(path))
+
+    def grassroots_of(self, branch_id: UUID, day: date) -> UUID | None:
+        """The grassroots organisation a branch sits under on ``day`` (itself when it is a
+        grassroots branch)."""
+        for unit in reversed(self.path_on(branch_id, day)):
+            if unit.kind in (
+                OrganisationKind.GRASSROOTS_COMMITTEE,
+                OrganisationKind.GRASSROOTS_BRANCH,
+            ):
+                return unit.id
+        return None
+
+    # --- saving ----------------------------------------------------------------------
+
+    def _save(self, *events: DomainEvent) -> int | None:
+        try:
+            recordings = self.save(*events)
+        except IntegrityError as exc:
+            raise ConcurrentWrite(
+                "another command was recorded on this record first; reload and retry"
+            ) from exc
+        return recordings[-1].notification.id if recordings else None
+
+    def _next(self, state: AggregateState, event_class: type[DomainEvent], envelope: Envelope,
+              **data: Any) -> DomainEvent:  # fmt: skip
+        return event_class(
+            originator_id=state.id, originator_version=state.version + 1,
+            prev_hash=state.last_hash, **event_class.envelope_fields(envelope), **data,
+        )  # fmt: skip
+
+    # --- organisations -----------------------------------------------------------------
+
+    def found_organisation(self, command: c.FoundOrganisation, actor: Actor) -> OrganisationState:
+        parent = self.organisation(command.parent_id) if command.parent_id else None
+        check_parent(command.kind, parent, command.effective_on)
+        event = OrganisationFounded(
+            originator_id=command.id or uuid4(), originator_version=1,
+            **OrganisationFounded.envelope_fields(self._envelope(actor, command)),
+            code=command.code, name=command.name, kind=command.kind,
+            parent_id=command.parent_id, founded_on=command.effective_on,
+        )  # fmt: skip
+        self._save(event)
+        return self.organisation(event.originator_id)
+
+    def rename_organisation(
+        self, organisation_id: UUID, command: c.RenameOrganisation, actor: Actor
+    ) -> OrganisationState:
+        unit = self._existing_unit(organisation_id, command.effective_on)
+        self._save(
+            self._next(unit, OrganisationRenamed, self._envelope(actor, command),
+                       name=command.name, renamed_on=command.effective_on)
+        )  # fmt: skip
+        return self.organisation(organisation_id)
+
+    def move_organisation(
+        self, organisation_id: UUID, command: c.MoveOrganisation, actor: Actor
+    ) -> OrganisationState:
+        unit = self._existing_unit(organisation_id, command.effective_on)
+        parent = self.organisation(command.new_parent_id)
+        check_parent(unit.kind, parent, command.effective_on)
+        if organisation_id in [u.id for u in self.path_on(parent.id, command.effective_on)]:
+            raise DomainError("a unit cannot move under itself", rule="invalid_parent")
+        self._save(
+            self._next(unit, OrganisationMoved, self._envelope(actor, command),
+                       new_parent_id=command.new_parent_id, moved_on=command.effective_on)
+        )  # fmt: skip
+        return self.organisation(organisation_id)
+
+    def merge_organisation(
+        self, organisation_id: UUID, command: c.MergeOrganisation, actor: Actor
+    ) -> OrganisationState:
+        unit = self._existing_unit(organisation_id, command.effective_on)
+        into = self._existing_unit(command.into_id, command.effective_on)
+        if into.id == unit.id or into.kind.level != unit.kind.level:
+            raise DomainError(
+                f"a {unit.kind.value} merges into another unit of its level, not a "
+                f"{into.kind.value}",
+                rule="invalid_merge",
+            )
+        self._save(
+            self._next(unit, OrganisationMerged, self._envelope(actor, command),
+                       into_id=command.into_id, merged_on=command.effective_on)
+        )  # fmt: skip
+        return self.organisation(organisation_id)
+
+    def dissolve_organisation(
+        self, organisation_id: UUID, command: c.DissolveOrganisation, actor: Actor
+    ) -> OrganisationState:
+        unit = self._existing_unit(organisation_id, command.effective_on)
+        self._save(
+            self._next(unit, OrganisationDissolved, self._envelope(actor, command),
+                       dissolved_on=command.effective_on)
+        )  # fmt: skip
+        return self.organisation(organisation_id)
+
+    def assign_area(
+        self, organisation_id: UUID, command: c.AssignResidentialArea, actor: Actor
+    ) -> OrganisationState:
+        unit = self._existing_unit(organisation_id, command.effective_on)
+        if not unit.kind.is_branch:
+            raise DomainError("residential areas belong to branches", rule="invalid_branch")
+        self._save(
+            self._next(unit, ResidentialAreaAssigned, self._envelope(actor, command),
+                       area_code=command.code, area_name=command.name, area_kind=command.kind,
+                       assigned_on=command.effective_on)
+        )  # fmt: skip
+        return self.organisation(organisation_id)
+
+    def _existing_unit(self, organisation_id: UUID, day: date) -> OrganisationState:
+        unit = self.organisation(organisation_id)
+        if not unit.exists_on(day):
+            raise DomainError(
+                f"{unit.code} does not exist on {day.isoformat()}", rule="unit_not_in_force"
+            )
+        return unit
+
+    def _branch(self, branch_id: UUID, day: date) -> OrganisationState:
+        unit = self._existing_unit(branch_id, day)
+        if not unit.kind.is_branch:
+            raise DomainError(f"{unit.code} is a {unit.kind.value}, not a branch",
+                              rule="invalid_branch")  # fmt: skip
+        return unit
+
+    # --- roster and quotas -----------------------------------------------------------
+
+    def register_member(self, command: c.RegisterMember, actor: Actor) -> MemberState:
+        # The roster gives the member's current branch; admission may predate the branch.
+        branch = self.organisation(command.branch_id)
+        if not branch.kind.is_branch:
+            raise DomainError(f"{branch.code} is not a branch", rule="invalid_branch")
+        data = command.model_dump(exclude={"document", "note", "id"})
+        event = MemberRegistered(
+            originator_id=command.id or uuid4(), originator_version=1,
+            **MemberRegistered.envelope_fields(self._envelope(actor, command)), **data,
+        )  # fmt: skip
+        self._save(event)
+        return self.member(event.originator_id)
+
+    def set_quota(
+        self, organisation_id: UUID, period: Period, command: c.SetQuota, actor: Actor
+    ) -> QuotaState:
+        self.organisation(organisation_id)
+        envelope = self._envelope(actor, command)
+        current = self.quota(organisation_id, period)
+        data: dict[str, Any] = {
+            "organisation_id": organisation_id, "period": period.key,
+            "target": command.target, "sub_targets": command.sub_targets, "set_on": self.today(),
+        }  # fmt: skip
+        if current is None:
+            event: DomainEvent = QuotaSet(
+                originator_id=quota_id(organisation_id, period.key), originator_version=1,
+                **QuotaSet.envelope_fields(envelope), **data,
+            )  # fmt: skip
+        else:
+            event = self._next(current, QuotaSet, envelope, **data)
+        self._save(event)
+        state = self.quota(organisation_id, period)
+        assert state is not None
+        return state
+
+    # --- candidacies -----------------------------------------------------------------
+
+    def nominate(
+        self, command: c.Nominate, actor: Actor, *, idempotency_key: str | None = None
+    ) -> CandidacyState:
+        """Stage 1: open a candidacy in the source pool."""
+        prior = self._replayed("nominate", "-", command, actor, idempotency_key)
+        if prior is not None:
+            return prior
+        self._branch(command.branch_id, command.nominated_on)
+        data: dict[str, Any] = command.model_dump(exclude={"document", "note", "id", "readmission"})
+        data["person"] = command.person
+        if command.helper_member_id is not None:
+            helper = self.member(command.helper_member_id)
+            data["helper_official_on"] = helper.official_on_day(command.nominated_on)
+        if command.readmission is not None:
+            data.update(self._readmission(command.readmission))
+        event = nominate(
+            command.id or uuid4(), self._envelope(actor, command), self.calendar, **data
+        )
+        self._record_with_key(event.originator_id, [event], "nominate", "-", command, actor,
+                     idempotency_key)  # fmt: skip
+        return self.candidacy(event.originator_id)
+
+    def _readmission(self, facts: c.ReadmissionFacts) -> dict[str, Any]:
+        member = self.member(facts.previous_member_id)
+        left_on = facts.left_on or member.left_on
+        left_reason = facts.left_reason or member.left_reason
+        if left_on is None or left_reason is None:
+            raise DomainError(
+                "the earlier membership has no leaving date or reason on the roster; "
+                "give left_on and left_reason",
+                rule="readmission_not_allowed",
+            )
+        readmission = Readmission(
+            previous_member_id=member.id, first_admitted_on=facts.first_admitted_on
+            or member.admitted_on, left_on=left_on, left_reason=left_reason,
+            consent_reference=facts.consent_reference, record_cleared_on=facts.record_cleared_on,
+        )  # fmt: skip
+        return {"readmission": readmission, "previously_readmitted": member.readmitted}
+
+    def execute(
+        self,
+        candidacy_id: UUID,
+        command: c.Command,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> CandidacyState:
+        """Run one candidacy command: refuse it (raising, appending nothing) or record it."""
+        name = type(command).__name__
+        prior = self._replayed(name, str(candidacy_id), command, actor, idempotency_key)
+        if prior is not None:
+            return prior
+        state = self.candidacy(candidacy_id)
+        if expected_version is not None and expected_version != state.version:
+            raise VersionMismatch(
+                f"the candidacy is at version {state.version}, not {expected_version}"
+            )
+        handler = HANDLERS[type(command)]
+        events = handler(self, state, command, self._envelope(actor, command))
+        self._record_with_key(candidacy_id, events, name, str(candidacy_id), command, actor,
+                     idempotency_key)  # fmt: skip
+        return self.candidacy(candidacy_id)
+
+    # --- idempotency ---------------------------------------------------------------------
+
+    def _replayed(
+        self, name: str, target: str, command: c.Command, actor: Actor, key: str | None
+    ) -> CandidacyState | None:
+        """The first response to an earlier identical request under ``key``, if any."""
+        if key is None:
+            return None
+        try:
+            record = self._get(idempotency_id(actor.actor, key), IdempotencyState, "record")
+        except NotFound:
+            return None
+        fingerprint = request_fingerprint(name, target, command.model_dump(mode="json"))
+        if record.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key '{key}' was already used for a different request"
+            )
+        state: AggregateState = self.repository.get(
+            record.aggregate_id, version=record.aggregate_version
+        )
+        assert isinstance(state, CandidacyState)
+        return state
+
+    def _record_with_key(
+        self,
+        candidacy_id: UUID,
+        events: list[DomainEvent],
+        name: str,
+        target: str,
+        command: c.Command,
+        actor: Actor,
+        key: str | None,
+    ) -> None:
+        to_save = list(events)
+        if key is not None:
+            head = next(e for e in events if isinstance(e, CandidacyEvent))
+            to_save.append(
+                CommandAccepted(
+                    originator_id=idempotency_id(actor.actor, key), originator_version=1,
+                    timestamp=head.timestamp, actor=actor.actor, role=actor.role,
+                    unit_id=actor.unit_id, request_id=actor.request_id, key=key,
+                    fingerprint=request_fingerprint(name, target, command.model_dump(mode="json")),
+                    aggregate_id=candidacy_id, aggregate_version=head.originator_version,
+                )
+            )  # fmt: skip
+        try:
+            self._save(*to_save)
+        except ConcurrentWrite:
+            if key is not None and self._replayed(name, target, command, actor, key) is not None:
+                return  # a concurrent retry of the same request landed first
+            raise
+
+
+def recorded_day(moment: datetime) -> date:
+    """The Vietnamese calendar day of a recording instant."""
+    return (moment + VIETNAM_OFFSET).date()
+
+
+__all__ = [
+    "Admissions",
+    "ConcurrentWrite",
+    "IdempotencyKeyReused",
+    "VersionMismatch",
+    "recorded_day",
+    "timedelta",
+]

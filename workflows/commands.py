@@ -1,0 +1,288 @@
+"""Commands: what a caller asks for, validated by pydantic before anything runs.
+
+Names and fields follow api.md; each command carries the optional ``document`` and
+``note`` every recording accepts. The HTTP layer reuses these models as request bodies.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal, Self
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.candidacy.state import Subject
+from domain.organisation import AreaKind, OrganisationKind
+from domain.quota import SubTargets
+from domain.values import DocumentRef, NominatedBy, Person, Sex
+
+
+class Command(BaseModel):
+    """Base of every command: optional supporting document and free-text note."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    document: DocumentRef | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+# --- organisations, roster, quotas ---------------------------------------------------
+
+
+class FoundOrganisation(Command):
+    code: str = Field(min_length=1, max_length=60)
+    name: str = Field(min_length=1, max_length=300)
+    kind: OrganisationKind
+    parent_id: UUID | None = None
+    effective_on: date
+    id: UUID | None = None
+
+
+class RenameOrganisation(Command):
+    name: str = Field(min_length=1, max_length=300)
+    effective_on: date
+
+
+class MoveOrganisation(Command):
+    new_parent_id: UUID
+    effective_on: date
+
+
+class MergeOrganisation(Command):
+    into_id: UUID
+    effective_on: date
+
+
+class DissolveOrganisation(Command):
+    effective_on: date
+
+
+class AssignResidentialArea(Command):
+    code: str = Field(min_length=1, max_length=60)
+    name: str = Field(min_length=1, max_length=300)
+    kind: AreaKind
+    effective_on: date
+
+
+class RegisterMember(Command):
+    full_name: str = Field(min_length=1, max_length=200)
+    branch_id: UUID
+    status: Literal["official", "probationary"]
+    admitted_on: date
+    official_on: date | None = None
+    sex: Sex
+    date_of_birth: date
+    ethnicity: str
+    religion: str | None = None
+    id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _known_ethnicity(self) -> Self:
+        from domain.values import ETHNIC_GROUPS
+
+        if self.ethnicity not in ETHNIC_GROUPS:
+            raise ValueError("ethnicity must be one of the 54 recognised ethnic groups")
+        return self
+
+
+class SetQuota(Command):
+    target: int = Field(ge=0)
+    sub_targets: SubTargets = SubTargets()
+
+
+# --- candidacy -----------------------------------------------------------------------
+
+
+class ReadmissionFacts(BaseModel):
+    """Re-admission: the earlier membership this candidacy follows."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    previous_member_id: UUID
+    left_on: date | None = None
+    left_reason: str | None = None
+    first_admitted_on: date | None = None
+    consent_reference: str = Field(min_length=1, max_length=100)
+    record_cleared_on: date | None = None
+
+
+class Nominate(Command):
+    person: Person
+    branch_id: UUID
+    nominated_by: NominatedBy
+    nominated_on: date
+    helper_member_id: UUID | None = None
+    readmission: ReadmissionFacts | None = None
+    id: UUID | None = None
+
+
+class ClassEnrolment(Command):
+    enrolled_on: date
+
+
+class CertificateCommand(Command):
+    issued_on: date
+    number: str = Field(min_length=1, max_length=80)
+    issuer: str = Field(min_length=1, max_length=200)
+
+
+class ApplicationCommand(Command):
+    submitted_on: date
+
+
+class BiographyCommand(Command):
+    submitted_on: date
+
+
+class IntroducerRef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    member_id: UUID
+    known_since: date
+
+
+class Resolution(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    number: str = Field(min_length=1, max_length=80)
+    dated: date
+
+
+class IntroducersCommand(Command):
+    introducers: list[IntroducerRef] = Field(min_length=1, max_length=2)
+    youth_union_resolution: Resolution | None = None
+    introduced_on: date | None = Field(
+        default=None,
+        description="Day of the introduction; defaults to the document's date, else the "
+        "Youth Union resolution's date, else the recording day.",
+    )
+
+
+class VerificationCommand(Command):
+    """Either a request (``requested_on``) or a result (``result`` + ``recorded_on``)."""
+
+    subject: Subject
+    requested_on: date | None = None
+    field_check_needed: bool = True
+    result: Literal["cleared", "concern"] | None = None
+    recorded_on: date | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Self:
+        is_request = self.requested_on is not None
+        is_result = self.result is not None or self.recorded_on is not None
+        if is_request == is_result:
+            raise ValueError(
+                "send either {subject, requested_on} or {subject, result, recorded_on}"
+            )
+        if is_result and (self.result is None or self.recorded_on is None):
+            raise ValueError("a result needs both result and recorded_on")
+        return self
+
+
+class BiographyCertification(Command):
+    certified_on: date
+
+
+class BranchVote(Command):
+    held_on: date
+    eligible_official_members: int = Field(ge=0, le=10_000)
+    in_favour: int = Field(ge=0, le=10_000)
+    age_consent_reference: str | None = Field(default=None, max_length=100)
+    education_exception_reference: str | None = Field(default=None, max_length=100)
+
+
+class GrassrootsVote(Command):
+    held_on: date
+    committee_members: int = Field(ge=0, le=10_000)
+    in_favour: int = Field(ge=0, le=10_000)
+
+
+class SubunitAppraisal(Command):
+    appraised_on: date
+
+
+class DeadlineExtension(Command):
+    granted_on: date
+    working_days: int = Field(ge=1, le=365)
+
+
+class AdmissionDecision(Command):
+    decided_on: date
+    deciding_body_id: UUID
+    decision: Literal["admit", "refuse"]
+    received_on: date | None = None
+
+
+class Ceremony(Command):
+    held_on: date
+    approval_reference: str | None = Field(default=None, max_length=100)
+
+
+class HelperAssignment(Command):
+    member_id: UUID
+    assigned_on: date
+
+
+class NewMemberClass(Command):
+    completed_on: date
+    certificate_number: str = Field(min_length=1, max_length=80)
+
+
+class Discipline(Command):
+    decided_on: date
+    kind: Literal["reprimand", "warning", "dismissal", "expulsion"]
+
+
+class RecognitionVote(Command):
+    held_on: date
+    eligible_official_members: int = Field(ge=0, le=10_000)
+    in_favour: int = Field(ge=0, le=10_000)
+    proposal: Literal["recognise", "remove"] = "recognise"
+
+
+class RecognitionDecision(Command):
+    decided_on: date
+    deciding_body_id: UUID
+    decision: Literal["recognise", "remove"]
+
+
+class Transfer(Command):
+    to_branch_id: UUID
+    effective_on: date
+
+
+class Withdrawal(Command):
+    effective_on: date
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Correction(Command):
+    position: int = Field(ge=1)
+    changes: dict[str, Any] = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=1000)
+    corrected_on: date | None = None
+
+
+# The HTTP path segment of each candidacy command (api.md).
+CANDIDACY_COMMANDS: dict[str, type[Command]] = {
+    "class-enrolment": ClassEnrolment,
+    "certificate": CertificateCommand,
+    "application": ApplicationCommand,
+    "biography": BiographyCommand,
+    "introducers": IntroducersCommand,
+    "verifications": VerificationCommand,
+    "biography-certification": BiographyCertification,
+    "branch-votes": BranchVote,
+    "subunit-appraisal": SubunitAppraisal,
+    "grassroots-votes": GrassrootsVote,
+    "decision-extension": DeadlineExtension,
+    "admission-decision": AdmissionDecision,
+    "ceremony": Ceremony,
+    "helper-assignment": HelperAssignment,
+    "new-member-class": NewMemberClass,
+    "discipline": Discipline,
+    "recognition-votes": RecognitionVote,
+    "recognition-decision": RecognitionDecision,
+    "transfer": Transfer,
+    "withdrawal": Withdrawal,
+    "corrections": Correction,
+}

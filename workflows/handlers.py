@@ -1,0 +1,273 @@
+"""One small function per candidacy command: look up the facts the rules need (members,
+the organisation tree on the step's date), then let the domain decide.
+
+Each handler returns the events to save: the candidacy's event first, then any follow-up
+on other aggregates (the roster), all saved in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from domain.candidacy import events as ev
+from domain.candidacy.decide import correct, decide
+from domain.candidacy.state import CandidacyState, Introducer
+from domain.errors import DomainError
+from domain.events import DomainEvent, Envelope
+from domain.member import MemberLeft, MemberRecognised, MemberRegistered, MemberTransferred
+from domain.organisation import OrganisationKind
+from workflows import commands as c
+
+if TYPE_CHECKING:
+    from workflows.application import Admissions
+
+MEMBER_NAMESPACE = uuid5(NAMESPACE_URL, "https://ketnap.vn/member-from-candidacy")
+
+Handler = Callable[["Admissions", CandidacyState, Any, Envelope], list[DomainEvent]]
+HANDLERS: dict[type[c.Command], Handler] = {}
+
+
+def member_id_for(candidacy_id: UUID) -> UUID:
+    """The roster id of the member a candidacy produces."""
+    return uuid5(MEMBER_NAMESPACE, str(candidacy_id))
+
+
+def handles(command: type[c.Command]) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        HANDLERS[command] = func
+        return func
+
+    return register
+
+
+def _simple(command: type[c.Command], event: type[ev.CandidacyEvent], **renames: str) -> None:
+    """Register a handler whose command fields map one-to-one onto the event's fields."""
+
+    def handler(
+        app: Admissions, state: CandidacyState, cmd: Any, envelope: Envelope
+    ) -> list[DomainEvent]:
+        data = cmd.model_dump(exclude={"document", "note"})
+        for source, target in renames.items():
+            data[target] = data.pop(source)
+        return [decide(state, event, envelope, app.calendar, **data)]
+
+    HANDLERS[command] = handler
+
+
+_simple(c.ClassEnrolment, ev.ClassEnrolled)
+_simple(c.CertificateCommand, ev.CertificateRecorded)
+_simple(c.ApplicationCommand, ev.ApplicationSubmitted)
+_simple(c.BiographyCommand, ev.BiographySubmitted)
+_simple(c.BiographyCertification, ev.BiographyCertified)
+_simple(c.SubunitAppraisal, ev.SubunitAppraisalRecorded)
+_simple(c.DeadlineExtension, ev.DecisionDeadlineExtended)
+_simple(c.NewMemberClass, ev.NewMemberClassCompleted)
+_simple(c.Discipline, ev.DisciplineRecorded)
+_simple(c.Withdrawal, ev.Withdrawn, effective_on="withdrawn_on")
+_simple(c.GrassrootsVote, ev.GrassrootsVoteHeld, committee_members="eligible")
+
+
+@handles(c.IntroducersCommand)
+def _introducers(
+    app: Admissions, state: CandidacyState, cmd: c.IntroducersCommand, envelope: Envelope
+) -> list[DomainEvent]:
+    on = cmd.introduced_on or (cmd.document.dated if cmd.document else None)
+    if on is None and cmd.youth_union_resolution is not None:
+        on = cmd.youth_union_resolution.dated
+    on = on or app.today()
+    grassroots = app.grassroots_of(state.branch_id, on)
+    introducers = []
+    for ref in cmd.introducers:
+        member = app.member(ref.member_id)
+        theirs = app.grassroots_of(member.branch_id, on)
+        introducers.append(
+            Introducer(
+                member_id=ref.member_id,
+                known_since=ref.known_since,
+                official_on=member.official_on_day(on),
+                same_grassroots=grassroots is not None and theirs == grassroots,
+            )
+        )
+    resolution = cmd.youth_union_resolution.number if cmd.youth_union_resolution else None
+    return [
+        decide(
+            state, ev.IntroducersRecorded, envelope, app.calendar,
+            introduced_on=on, introducers=tuple(introducers), youth_union_resolution=resolution,
+        )
+    ]  # fmt: skip
+
+
+@handles(c.VerificationCommand)
+def _verification(
+    app: Admissions, state: CandidacyState, cmd: c.VerificationCommand, envelope: Envelope
+) -> list[DomainEvent]:
+    if cmd.requested_on is not None:
+        return [
+            decide(
+                state, ev.VerificationRequested, envelope, app.calendar, subject=cmd.subject,
+                requested_on=cmd.requested_on, field_check_needed=cmd.field_check_needed,
+            )
+        ]  # fmt: skip
+    return [
+        decide(
+            state, ev.VerificationResultRecorded, envelope, app.calendar, subject=cmd.subject,
+            result=cmd.result, recorded_on=cmd.recorded_on,
+        )
+    ]  # fmt: skip
+
+
+@handles(c.BranchVote)
+def _branch_vote(
+    app: Admissions, state: CandidacyState, cmd: c.BranchVote, envelope: Envelope
+) -> list[DomainEvent]:
+    branch = app.organisation(state.branch_id)
+    return [
+        decide(
+            state, ev.BranchVoteHeld, envelope, app.calendar, held_on=cmd.held_on,
+            eligible=cmd.eligible_official_members, in_favour=cmd.in_favour,
+            grassroots_branch=branch.kind == OrganisationKind.GRASSROOTS_BRANCH,
+            age_consent_reference=cmd.age_consent_reference,
+            education_exception_reference=cmd.education_exception_reference,
+        )
+    ]  # fmt: skip
+
+
+def _competence(app: Admissions, branch_id: UUID, body_id: UUID, on: date) -> dict[str, Any]:
+    body = app.organisation(body_id)
+    path = [o.id for o in app.path_on(branch_id, on)]
+    return {
+        "deciding_body_id": body_id,
+        "deciding_body_kind": body.kind.value,
+        "body_above_branch": body_id in path[:-1] and body.exists_on(on),
+    }
+
+
+@handles(c.AdmissionDecision)
+def _admission(
+    app: Admissions, state: CandidacyState, cmd: c.AdmissionDecision, envelope: Envelope
+) -> list[DomainEvent]:
+    event = decide(
+        state, ev.AdmissionDecided, envelope, app.calendar, decided_on=cmd.decided_on,
+        decision=cmd.decision, received_on=cmd.received_on,
+        **_competence(app, state.branch_id, cmd.deciding_body_id, cmd.decided_on),
+    )  # fmt: skip
+    events: list[DomainEvent] = [event]
+    if cmd.decision == "admit":
+        p = state.person
+        events.append(
+            MemberRegistered(
+                originator_id=member_id_for(state.id), originator_version=1,
+                **MemberRegistered.envelope_fields(envelope),
+                full_name=p.full_name, branch_id=state.branch_id, status="probationary",
+                admitted_on=cmd.decided_on, sex=p.sex, date_of_birth=p.date_of_birth,
+                ethnicity=p.ethnicity, religion=p.religion, candidacy_id=state.id,
+                readmitted=state.readmission is not None,
+            )
+        )  # fmt: skip
+    return events
+
+
+@handles(c.Ceremony)
+def _ceremony(
+    app: Admissions, state: CandidacyState, cmd: c.Ceremony, envelope: Envelope
+) -> list[DomainEvent]:
+    return [
+        decide(
+            state, ev.CeremonyHeld, envelope, app.calendar, held_on=cmd.held_on,
+            approval_reference=cmd.approval_reference,
+        )
+    ]  # fmt: skip
+
+
+@handles(c.HelperAssignment)
+def _helper(
+    app: Admissions, state: CandidacyState, cmd: c.HelperAssignment, envelope: Envelope
+) -> list[DomainEvent]:
+    member = app.member(cmd.member_id)
+    return [
+        decide(
+            state, ev.HelperAssigned, envelope, app.calendar, assigned_on=cmd.assigned_on,
+            member_id=cmd.member_id, official_on=member.official_on_day(cmd.assigned_on),
+        )
+    ]  # fmt: skip
+
+
+@handles(c.RecognitionVote)
+def _recognition_vote(
+    app: Admissions, state: CandidacyState, cmd: c.RecognitionVote, envelope: Envelope
+) -> list[DomainEvent]:
+    return [
+        decide(
+            state, ev.RecognitionVoteHeld, envelope, app.calendar, held_on=cmd.held_on,
+            eligible=cmd.eligible_official_members, in_favour=cmd.in_favour,
+            proposal=cmd.proposal,
+        )
+    ]  # fmt: skip
+
+
+@handles(c.RecognitionDecision)
+def _recognition(
+    app: Admissions, state: CandidacyState, cmd: c.RecognitionDecision, envelope: Envelope
+) -> list[DomainEvent]:
+    event = decide(
+        state, ev.RecognitionDecided, envelope, app.calendar, decided_on=cmd.decided_on,
+        decision=cmd.decision,
+        **_competence(app, state.branch_id, cmd.deciding_body_id, cmd.decided_on),
+    )  # fmt: skip
+    member = app.member(member_id_for(state.id))
+    follow: DomainEvent
+    if cmd.decision == "recognise":
+        assert state.probation_ends_on is not None
+        follow = MemberRecognised(
+            originator_id=member.id, originator_version=member.version + 1,
+            **MemberRecognised.envelope_fields(envelope), official_on=state.probation_ends_on,
+        )  # fmt: skip
+    else:
+        follow = MemberLeft(
+            originator_id=member.id, originator_version=member.version + 1,
+            **MemberLeft.envelope_fields(envelope), left_on=cmd.decided_on,
+            reason="removed_from_probation",
+        )  # fmt: skip
+    return [event, follow]
+
+
+@handles(c.Transfer)
+def _transfer(
+    app: Admissions, state: CandidacyState, cmd: c.Transfer, envelope: Envelope
+) -> list[DomainEvent]:
+    target = app.organisation(cmd.to_branch_id)
+    if not target.kind.is_branch or not target.exists_on(cmd.effective_on):
+        raise DomainError(
+            f"{target.code} is not a branch in existence on {cmd.effective_on.isoformat()}",
+            rule="invalid_branch",
+        )
+    event = decide(
+        state, ev.Transferred, envelope, app.calendar, transferred_on=cmd.effective_on,
+        from_branch_id=state.branch_id, to_branch_id=cmd.to_branch_id,
+    )  # fmt: skip
+    events: list[DomainEvent] = [event]
+    if state.decided_on is not None:  # already on the roster as probationary
+        member = app.member(member_id_for(state.id))
+        events.append(
+            MemberTransferred(
+                originator_id=member.id, originator_version=member.version + 1,
+                **MemberTransferred.envelope_fields(envelope), branch_id=cmd.to_branch_id,
+                transferred_on=cmd.effective_on,
+            )
+        )  # fmt: skip
+    return events
+
+
+@handles(c.Correction)
+def _correction(
+    app: Admissions, state: CandidacyState, cmd: c.Correction, envelope: Envelope
+) -> list[DomainEvent]:
+    return [
+        correct(
+            state, envelope, app.calendar, corrected_on=cmd.corrected_on or app.today(),
+            position=cmd.position, changes=cmd.changes, reason=cmd.reason,
+        )
+    ]  # fmt: skip
