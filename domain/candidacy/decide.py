@@ -44,10 +44,24 @@ def _not_in_future(event: CandidacyEvent, rs: RuleSet) -> CheckResult:
     )  # fmt: skip
 
 
+def _not_before_nomination(
+    event: CandidacyEvent, state: CandidacyState, rs: RuleSet
+) -> CheckResult:
+    passed = event.effective_on >= state.nominated_on
+    return CheckResult(
+        rule="date_order", passed=passed, rule_set=rs.code,
+        detail=f"{event.date_field} {event.effective_on.isoformat()} is "
+        f"{'not ' if passed else ''}before the nomination on {state.nominated_on.isoformat()}",
+    )  # fmt: skip
+
+
 def _finish(
     draft: CandidacyEvent, state: CandidacyState | None, calendar: WorkingCalendar
 ) -> CandidacyEvent:
-    checks = [_not_in_future(draft, draft.rules), *draft.check(state, calendar)]
+    checks = [_not_in_future(draft, draft.rules)]
+    if state is not None and not isinstance(draft, Corrected):
+        checks.append(_not_before_nomination(draft, state, draft.rules))
+    checks.extend(draft.check(state, calendar))
     failed = first_failure(checks)
     if failed is not None:
         raise RuleViolation(failed)

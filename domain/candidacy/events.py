@@ -574,10 +574,18 @@ class AdmissionDecided(_DecisionEvent):
     received_on: date | None = None
 
     def check(self, state: CandidacyState | None, calendar: WorkingCalendar) -> list[CheckResult]:
+        s = _require(state)
         rs = self.rules
         received = self.received_on or self.decided_on
+        resolution = s.grassroots_resolution_on or s.branch_resolution_on
         return [
             self.competence_check(),
+            CheckResult(
+                rule="date_order", passed=resolution is not None and self.decided_on >= resolution,
+                rule_set=rs.code,
+                detail=f"decision on {self.decided_on.isoformat()} after the resolution of "
+                f"{resolution.isoformat() if resolution else 'none'} ({rs.code})",
+            ),
             CheckResult(
                 rule="date_order", passed=received >= self.decided_on, rule_set=rs.code,
                 detail=f"decision received on {received.isoformat()}, decided on "
