@@ -39,7 +39,11 @@ class Envelope(BaseModel):
 
 
 class AggregateState(BaseModel):
-    """Base of every aggregate's immutable state: identity, version and chain head."""
+    """Base of every aggregate's immutable state: identity and version.
+
+    ``last_hash`` is the head of the aggregate's hash chain: the content hash of its
+    newest event, which the next event carries as ``prev_hash``.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -47,6 +51,11 @@ class AggregateState(BaseModel):
     version: int
     created_on: datetime
     modified_on: datetime
+
+
+class ChainedState(AggregateState):
+    """An aggregate state that keeps its chain head as a field (small aggregates)."""
+
     last_hash: str = GENESIS_HASH
 
 

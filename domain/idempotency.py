@@ -14,7 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import orjson
 from pydantic import Field
 
-from domain.events import AggregateState, DomainEvent
+from domain.events import ChainedState, DomainEvent
 
 IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "https://ketnap.vn/idempotency")
 
@@ -32,7 +32,7 @@ def request_fingerprint(command: str, target: str, body: Any) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class IdempotencyState(AggregateState):
+class IdempotencyState(ChainedState):
     key: str
     fingerprint: str
     aggregate_id: UUID

@@ -12,13 +12,13 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from domain.events import AggregateState, DomainEvent
+from domain.events import ChainedState, DomainEvent
 from domain.values import Sex
 
 MemberStatus = Literal["official", "probationary", "left"]
 
 
-class MemberState(AggregateState):
+class MemberState(ChainedState):
     """A party member as the roster knows them. Personal fields are sensitive."""
 
     full_name: str

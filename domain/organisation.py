@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.events import AggregateState, DomainEvent
+from domain.events import ChainedState, DomainEvent
 
 
 class OrganisationKind(StrEnum):
@@ -57,7 +57,7 @@ class ResidentialArea(BaseModel):
     since: date
 
 
-class OrganisationState(AggregateState):
+class OrganisationState(ChainedState):
     """A unit's history: names, parents and areas with the day each took effect."""
 
     code: str

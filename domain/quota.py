@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.events import AggregateState, DomainEvent
+from domain.events import ChainedState, DomainEvent
 
 QUOTA_NAMESPACE = uuid5(NAMESPACE_URL, "https://ketnap.vn/quota")
 
@@ -27,7 +27,7 @@ class SubTargets(BaseModel):
     youth_union: int | None = Field(default=None, ge=0)
 
 
-class QuotaState(AggregateState):
+class QuotaState(ChainedState):
     organisation_id: UUID
     period: str
     target: int

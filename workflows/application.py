@@ -8,7 +8,8 @@ Persistence is chosen by environment only (``PERSISTENCE_MODULE`` and friends, b
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -20,7 +21,7 @@ from domain.candidacy.decide import VIETNAM_OFFSET, nominate
 from domain.candidacy.events import CandidacyEvent, state_as_of
 from domain.candidacy.state import CandidacyState, Readmission
 from domain.errors import DomainError, NotFound
-from domain.events import AggregateState, DomainEvent, Envelope
+from domain.events import AggregateState, ChainedState, DomainEvent, Envelope
 from domain.idempotency import (
     CommandAccepted,
     IdempotencyState,
@@ -66,6 +67,14 @@ class IdempotencyKeyReused(DomainError):
     rule = "idempotency_key_reused"
 
 
+def fold(state: Any, events: Iterable[Any]) -> Any:
+    """Fold stored events into an aggregate state (the library's projector, without its
+    per-event runtime protocol check, which costs more than the fold itself)."""
+    for event in events:
+        state = event.mutate(state)
+    return state
+
+
 class Admissions(Application[UUID]):
     """Records every step of every candidacy, checked against the rules of its day."""
 
@@ -102,7 +111,7 @@ class Admissions(Application[UUID]):
 
     def _get(self, aggregate_id: UUID, kind: type[S], label: str) -> S:
         try:
-            state: AggregateState = self.repository.get(aggregate_id)
+            state: AggregateState = self.repository.get(aggregate_id, projector_func=fold)
         except AggregateNotFoundError:
             raise NotFound(f"unknown {label} {aggregate_id}") from None
         if not isinstance(state, kind):
@@ -168,7 +177,7 @@ class Admissions(Application[UUID]):
             ) from exc
         return recordings[-1].notification.id if recordings else None
 
-    def _next(self, state: AggregateState, event_class: type[DomainEvent], envelope: Envelope,
+    def _next(self, state: ChainedState, event_class: type[DomainEvent], envelope: Envelope,
               **data: Any) -> DomainEvent:  # fmt: skip
         return event_class(
             originator_id=state.id, originator_version=state.version + 1,
@@ -389,7 +398,7 @@ class Admissions(Application[UUID]):
                 f"Idempotency-Key '{key}' was already used for a different request"
             )
         state: AggregateState = self.repository.get(
-            record.aggregate_id, version=record.aggregate_version
+            record.aggregate_id, version=record.aggregate_version, projector_func=fold
         )
         assert isinstance(state, CandidacyState)
         return state
@@ -427,13 +436,3 @@ class Admissions(Application[UUID]):
 def recorded_day(moment: datetime) -> date:
     """The Vietnamese calendar day of a recording instant."""
     return (moment + VIETNAM_OFFSET).date()
-
-
-__all__ = [
-    "Admissions",
-    "ConcurrentWrite",
-    "IdempotencyKeyReused",
-    "VersionMismatch",
-    "recorded_day",
-    "timedelta",
-]

@@ -78,6 +78,5 @@ class PydanticMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         cls = resolve_topic(stored_event.topic)
-        event = cls.model_validate(self.decode_state(stored_event))
-        assert isinstance(event, DomainEventProtocol)
+        event: DomainEventProtocol[UUID] = cls.model_validate(self.decode_state(stored_event))
         return event

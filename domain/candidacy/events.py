@@ -93,12 +93,12 @@ def _require(state: CandidacyState | None) -> CandidacyState:
 
 
 def stamp(state: CandidacyState, event: CandidacyEvent) -> CandidacyState:
-    """Record the envelope of ``event`` on ``state``: version, time, hash, history."""
+    """Record the envelope of ``event`` on ``state``: version, time and history (the chain
+    head is derived from the history)."""
     return state.model_copy(
         update={
             "version": event.originator_version,
             "modified_on": event.timestamp,
-            "last_hash": event.content_hash(),
             "history": (*state.history, event),
         }
     )

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.events import AggregateState
+from domain.events import GENESIS_HASH, AggregateState
 from domain.values import NominatedBy, Person
 
 if TYPE_CHECKING:
@@ -164,6 +164,12 @@ class CandidacyState(AggregateState):
     outcome_on: date | None = None
     outcome_reason: str | None = None
     transfers: tuple[tuple[date, UUID, UUID], ...] = ()
+
+    @property
+    def last_hash(self) -> str:
+        """The chain head: the content hash of the newest event, computed when asked (a
+        replay need not hash every event it folds)."""
+        return self.history[-1].content_hash() if self.history else GENESIS_HASH
 
     def verification(self, subject: str) -> Verification | None:
         """The latest verification record of ``subject``."""
