@@ -43,6 +43,7 @@ from domain.organisation import (
 from domain.quota import QuotaSet, QuotaState, quota_id
 from domain.values import Period
 from workflows import commands as c
+from workflows.candidacy_commands import CandidacyCommands
 from workflows.context import Actor, Clock
 from workflows.handlers import HANDLERS
 
@@ -75,7 +76,7 @@ def fold(state: Any, events: Iterable[Any]) -> Any:
     return state
 
 
-class Admissions(Application[UUID]):
+class Admissions(CandidacyCommands, Application[UUID]):
     """Records every step of every candidacy, checked against the rules of its day."""
 
     name = "Ketnap"
