@@ -82,6 +82,9 @@ class DomainEvent(BaseModel):
     checks: tuple[CheckResult, ...] = ()
 
     date_field: ClassVar[str] = ""
+    # Fields the workflow looked up (roster, tree) when the step was recorded: a correction
+    # cannot restate them, since nothing would look them up again (ADR 0005).
+    looked_up: ClassVar[frozenset[str]] = frozenset()
     # Envelope fields a correction may never restate.
     ENVELOPE_FIELDS: ClassVar[frozenset[str]] = frozenset(
         {
@@ -112,6 +115,11 @@ class DomainEvent(BaseModel):
             for name in cls.model_fields
             if name not in cls.ENVELOPE_FIELDS and name not in ("document", "note")
         ]
+
+    @classmethod
+    def restatable_fields(cls) -> list[str]:
+        """The data fields a correction may restate."""
+        return [name for name in cls.data_fields() if name not in cls.looked_up]
 
     def payload(self) -> dict[str, Any]:
         """The JSON-ready state of the event (what the store keeps)."""

@@ -40,8 +40,6 @@ class RuleSet(BaseModel):
     vote_denominator: int = 3
     min_branch_official_members: int = 3
     failed_branch_votes_before_escalation: int = 3
-    # Education: lower secondary; older texts say "or equivalent" (ADR 0003).
-    education_or_equivalent: bool = True
     # Working-day limits.
     decision_working_days: int = 60
     decision_extension_working_days: int = 30
@@ -94,7 +92,6 @@ RULE_SETS: tuple[RuleSet, ...] = (
         title="Quy định 232-QĐ/TW (2025) thi hành Điều lệ Đảng",
         effective_from=date(2025, 1, 20),
         guidance="Hướng dẫn 01-HD/TW (2021)",
-        education_or_equivalent=False,
         competent_kinds=_BEFORE_2025,
     ),
     RuleSet(
@@ -102,7 +99,6 @@ RULE_SETS: tuple[RuleSet, ...] = (
         title="Quy định 294-QĐ/TW (2025) thi hành Điều lệ Đảng",
         effective_from=date(2025, 7, 1),
         guidance="Hướng dẫn 06-HD/TW (2025)",
-        education_or_equivalent=False,
         introducers_same_grassroots=True,
         competent_kinds=_FROM_2025_07,
         has_district_level=False,

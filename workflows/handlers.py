@@ -223,11 +223,13 @@ def _recognition(
         assert state.probation_ends_on is not None
         follow = MemberRecognised(
             originator_id=member.id, originator_version=member.version + 1,
+                prev_hash=member.last_hash,
             **MemberRecognised.envelope_fields(envelope), official_on=state.probation_ends_on,
         )  # fmt: skip
     else:
         follow = MemberLeft(
             originator_id=member.id, originator_version=member.version + 1,
+                prev_hash=member.last_hash,
             **MemberLeft.envelope_fields(envelope), left_on=cmd.decided_on,
             reason="removed_from_probation",
         )  # fmt: skip
@@ -254,6 +256,7 @@ def _transfer(
         events.append(
             MemberTransferred(
                 originator_id=member.id, originator_version=member.version + 1,
+                prev_hash=member.last_hash,
                 **MemberTransferred.envelope_fields(envelope), branch_id=cmd.to_branch_id,
                 transferred_on=cmd.effective_on,
             )

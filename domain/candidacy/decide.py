@@ -134,12 +134,18 @@ def correct(
     target = state.history[position - 1]
     if isinstance(target, Corrected):
         raise InvalidCorrection("a correction cannot itself be corrected; restate the event")
-    allowed = set(type(target).data_fields()) | {"document"}
+    allowed = set(type(target).restatable_fields()) | {"document"}
     unknown = sorted(set(changes) - allowed)
     if not changes or unknown:
+        looked_up = sorted(set(unknown) & type(target).looked_up)
+        hint = (
+            f"; {', '.join(looked_up)} came from the roster or the tree: record a new step instead"
+            if looked_up
+            else ""
+        )
         raise InvalidCorrection(
             f"changes must name fields of {type(target).__name__}: "
-            f"{', '.join(sorted(allowed))}; got {', '.join(unknown) or 'nothing'}"
+            f"{', '.join(sorted(allowed))}; got {', '.join(unknown) or 'nothing'}{hint}"
         )
     rs = _rules_for(corrected_on)
     draft = Corrected(
@@ -176,7 +182,10 @@ def _recheck(events: list[CandidacyEvent], from_position: int, calendar: Working
                     f"after the correction, step {event.originator_version} "
                     f"({type(event).__name__}) would not fit stage '{state.stage.value}'"
                 )
-            failed = first_failure(event.check(state, calendar))
+            checks = [_not_in_future(event, event.rules)]
+            if state is not None:
+                checks.append(_not_before_nomination(event, state, event.rules))
+            failed = first_failure([*checks, *event.check(state, calendar)])
             if failed is not None:
                 raise RuleViolation(failed)
         state = event.evolve(state)

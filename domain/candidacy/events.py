@@ -113,6 +113,10 @@ class CandidateNominated(CandidacyEvent):
 
     date_field: ClassVar[str] = "nominated_on"
     allowed_stages: ClassVar[frozenset[Stage]] = frozenset()
+    looked_up: ClassVar[frozenset[str]] = frozenset(
+        {"branch_id", "helper_member_id", "helper_official_on", "readmission",
+         "previously_readmitted"}
+    )  # fmt: skip
 
     person: Person
     branch_id: UUID
@@ -227,6 +231,7 @@ class IntroducersRecorded(CandidacyEvent):
 
     date_field: ClassVar[str] = "introduced_on"
     allowed_stages: ClassVar[frozenset[Stage]] = frozenset({Stage.DOSSIER})
+    looked_up: ClassVar[frozenset[str]] = frozenset({"introducers"})
     introduced_on: date
     introducers: tuple[Introducer, ...]
     youth_union_resolution: str | None = None
@@ -401,6 +406,7 @@ class BranchVoteHeld(_VoteEvent):
     failure escalates to the superior committee."""
 
     allowed_stages: ClassVar[frozenset[Stage]] = frozenset({Stage.VERIFICATION})
+    looked_up: ClassVar[frozenset[str]] = frozenset({"grassroots_branch"})
     grassroots_branch: bool = False
     age_consent_reference: str | None = None
     education_exception_reference: str | None = None
@@ -467,28 +473,35 @@ class SubunitAppraisalRecorded(CandidacyEvent):
 
 
 class GrassrootsVoteHeld(_VoteEvent):
-    """Stage 7: the grassroots committee resolution (8-KNĐ); also how the superior
-    committee takes up a candidacy escalated after three failed branch votes."""
+    """The grassroots committee's resolution: on admission (8-KNĐ, stage 7; also how the
+    superior committee takes up a candidacy escalated after three failed branch votes) or
+    on recognition (15-KNĐ, stage 10, recorded beside the branch's 13-KNĐ)."""
 
     allowed_stages: ClassVar[frozenset[Stage]] = frozenset(
-        {Stage.BRANCH_APPROVED, Stage.VERIFICATION}
+        {Stage.BRANCH_APPROVED, Stage.VERIFICATION, Stage.RECOGNITION_REVIEW}
     )
 
     def check(self, state: CandidacyState | None, calendar: WorkingCalendar) -> list[CheckResult]:
         s = _require(state)
         rs = self.rules
-        ready = s.stage == Stage.BRANCH_APPROVED or s.escalated_on is not None
-        return [
-            CheckResult(
-                rule="wrong_stage", passed=ready, rule_set=rs.code,
+        if s.stage == Stage.RECOGNITION_REVIEW:
+            after = s.recognition_vote_on is not None and self.held_on >= s.recognition_vote_on
+            ready = CheckResult(
+                rule="date_order", passed=after, rule_set=rs.code,
+                detail=f"committee resolution on {self.held_on.isoformat()} after the branch "
+                f"recognition vote ({rs.code})",
+            )  # fmt: skip
+        else:
+            ok = s.stage == Stage.BRANCH_APPROVED or s.escalated_on is not None
+            ready = CheckResult(
+                rule="wrong_stage", passed=ok, rule_set=rs.code,
                 detail=(
                     "the branch approved" if s.stage == Stage.BRANCH_APPROVED
-                    else "escalated after failed branch votes" if ready
+                    else "escalated after failed branch votes" if ok
                     else "the branch has not approved the candidacy"
                 ) + f" ({rs.code})",
-            ),
-            self.vote_check(),
-        ]  # fmt: skip
+            )  # fmt: skip
+        return [ready, self.vote_check()]
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         s = _require(state)
@@ -498,6 +511,10 @@ class GrassrootsVoteHeld(_VoteEvent):
             attempt=1 + sum(1 for v in s.votes if v.body == "grassroots"),
         )  # fmt: skip
         votes = (*s.votes, vote)
+        if s.stage == Stage.RECOGNITION_REVIEW:
+            # 15-KNĐ: recorded; the deciding committee's 16-KNĐ follows either way.
+            on = self.held_on if self.passed else s.grassroots_recognition_on
+            return s.model_copy(update={"votes": votes, "grassroots_recognition_on": on})
         if not self.passed:
             return s.model_copy(
                 update={
@@ -553,6 +570,9 @@ class DecisionDeadlineExtended(CandidacyEvent):
 
 class _DecisionEvent(CandidacyEvent):
     date_field: ClassVar[str] = "decided_on"
+    looked_up: ClassVar[frozenset[str]] = frozenset(
+        {"deciding_body_id", "deciding_body_kind", "body_above_branch"}
+    )
     decided_on: date
     deciding_body_id: UUID
     deciding_body_kind: str | None = None
@@ -646,6 +666,7 @@ class HelperAssigned(CandidacyEvent):
     """A helper member assigned (in the source pool, or for probation)."""
 
     date_field: ClassVar[str] = "assigned_on"
+    looked_up: ClassVar[frozenset[str]] = frozenset({"member_id", "official_on"})
     assigned_on: date
     member_id: UUID
     official_on: date | None = None
@@ -786,6 +807,7 @@ class Transferred(CandidacyEvent):
 
     date_field: ClassVar[str] = "transferred_on"
     allowed_stages: ClassVar[frozenset[Stage]] = TRANSFERABLE_STAGES
+    looked_up: ClassVar[frozenset[str]] = frozenset({"from_branch_id", "to_branch_id"})
     transferred_on: date
     from_branch_id: UUID
     to_branch_id: UUID

@@ -157,6 +157,7 @@ class CandidacyState(AggregateState):
     disciplines: tuple[str, ...] = ()
     recognition_vote_on: date | None = None
     recognition_proposal: Literal["recognise", "remove"] | None = None
+    grassroots_recognition_on: date | None = None
     recognition_extension_working_days: int = 0
     recognition_decided_on: date | None = None
     official_on: date | None = None
