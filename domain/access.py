@@ -60,7 +60,7 @@ class TokenIssued(DomainEvent):
 
     date_field: ClassVar[str] = "issued_on"
     digest: str = Field(min_length=64, max_length=64)
-    role: Role
+    role_granted: Role
     organisation_id: UUID | None
     label: str = Field(max_length=200)
     issued_on: date
@@ -69,7 +69,7 @@ class TokenIssued(DomainEvent):
         return TokenState(
             id=self.originator_id, version=self.originator_version,
             created_on=self.timestamp, modified_on=self.timestamp, digest=self.digest,
-            role=self.role, organisation_id=self.organisation_id, label=self.label,
+            role=self.role_granted, organisation_id=self.organisation_id, label=self.label,
         )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ Persistence is chosen by environment only (``PERSISTENCE_MODULE`` and friends, b
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
+from domain.access import Role, TokenIssued, TokenState, token_digest, token_id
 from domain.calendar import WorkingCalendar
 from domain.candidacy.decide import VIETNAM_OFFSET, nominate
 from domain.candidacy.events import CandidacyEvent, state_as_of
@@ -163,6 +165,7 @@ class Admissions(CandidacyCommands, Application[UUID]):
             if unit.kind in (
                 OrganisationKind.GRASSROOTS_COMMITTEE,
                 OrganisationKind.GRASSROOTS_BRANCH,
+                OrganisationKind.COMMUNE,  # branches directly under a commune committee
             ):
                 return unit.id
         return None
@@ -313,6 +316,38 @@ class Admissions(CandidacyCommands, Application[UUID]):
         self._save(event)
         state = self.quota(organisation_id, period)
         assert state is not None
+        return state
+
+    # --- API tokens -----------------------------------------------------------------
+
+    def issue_token(
+        self, role: Role, organisation_id: UUID | None, label: str, actor: Actor
+    ) -> tuple[str, TokenState]:
+        """Issue a token; returns the secret (shown once, stored only as a hash)."""
+        if organisation_id is not None:
+            self.organisation(organisation_id)
+        elif role is not Role.ADMIN:
+            raise DomainError("only an admin token may cover every organisation",
+                              rule="organisation_required")  # fmt: skip
+        secret = "ktn_" + secrets.token_urlsafe(32)
+        event = TokenIssued(
+            originator_id=token_id(secret), originator_version=1, timestamp=self.clock(),
+            actor=actor.actor, role=actor.role, unit_id=actor.unit_id,
+            request_id=actor.request_id, digest=token_digest(secret), role_granted=role,
+            organisation_id=organisation_id, label=label, issued_on=self.today(),
+        )  # fmt: skip
+        self._save(event)
+        state = self._get(event.originator_id, TokenState, "token")
+        return secret, state
+
+    def token_for(self, secret: str) -> TokenState | None:
+        """The live token with this secret, or None."""
+        try:
+            state = self._get(token_id(secret), TokenState, "token")
+        except NotFound:
+            return None
+        if state.revoked_on is not None or state.digest != token_digest(secret):
+            return None
         return state
 
     # --- candidacies -----------------------------------------------------------------

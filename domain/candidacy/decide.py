@@ -161,6 +161,8 @@ def correct(
     )
     try:
         proposed = effective_events((*state.history, draft))
+    except NoRuleSet as exc:  # the restated date precedes every rule set
+        raise DomainError(str(exc), rule="no_rule_set") from exc
     except ValueError as exc:  # pydantic ValidationError subclasses ValueError
         raise InvalidCorrection(f"the restated {type(target).__name__} is invalid: {exc}") from exc
     _recheck(proposed[:-1], position, calendar)
