@@ -5,11 +5,16 @@ Tests hand in their own clock, calendar and environment; nothing connects at imp
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from api.settings import Settings, persistence_env
 from domain.calendar import WorkingCalendar
 from workflows.application import Admissions
 from workflows.calendar import VietnamCalendar
 from workflows.context import Clock, system_clock
+
+if TYPE_CHECKING:
+    from api.readmodel import LiveProjections
 
 
 def build_app(
@@ -28,3 +33,10 @@ def build_app(
     if env:
         store_env.update(env)
     return Admissions(store_env, clock=clock, calendar=calendar or VietnamCalendar())
+
+
+def build_projections(admissions: Admissions) -> LiveProjections:
+    """The read models the API answers reports from, caught up from the store."""
+    from api.readmodel import LiveProjections
+
+    return LiveProjections(admissions)

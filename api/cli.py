@@ -1,8 +1,9 @@
 """The ``ketnap`` command line (typer): one sub-command per operation.
 
-``ketnap demo`` loads the demo province into the configured store and prints its figures;
-``ketnap version`` prints the version. Further commands (``serve``, ``tokens``,
-``projections``, ``audit``) register on ``cli`` the same way.
+``ketnap demo`` loads the demo province into the configured store and prints its figures
+and a token per role; ``ketnap serve`` runs the HTTP API and ``ketnap tokens create`` issues
+a token (both in ``api.cli_http``); ``ketnap version`` prints the version. Further commands
+(``projections``, ``audit``) register on ``cli`` the same way.
 
 Logs are JSON lines on stderr (``api.logging``) and never carry personal data; what a
 person asked for (tables, progress) goes to stdout through rich.
@@ -26,7 +27,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.bootstrap import build_app
-from api.demo import DemoClock, DemoIncomplete, DemoSummary, load_demo
+from api.cli_http import print_demo_tokens, serve, tokens
+from api.demo import PROVINCE_ID, DemoClock, DemoIncomplete, DemoSummary, load_demo
 from api.logging import configure_logging
 from api.settings import DatabaseUrlError, Settings
 from domain.organisation import OrganisationKind, OrganisationState
@@ -44,6 +46,8 @@ console = Console()
 if not console.is_terminal and "COLUMNS" not in os.environ:
     console = Console(width=132)  # piped to a file: keep table rows on one line
 log = structlog.get_logger("ketnap.cli")
+cli.command()(serve)
+cli.add_typer(tokens, name="tokens")
 
 
 def main() -> None:
@@ -102,6 +106,7 @@ def demo() -> None:
     print_branch_counts(projection)
     for period in sorted({q.period for q in projection.quotas()}):
         print_quota_table(projection, Period.parse(period))
+    print_demo_tokens(app, PROVINCE_ID)
 
 
 def stored_events(app: Admissions, *, page_size: int = 1000) -> Iterator[object]:

@@ -2,7 +2,9 @@
 
 A first, simple read model: it keeps the events it is given in memory and answers from
 them. It is correct rather than fast; a later version can persist and index the same
-facts (and answer "as of" and "known at" questions) without changing what they mean.
+facts without changing what they mean. "As of D" reads the facts effective by the end of
+day D (``as_of`` arguments); "known at T" is answered by feeding only the events recorded
+by T (see ``api.readmodel``).
 
 What it counts (domain.md, "Quotas and the figures boards report"):
 
@@ -42,10 +44,16 @@ from domain.candidacy.events import (
     Withdrawn,
     effective_events,
 )
-from domain.organisation import OrganisationEvent, OrganisationState
+from domain.organisation import OrganisationEvent
 from domain.quota import QuotaSet, QuotaState
 from domain.rules import whole_months
 from domain.values import Period, Person, Sex
+from projections.tree import OrganisationTree
+
+__all__ = [
+    "AdmissionCounts", "AdmissionsProjection", "Breakdown", "ChildFulfilment", "Fact",
+    "FactKind", "OrganisationTree", "QuotaReport", "fulfilment_percent",
+]  # fmt: skip
 
 YOUTH_AGE_LIMIT_YEARS = 30
 _HUNDREDTH = Decimal("0.01")
@@ -163,89 +171,6 @@ class _Candidacy:
     facts: tuple[Fact, ...] | None = None  # None: derive again (an event arrived)
 
 
-class OrganisationTree:
-    """The effective-dated organisation tree, folded from the organisation events."""
-
-    def __init__(self) -> None:
-        self._units: dict[UUID, OrganisationState] = {}
-
-    def apply(self, event: OrganisationEvent) -> None:
-        current = self._units.get(event.originator_id)
-        if current is not None and event.originator_version <= current.version:
-            return  # already seen
-        self._units[event.originator_id] = event.mutate(current)
-
-    def __contains__(self, unit_id: object) -> bool:
-        return unit_id in self._units
-
-    def unit(self, unit_id: UUID) -> OrganisationState:
-        return self._units[unit_id]
-
-    def units(self) -> list[OrganisationState]:
-        return list(self._units.values())
-
-    def _in_force(self, unit_id: UUID, day: date) -> UUID | None:
-        """The unit standing for ``unit_id`` on ``day``: itself, or the unit it was merged
-        into (following merges); None when it was dissolved or not yet founded."""
-        seen: set[UUID] = set()
-        current: UUID | None = unit_id
-        while current is not None and current in self._units and current not in seen:
-            seen.add(current)
-            unit = self._units[current]
-            if unit.exists_on(day):
-                return current
-            if unit.ended_on is not None and unit.ended_on <= day:
-                current = unit.merged_into
-            else:
-                return None
-        return None
-
-    def path_on(self, unit_id: UUID, day: date) -> list[UUID]:
-        """The units from the root down to ``unit_id`` as the tree stood on ``day``.
-
-        A unit merged away by then stands for its successor; a dissolved (or not yet
-        founded) ancestor is skipped, its own parent continuing the path. Unknown units end
-        the path.
-        """
-        path: list[UUID] = []
-        current: UUID | None = unit_id
-        while current is not None and current in self._units and len(path) <= 64:
-            in_force = self._in_force(current, day)
-            if in_force is None and not path:
-                in_force = current  # the unit asked about always heads its own path
-            unit = self._units[in_force if in_force is not None else current]
-            if in_force is not None and in_force not in path:
-                path.append(in_force)
-            current = unit.parent_on(day)
-        return list(reversed(path))
-
-    def children_during(self, unit_id: UUID, period: Period) -> list[UUID]:
-        """Units that had ``unit_id`` as their direct parent on some day of ``period``."""
-        result = []
-        for unit in self._units.values():
-            if unit.id == unit_id:
-                continue
-            if _parent_during(unit, unit_id, period.starts_on, period.ends_on):
-                result.append(unit.id)
-        return sorted(result, key=lambda u: (self._units[u].code, str(u)))
-
-
-def _parent_during(unit: OrganisationState, parent_id: UUID, start: date, end: date) -> bool:
-    """Whether ``unit`` existed under ``parent_id`` on some day of [start, end]."""
-    life_end = unit.ended_on  # exclusive
-    parents = sorted(unit.parents, key=lambda p: p[0])
-    for index, (since, parent) in enumerate(parents):
-        until = parents[index + 1][0] if index + 1 < len(parents) else None  # exclusive
-        if life_end is not None and (until is None or life_end < until):
-            until = life_end
-        if parent != parent_id:
-            continue
-        first = max(since, unit.founded_on, start)
-        if first <= end and (until is None or first < until):
-            return True
-    return False
-
-
 class AdmissionsProjection:
     """Counts and quota fulfilment from candidacy, organisation and quota events.
 
@@ -258,6 +183,8 @@ class AdmissionsProjection:
         self.tree = OrganisationTree()
         self._candidacies: dict[UUID, _Candidacy] = {}
         self._quotas: dict[tuple[UUID, str], QuotaState] = {}
+        # Every target set, in version order: "as of D" reads the one set by then.
+        self._quota_history: dict[tuple[UUID, str], list[QuotaSet]] = {}
 
     # --- feeding -------------------------------------------------------------------
 
@@ -280,6 +207,7 @@ class AdmissionsProjection:
             current = self._quotas.get(key)
             if current is None or event.originator_version > current.version:
                 self._quotas[key] = event.mutate(current)
+                self._quota_history.setdefault(key, []).append(event)
 
     # --- facts ---------------------------------------------------------------------
 
@@ -320,11 +248,22 @@ class AdmissionsProjection:
     def quotas(self) -> list[QuotaState]:
         return list(self._quotas.values())
 
-    def admitted_by_unit(self, period: Period) -> dict[UUID, tuple[int, Breakdown]]:
-        """Admissions decided within ``period``, credited to every unit on the branch's
-        path on the decision date, with their breakdown."""
+    def quota_set_as_of(
+        self, organisation_id: UUID, period: Period, as_of: date | None = None
+    ) -> QuotaSet | None:
+        """The latest target set for the unit and period by the end of day ``as_of`` (its
+        ``set_on``); the latest of all without ``as_of``."""
+        history = self._quota_history.get((organisation_id, period.key), [])
+        found = [e for e in history if as_of is None or e.set_on <= as_of]
+        return found[-1] if found else None
+
+    def admitted_by_unit(
+        self, period: Period, *, as_of: date | None = None
+    ) -> dict[UUID, tuple[int, Breakdown]]:
+        """Admissions decided within ``period`` (and by the end of day ``as_of``), credited
+        to every unit on the branch's path on the decision date, with their breakdown."""
         result: dict[UUID, tuple[int, Breakdown]] = {}
-        for fact in self.all_facts(start=period.starts_on, end=period.ends_on):
+        for fact in self.all_facts(start=period.starts_on, end=_until(period, as_of)):
             if fact.kind != FactKind.ADMITTED:
                 continue
             person = self.person(fact.candidacy_id)
@@ -334,24 +273,36 @@ class AdmissionsProjection:
                 result[unit_id] = (count + 1, breakdown.plus(person, fact.on))
         return result
 
-    def quota_report(self, organisation_id: UUID, period: Period | str) -> QuotaReport:
+    def quota_report(
+        self, organisation_id: UUID, period: Period | str, *, as_of: date | None = None
+    ) -> QuotaReport:
         """The fulfilment of ``organisation_id`` for ``period`` and of its children (every
-        unit directly under it on some day of the period, each with its own figures)."""
+        unit directly under it on some day of the period, each with its own figures).
+
+        With ``as_of``, as things stood at the end of that day: admissions decided by then,
+        the targets set by then, the children of the days of the period up to then.
+        """
         if isinstance(period, str):
             period = Period.parse(period)
-        by_unit = self.admitted_by_unit(period)
+        by_unit = self.admitted_by_unit(period, as_of=as_of)
         admitted, breakdown = by_unit.get(organisation_id, (0, Breakdown()))
-        target = self._target(organisation_id, period)
+        target = self._target(organisation_id, period, as_of)
+        end = _until(period, as_of)
+        children_ids = (
+            self.tree.children_between(organisation_id, period.starts_on, end)
+            if end >= period.starts_on
+            else []
+        )
         children = tuple(
             ChildFulfilment(
                 organisation_id=child,
-                target=self._target(child, period),
+                target=self._target(child, period, as_of),
                 admitted=by_unit.get(child, (0, Breakdown()))[0],
                 fulfilment_percent=fulfilment_percent(
-                    by_unit.get(child, (0, Breakdown()))[0], self._target(child, period)
+                    by_unit.get(child, (0, Breakdown()))[0], self._target(child, period, as_of)
                 ),
             )
-            for child in self.tree.children_during(organisation_id, period)
+            for child in children_ids
         )
         return QuotaReport(
             organisation_id=organisation_id,
@@ -363,9 +314,16 @@ class AdmissionsProjection:
             children=children,
         )
 
-    def _target(self, organisation_id: UUID, period: Period) -> int | None:
-        quota = self.quota(organisation_id, period)
+    def _target(
+        self, organisation_id: UUID, period: Period, as_of: date | None = None
+    ) -> int | None:
+        quota = self.quota_set_as_of(organisation_id, period, as_of)
         return quota.target if quota is not None else None
+
+
+def _until(period: Period, as_of: date | None) -> date:
+    """The last day of ``period`` that counts as of the end of day ``as_of``."""
+    return period.ends_on if as_of is None else min(period.ends_on, as_of)
 
 
 def _branch_on(nominated: CandidateNominated, transfers: list[Transferred], day: date) -> UUID:

@@ -9,9 +9,9 @@ Persistence is chosen by environment only (``PERSISTENCE_MODULE`` and friends, b
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -20,7 +20,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.access import Role, TokenIssued, TokenState, token_digest, token_id
 from domain.calendar import WorkingCalendar
 from domain.candidacy.decide import VIETNAM_OFFSET, nominate
-from domain.candidacy.events import CandidacyEvent, state_as_of
+from domain.candidacy.events import state_as_of
 from domain.candidacy.state import CandidacyState, Readmission
 from domain.errors import DomainError, NotFound
 from domain.events import AggregateState, ChainedState, DomainEvent, Envelope
@@ -189,82 +189,94 @@ class Admissions(CandidacyCommands, Application[UUID]):
         )  # fmt: skip
 
     # --- organisations -----------------------------------------------------------------
+    # Every write takes an optional ``idempotency_key`` (see ``_write``).
 
-    def found_organisation(self, command: c.FoundOrganisation, actor: Actor) -> OrganisationState:
-        parent = self.organisation(command.parent_id) if command.parent_id else None
-        check_parent(command.kind, parent, command.effective_on)
-        event = OrganisationFounded(
-            originator_id=command.id or uuid4(), originator_version=1,
-            **OrganisationFounded.envelope_fields(self._envelope(actor, command)),
-            code=command.code, name=command.name, kind=command.kind,
-            parent_id=command.parent_id, founded_on=command.effective_on,
-        )  # fmt: skip
-        self._save(event)
-        return self.organisation(event.originator_id)
-
-    def rename_organisation(
-        self, organisation_id: UUID, command: c.RenameOrganisation, actor: Actor
+    def found_organisation(
+        self, command: c.FoundOrganisation, actor: Actor, *, idempotency_key: str | None = None
     ) -> OrganisationState:
-        unit = self._existing_unit(organisation_id, command.effective_on)
-        self._save(
-            self._next(unit, OrganisationRenamed, self._envelope(actor, command),
-                       name=command.name, renamed_on=command.effective_on)
-        )  # fmt: skip
-        return self.organisation(organisation_id)
+        def build() -> list[DomainEvent]:
+            parent = self.organisation(command.parent_id) if command.parent_id else None
+            check_parent(command.kind, parent, command.effective_on)
+            return [OrganisationFounded(
+                originator_id=command.id or uuid4(), originator_version=1,
+                **OrganisationFounded.envelope_fields(self._envelope(actor, command)),
+                code=command.code, name=command.name, kind=command.kind,
+                parent_id=command.parent_id, founded_on=command.effective_on,
+            )]  # fmt: skip
 
-    def move_organisation(
-        self, organisation_id: UUID, command: c.MoveOrganisation, actor: Actor
-    ) -> OrganisationState:
-        unit = self._existing_unit(organisation_id, command.effective_on)
-        parent = self.organisation(command.new_parent_id)
-        check_parent(unit.kind, parent, command.effective_on)
-        if organisation_id in [u.id for u in self.path_on(parent.id, command.effective_on)]:
-            raise DomainError("a unit cannot move under itself", rule="invalid_parent")
-        self._save(
-            self._next(unit, OrganisationMoved, self._envelope(actor, command),
-                       new_parent_id=command.new_parent_id, moved_on=command.effective_on)
-        )  # fmt: skip
-        return self.organisation(organisation_id)
+        return self._write(OrganisationState, None, command, actor, idempotency_key, build)
 
-    def merge_organisation(
-        self, organisation_id: UUID, command: c.MergeOrganisation, actor: Actor
-    ) -> OrganisationState:
-        unit = self._existing_unit(organisation_id, command.effective_on)
-        into = self._existing_unit(command.into_id, command.effective_on)
-        if into.id == unit.id or into.kind.level != unit.kind.level:
-            raise DomainError(
-                f"a {unit.kind.value} merges into another unit of its level, not a "
-                f"{into.kind.value}",
-                rule="invalid_merge",
-            )
-        self._save(
-            self._next(unit, OrganisationMerged, self._envelope(actor, command),
-                       into_id=command.into_id, merged_on=command.effective_on)
-        )  # fmt: skip
-        return self.organisation(organisation_id)
+    def rename_organisation(self, organisation_id: UUID, command: c.RenameOrganisation,
+                            actor: Actor, *, idempotency_key: str | None = None,
+                            ) -> OrganisationState:  # fmt: skip
+        def build() -> list[DomainEvent]:
+            unit = self._existing_unit(organisation_id, command.effective_on)
+            return [self._next(unit, OrganisationRenamed, self._envelope(actor, command),
+                               name=command.name, renamed_on=command.effective_on)]  # fmt: skip
 
-    def dissolve_organisation(
-        self, organisation_id: UUID, command: c.DissolveOrganisation, actor: Actor
-    ) -> OrganisationState:
-        unit = self._existing_unit(organisation_id, command.effective_on)
-        self._save(
-            self._next(unit, OrganisationDissolved, self._envelope(actor, command),
-                       dissolved_on=command.effective_on)
-        )  # fmt: skip
-        return self.organisation(organisation_id)
+        return self._write(OrganisationState, organisation_id, command, actor, idempotency_key,
+                           build)  # fmt: skip
 
-    def assign_area(
-        self, organisation_id: UUID, command: c.AssignResidentialArea, actor: Actor
-    ) -> OrganisationState:
-        unit = self._existing_unit(organisation_id, command.effective_on)
-        if not unit.kind.is_branch:
-            raise DomainError("residential areas belong to branches", rule="invalid_branch")
-        self._save(
-            self._next(unit, ResidentialAreaAssigned, self._envelope(actor, command),
-                       area_code=command.code, area_name=command.name, area_kind=command.kind,
-                       assigned_on=command.effective_on)
-        )  # fmt: skip
-        return self.organisation(organisation_id)
+    def move_organisation(self, organisation_id: UUID, command: c.MoveOrganisation,
+                          actor: Actor, *, idempotency_key: str | None = None,
+                          ) -> OrganisationState:  # fmt: skip
+        def build() -> list[DomainEvent]:
+            unit = self._existing_unit(organisation_id, command.effective_on)
+            parent = self.organisation(command.new_parent_id)
+            check_parent(unit.kind, parent, command.effective_on)
+            if organisation_id in [u.id for u in self.path_on(parent.id, command.effective_on)]:
+                raise DomainError("a unit cannot move under itself", rule="invalid_parent")
+            return [self._next(unit, OrganisationMoved, self._envelope(actor, command),
+                               new_parent_id=command.new_parent_id,
+                               moved_on=command.effective_on)]  # fmt: skip
+
+        return self._write(OrganisationState, organisation_id, command, actor, idempotency_key,
+                           build)  # fmt: skip
+
+    def merge_organisation(self, organisation_id: UUID, command: c.MergeOrganisation,
+                           actor: Actor, *, idempotency_key: str | None = None,
+                           ) -> OrganisationState:  # fmt: skip
+        def build() -> list[DomainEvent]:
+            unit = self._existing_unit(organisation_id, command.effective_on)
+            into = self._existing_unit(command.into_id, command.effective_on)
+            if into.id == unit.id or into.kind.level != unit.kind.level:
+                raise DomainError(
+                    f"a {unit.kind.value} merges into another unit of its level, not a "
+                    f"{into.kind.value}",
+                    rule="invalid_merge",
+                )
+            return [self._next(unit, OrganisationMerged, self._envelope(actor, command),
+                               into_id=command.into_id,
+                               merged_on=command.effective_on)]  # fmt: skip
+
+        return self._write(OrganisationState, organisation_id, command, actor, idempotency_key,
+                           build)  # fmt: skip
+
+    def dissolve_organisation(self, organisation_id: UUID, command: c.DissolveOrganisation,
+                              actor: Actor, *, idempotency_key: str | None = None,
+                              ) -> OrganisationState:  # fmt: skip
+        def build() -> list[DomainEvent]:
+            unit = self._existing_unit(organisation_id, command.effective_on)
+            return [self._next(unit, OrganisationDissolved, self._envelope(actor, command),
+                               dissolved_on=command.effective_on)]  # fmt: skip
+
+        return self._write(OrganisationState, organisation_id, command, actor, idempotency_key,
+                           build)  # fmt: skip
+
+    def assign_area(self, organisation_id: UUID, command: c.AssignResidentialArea,
+                    actor: Actor, *, idempotency_key: str | None = None,
+                    ) -> OrganisationState:  # fmt: skip
+        def build() -> list[DomainEvent]:
+            unit = self._existing_unit(organisation_id, command.effective_on)
+            if not unit.kind.is_branch:
+                raise DomainError("residential areas belong to branches", rule="invalid_branch")
+            return [self._next(unit, ResidentialAreaAssigned, self._envelope(actor, command),
+                               area_code=command.code, area_name=command.name,
+                               area_kind=command.kind,
+                               assigned_on=command.effective_on)]  # fmt: skip
+
+        return self._write(OrganisationState, organisation_id, command, actor, idempotency_key,
+                           build)  # fmt: skip
 
     def _existing_unit(self, organisation_id: UUID, day: date) -> OrganisationState:
         unit = self.organisation(organisation_id)
@@ -283,18 +295,21 @@ class Admissions(CandidacyCommands, Application[UUID]):
 
     # --- roster and quotas -----------------------------------------------------------
 
-    def register_member(self, command: c.RegisterMember, actor: Actor) -> MemberState:
-        # The roster gives the member's current branch; admission may predate the branch.
-        branch = self.organisation(command.branch_id)
-        if not branch.kind.is_branch:
-            raise DomainError(f"{branch.code} is not a branch", rule="invalid_branch")
-        data = command.model_dump(exclude={"document", "note", "id"})
-        event = MemberRegistered(
-            originator_id=command.id or uuid4(), originator_version=1,
-            **MemberRegistered.envelope_fields(self._envelope(actor, command)), **data,
-        )  # fmt: skip
-        self._save(event)
-        return self.member(event.originator_id)
+    def register_member(
+        self, command: c.RegisterMember, actor: Actor, *, idempotency_key: str | None = None
+    ) -> MemberState:
+        def build() -> list[DomainEvent]:
+            # The roster gives the member's current branch; admission may predate the branch.
+            branch = self.organisation(command.branch_id)
+            if not branch.kind.is_branch:
+                raise DomainError(f"{branch.code} is not a branch", rule="invalid_branch")
+            data = command.model_dump(exclude={"document", "note", "id"})
+            return [MemberRegistered(
+                originator_id=command.id or uuid4(), originator_version=1,
+                **MemberRegistered.envelope_fields(self._envelope(actor, command)), **data,
+            )]  # fmt: skip
+
+        return self._write(MemberState, None, command, actor, idempotency_key, build)
 
     def set_quota(
         self, organisation_id: UUID, period: Period, command: c.SetQuota, actor: Actor
@@ -418,10 +433,44 @@ class Admissions(CandidacyCommands, Application[UUID]):
 
     # --- idempotency ---------------------------------------------------------------------
 
+    def _write(
+        self,
+        kind: type[S],
+        target: UUID | None,
+        command: c.Command,
+        actor: Actor,
+        key: str | None,
+        build: Callable[[], list[DomainEvent]],
+    ) -> S:
+        """Answer a retry under ``key`` from its record, else build the events (raising if a
+        rule refuses), save them with the key's record in one transaction, and return the
+        state of the first event's aggregate."""
+        name, where = type(command).__name__, str(target) if target else "-"
+        prior = self._replayed(name, where, command, actor, key, kind)
+        if prior is not None:
+            return prior
+        events = build()
+        aggregate_id = events[0].originator_id
+        self._record_with_key(aggregate_id, events, name, where, command, actor, key, kind=kind)
+        return self._get(aggregate_id, kind, kind.__name__)
+
+    @overload
     def _replayed(
         self, name: str, target: str, command: c.Command, actor: Actor, key: str | None
-    ) -> CandidacyState | None:
-        """The first response to an earlier identical request under ``key``, if any."""
+    ) -> CandidacyState | None: ...
+
+    @overload
+    def _replayed(
+        self, name: str, target: str, command: c.Command, actor: Actor, key: str | None,
+        kind: type[S],
+    ) -> S | None: ...  # fmt: skip
+
+    def _replayed(
+        self, name: str, target: str, command: c.Command, actor: Actor, key: str | None,
+        kind: type[AggregateState] = CandidacyState,
+    ) -> AggregateState | None:  # fmt: skip
+        """The first response to an earlier identical request under ``key``, if any (the
+        ``kind`` of state it produced, a candidacy unless told)."""
         if key is None:
             return None
         try:
@@ -436,37 +485,39 @@ class Admissions(CandidacyCommands, Application[UUID]):
         state: AggregateState = self.repository.get(
             record.aggregate_id, version=record.aggregate_version, projector_func=fold
         )
-        assert isinstance(state, CandidacyState)
+        assert isinstance(state, kind)
         return state
 
     def _record_with_key(
         self,
-        candidacy_id: UUID,
+        aggregate_id: UUID,
         events: list[DomainEvent],
         name: str,
         target: str,
         command: c.Command,
         actor: Actor,
         key: str | None,
+        *,
+        kind: type[AggregateState] = CandidacyState,
     ) -> None:
         to_save = list(events)
         if key is not None:
-            head = next(e for e in events if isinstance(e, CandidacyEvent))
+            head = next(e for e in events if e.originator_id == aggregate_id)
             to_save.append(
                 CommandAccepted(
                     originator_id=idempotency_id(actor.actor, key), originator_version=1,
                     timestamp=head.timestamp, actor=actor.actor, role=actor.role,
                     unit_id=actor.unit_id, request_id=actor.request_id, key=key,
                     fingerprint=request_fingerprint(name, target, command.model_dump(mode="json")),
-                    aggregate_id=candidacy_id, aggregate_version=head.originator_version,
+                    aggregate_id=aggregate_id, aggregate_version=head.originator_version,
                 )
             )  # fmt: skip
         try:
             self._save(*to_save)
         except ConcurrentWrite:
-            if key is not None and self._replayed(name, target, command, actor, key) is not None:
-                return  # a concurrent retry of the same request landed first
-            raise
+            # A concurrent retry of the same request may have landed first: answer from it.
+            if key is None or self._replayed(name, target, command, actor, key, kind) is None:
+                raise
 
 
 def recorded_day(moment: datetime) -> date:

@@ -774,6 +774,11 @@ class RecognitionDecided(_DecisionEvent):
         s = _require(state)
         rs = self.rules
         after_vote = s.recognition_vote_on is not None and self.decided_on >= s.recognition_vote_on
+        ends = s.probation_ends_on
+        assert ends is not None, "a candidacy under recognition review has a probation end"
+        # Recognition (unlike removal) needs the probation to be over on the decision day,
+        # even when the branch's resolution was a removal vote held during probation.
+        ended = self.decision == "remove" or self.decided_on >= ends
         return [
             self.competence_check(),
             CheckResult(
@@ -781,6 +786,11 @@ class RecognitionDecided(_DecisionEvent):
                 detail=f"decision on {self.decided_on.isoformat()} after the branch vote on "
                 f"{s.recognition_vote_on.isoformat() if s.recognition_vote_on else 'none'} "
                 f"({rs.code})",
+            ),
+            CheckResult(
+                rule="probation_not_ended", passed=ended, rule_set=rs.code,
+                detail=f"probation ends on {ends.isoformat()}, {self.decision} decided on "
+                f"{self.decided_on.isoformat()} ({rs.code})",
             ),
         ]  # fmt: skip
 

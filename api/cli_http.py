@@ -1,0 +1,109 @@
+"""Command-line verbs for the HTTP API: ``ketnap serve`` and ``ketnap tokens create``, and
+the tokens ``ketnap demo`` prints. ``api.cli`` registers them on the ``ketnap`` command.
+
+A token's secret is printed once and stored only as its SHA-256 hash (``domain.access``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from functools import partial
+from typing import Annotated
+from uuid import UUID
+
+import typer
+from rich.console import Console
+
+from api.bootstrap import build_app
+from api.settings import DatabaseUrlError, Settings, persistence_env
+from domain.access import Role
+from domain.errors import DomainError
+from workflows.application import Admissions
+from workflows.context import Actor
+
+console = Console()
+if not console.is_terminal and "COLUMNS" not in os.environ:
+    console = Console(width=132)  # piped: keep each line whole
+tokens = typer.Typer(help="API tokens (stored hashed; each secret is shown once).",
+                     no_args_is_help=True)  # fmt: skip
+
+
+def cli_actor(name: str = "ketnap-cli") -> Actor:
+    """Who records what the command line does (tokens are recorded like any fact)."""
+    return Actor(actor=name, role=Role.ADMIN.value, request_id=f"cli-{uuid.uuid4()}")
+
+
+def _settings() -> Settings:
+    """The settings from the environment, with the store URL checked before anything runs."""
+    settings = Settings()
+    try:
+        persistence_env(settings.database_url)
+    except DatabaseUrlError as exc:
+        console.print(f"[red]KETNAP_DATABASE_URL: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    return settings
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_projections: Annotated[
+        bool,
+        typer.Option(
+            "--no-projections",
+            help="Do not keep the read models caught up in this process (separate "
+            "`ketnap projections run` workers do it).",
+        ),
+    ] = False,
+) -> None:
+    """Serve the HTTP API (settings from KETNAP_* environment variables)."""
+    import uvicorn
+
+    from api.http.app import create_app
+
+    settings = _settings()
+    factory = partial(create_app, settings, keep_projections_caught_up=not no_projections)
+    # The API logs one JSON line per request itself; uvicorn's access log would repeat it.
+    uvicorn.run(factory, factory=True, host=host, port=port, access_log=False)
+
+
+@tokens.command("create")
+def create_token(
+    role: Annotated[Role, typer.Option(help="admin, board, auditor or reporter.")],
+    organisation: Annotated[
+        UUID | None,
+        typer.Option(help="The unit whose subtree the token reaches (optional for admin)."),
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="Who or what the token is for.")] = None,
+) -> None:
+    """Issue a token; its secret is printed alone on the last line."""
+    app = build_app(_settings())
+    try:
+        secret, token = app.issue_token(
+            role, organisation, label or f"{role.value} token", cli_actor()
+        )
+    except DomainError as exc:
+        console.print(f"[red]{exc.detail}[/red] ({exc.rule})")
+        raise typer.Exit(1) from exc
+    finally:
+        app.close()
+    scope = str(token.organisation_id) if token.organisation_id else "every organisation"
+    console.print(f"Token {token.id} for role [bold]{role.value}[/bold] over {scope}, "
+                  f"label '{token.label}'. Keep it secret; it is not shown again:",
+                  highlight=False)  # fmt: skip
+    typer.echo(secret)
+
+
+def print_demo_tokens(app: Admissions, organisation_id: UUID) -> None:
+    """Issue and print one token per role over ``organisation_id``. Secrets are stored only
+    hashed, so every run issues fresh tokens (the earlier ones stay valid)."""
+    console.print(
+        "\n[bold]Tokens for the demo province[/bold] (send `Authorization: Bearer <token>`; "
+        "new ones on every run):",
+        highlight=False,
+    )
+    actor = cli_actor("ketnap-demo")
+    for role in Role:
+        secret, _ = app.issue_token(role, organisation_id, f"demo {role.value}", actor)
+        console.print(f"  {role.value:<9} {secret}", highlight=False, soft_wrap=True)

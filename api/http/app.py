@@ -1,0 +1,88 @@
+"""The FastAPI application factory. One ``Admissions`` application per process, built in
+the lifespan (nothing connects at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.http import middleware, problems
+from api.http.metrics import Metrics
+from api.settings import Settings
+from workflows.application import Admissions
+
+DESCRIPTION = """
+Sổ theo dõi kết nạp đảng viên: every step of every candidacy recorded as an event,
+checked against the regulations in force on the step's date.
+
+* **Boards** (ban tổ chức) record steps and read within their unit's subtree.
+* **Auditors** read everything in their subtree: histories, checks, hashes.
+* **Reporters** read quotas and reports.
+
+Authenticate with `Authorization: Bearer <token>` (`ketnap tokens create`). Errors are
+`application/problem+json` (RFC 9457) with a stable `rule` code when a rule refused the
+command. Recording `POST`s accept `Idempotency-Key`; candidacy responses carry
+`ETag: "<version>"` and commands honour `If-Match`.
+"""
+
+TAGS = [
+    {"name": "organisations", "description": "The effective-dated organisation tree."},
+    {"name": "members", "description": "The roster of existing members."},
+    {"name": "candidacies", "description": "Candidacies and the commands that move them."},
+    {"name": "quotas", "description": "Admission targets (chỉ tiêu) and their fulfilment."},
+    {"name": "reports", "description": "Figures boards publish, and deadlines."},
+    {"name": "audit", "description": "Tamper evidence and histories."},
+    {"name": "operations", "description": "Health, readiness and metrics."},
+]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    admissions: Admissions | None = None,
+    projections: Any = None,
+    keep_projections_caught_up: bool = True,
+) -> FastAPI:
+    """Build the HTTP application.
+
+    ``admissions`` may be handed in (tests); otherwise the lifespan builds one from the
+    settings and closes it on shutdown.
+    """
+    from api.bootstrap import build_app, build_projections
+
+    settings = settings or Settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = admissions is None
+        app.state.admissions = admissions or build_app(settings)
+        app.state.projections = projections or build_projections(app.state.admissions)
+        if keep_projections_caught_up:
+            app.state.projections.start_background(metrics)
+        try:
+            yield
+        finally:
+            app.state.projections.stop_background()
+            if own:
+                app.state.admissions.close()
+
+    app = FastAPI(
+        title="ketnap",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        responses={401: problems.PROBLEM_RESPONSES[401]},
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    problems.install(app)
+    middleware.install(app, metrics)
+    from api.http.routers import include_all
+
+    include_all(app)
+    return app

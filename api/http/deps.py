@@ -1,0 +1,66 @@
+"""Small request-scoped helpers shared by the routers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from api.http.problems import ApiError
+from api.http.security import Principal, PrincipalDep
+from api.readmodel import LiveProjections
+from workflows.context import Actor
+
+
+def request_id(request: Request) -> str:
+    rid: str = getattr(request.state, "request_id", "unknown")
+    return rid
+
+
+def actor(request: Request, principal: PrincipalDep) -> Actor:
+    """The envelope's who-recorded-it for this request."""
+    return principal.actor(request_id(request))
+
+
+ActorDep = Annotated[Actor, Depends(actor)]
+
+
+def get_projections(request: Request) -> LiveProjections:
+    """The read models the lifespan built (reports, quotas, deadlines, audit)."""
+    projections: LiveProjections = request.app.state.projections
+    return projections
+
+
+ProjectionsDep = Annotated[LiveProjections, Depends(get_projections)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Retry safely: the same key and body return the first response and "
+        "record nothing new; the same key with another body is 422.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The candidacy version you last saw, as its ETag ("7"); 412 if it moved on.',
+    ),
+]
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """Parse an If-Match header (``"7"``, ``W/"7"`` or ``7``); 400 if malformed."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise ApiError(400, "Bad request", 'If-Match must be an ETag like "7"', "invalid_if_match")
+    return int(value)
+
+
+__all__ = [
+    "ActorDep", "IdempotencyKey", "IfMatch", "Principal", "ProjectionsDep", "expected_version",
+]  # fmt: skip

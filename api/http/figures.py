@@ -1,0 +1,95 @@
+"""What the figure endpoints (quotas, reports, deadlines, audit) share: the time-travel
+parameters, the unit a request covers, and the breakdown boards publish."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from api.http.problems import PROBLEM_RESPONSES
+from api.http.security import Principal, require_scope
+from projections.admissions import Breakdown
+from workflows.application import Admissions
+
+AsOf = Annotated[
+    date | None,
+    Query(
+        description="Answer as things stood at the end of this day (facts effective by "
+        "then). Default: now.",
+        examples=["2024-12-31"],
+    ),
+]
+KnownAt = Annotated[
+    AwareDatetime | None,
+    Query(
+        description="Answer only from what had been recorded by this instant (ISO 8601 with "
+        "offset), e.g. what a report said when it was printed. Default: now. Slower: the "
+        "figures are recomputed from the store.",
+        examples=["2025-01-05T08:00:00+07:00"],
+    ),
+]
+OrganisationQuery = Annotated[
+    UUID | None,
+    Query(
+        description="The unit whose subtree the figures cover. Default: your own unit "
+        "(everything, for an admin token not tied to a unit)."
+    ),
+]
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI error responses of an endpoint (problem+json)."""
+    return {status: PROBLEM_RESPONSES[status] for status in statuses}
+
+
+def covered_unit(
+    admissions: Admissions, principal: Principal, organisation_id: UUID | None
+) -> UUID | None:
+    """The unit a request covers: the one asked for (404 if unknown, 403 outside the
+    caller's subtree), else the caller's own unit; None means the whole tree."""
+    if organisation_id is None:
+        return principal.organisation_id
+    admissions.organisation(organisation_id)
+    require_scope(admissions, principal, organisation_id)
+    return organisation_id
+
+
+def percent(value: Decimal | None) -> float | None:
+    """A rounded percentage as a JSON number (108.0, 66.67), None without a target."""
+    return None if value is None else float(value)
+
+
+class BreakdownOut(BaseModel):
+    """Admissions by the groups boards publish; each counts people, so one admission can
+    count in several."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "women": 21,
+                "ethnic_minority": 9,
+                "religious": 4,
+                "youth_union": 30,
+                "aged_30_or_under": 27,
+            }
+        }
+    )
+
+    women: int
+    ethnic_minority: int
+    religious: int
+    youth_union: int
+    aged_30_or_under: int
+
+    @classmethod
+    def of(cls, breakdown: Breakdown) -> BreakdownOut:
+        return cls(
+            women=breakdown.women, ethnic_minority=breakdown.ethnic_minority,
+            religious=breakdown.religious, youth_union=breakdown.youth_union,
+            aged_30_or_under=breakdown.aged_30_or_under,
+        )  # fmt: skip

@@ -1,0 +1,162 @@
+"""RFC 9457 problem details for every error, with the domain rule's stable code.
+
+Status mapping (api.md): 400/422 malformed or invalid input, 404 unknown id, 409 a domain
+rule refuses it, 412 If-Match does not match. Nothing here answers 200 to an error or
+leaks a class name; an unexpected error is a plain 500 problem and is logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError, InvalidCorrection, NotFound
+from workflows.application import ConcurrentWrite, IdempotencyKeyReused, VersionMismatch
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://ketnap.vn/problems/"
+log = structlog.get_logger("ketnap.api")
+
+
+class Problem(BaseModel):
+    """An error response (RFC 9457)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "type": "https://ketnap.vn/problems/certificate_expired",
+                "title": "A rule of the regulations refused the command",
+                "status": 409,
+                "detail": "certificate 61 months old on 2024-03-02, limit 60 (24-QĐ/TW)",
+                "rule": "certificate_expired",
+            }
+        },
+    )
+
+    type: str = Field(description="URI identifying the problem type")
+    title: str
+    status: int
+    detail: str
+    rule: str | None = Field(default=None, description="Stable code of the refusing rule")
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="Field errors of invalid input"
+    )
+
+
+class ApiError(Exception):
+    """An error raised by the HTTP layer itself (auth, scope, headers)."""
+
+    def __init__(self, status: int, title: str, detail: str, rule: str | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.rule = status, title, detail, rule
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    rule: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + (rule or _slug(title)),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if rule:
+        body["rule"] = rule
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _slug(title: str) -> str:
+    return "-".join(title.lower().split())
+
+
+def domain_status(exc: DomainError) -> tuple[int, str]:
+    if isinstance(exc, NotFound):
+        return 404, "Not found"
+    if isinstance(exc, VersionMismatch):
+        return 412, "Precondition failed"
+    if isinstance(exc, IdempotencyKeyReused | InvalidCorrection):
+        return 422, "Invalid request"
+    if isinstance(exc, ConcurrentWrite):
+        return 409, "Conflict"
+    return 409, "A rule of the regulations refused the command"
+
+
+def _field_errors(errors: Any) -> list[dict[str, Any]]:
+    result = []
+    for err in errors:
+        result.append(
+            {
+                "loc": [str(p) for p in err.get("loc", ())],
+                "msg": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
+        )
+    return result
+
+
+def install(app: FastAPI) -> None:
+    """Register the exception handlers on ``app``."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        status, title = domain_status(exc)
+        return problem(status, title, exc.detail, exc.rule)
+
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(exc.status, exc.title, exc.detail, exc.rule, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc.errors())
+        fields = ", ".join(".".join(e["loc"][1:] or e["loc"]) for e in errors[:5])
+        return problem(
+            422, "Invalid request", f"invalid or missing fields: {fields}", "invalid_input",
+            errors=errors,
+        )  # fmt: skip
+
+    @app.exception_handler(ValidationError)
+    async def _model_invalid(_: Request, exc: ValidationError) -> JSONResponse:
+        errors = _field_errors(exc.errors())
+        return problem(422, "Invalid request", str(exc.error_count()) + " invalid field(s)",
+                       "invalid_input", errors=errors)  # fmt: skip
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
+        title = titles.get(exc.status_code, "HTTP error")
+        headers = dict(exc.headers) if exc.headers else None
+        return problem(exc.status_code, title, str(exc.detail), headers=headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_error", route=request.url.path, exc_info=exc)
+        return problem(500, "Internal server error", "an unexpected error occurred; it was logged")
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": text}
+    for status, text in {
+        401: "No or unknown bearer token",
+        403: "Outside your role or subtree",
+        404: "Unknown id",
+        409: "A domain rule refused the command (see `rule`)",
+        412: "If-Match does not match the current version",
+        422: "Malformed or invalid input",
+    }.items()
+}

@@ -1,0 +1,20 @@
+"""The HTTP routers, one module per resource of api.md."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def include_all(app: FastAPI) -> None:
+    from api.http.routers import (
+        audit,
+        candidacies,
+        members,
+        ops,
+        organisations,
+        quotas,
+        reports,
+    )
+
+    for module in (ops, organisations, members, candidacies, quotas, reports, audit):
+        app.include_router(module.router)

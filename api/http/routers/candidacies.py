@@ -1,0 +1,259 @@
+"""Candidacies: nominate, read (as of a day, as known at an instant), list a subtree, read
+the full history, and one ``POST /candidacies/{id}/<command>`` per command of api.md.
+
+Access follows the candidacy's current branch: admin everywhere, board and auditor within
+their unit's subtree as it stands today (the auditor reads only), reporter not at all.
+Every answer about one candidacy carries ``ETag: "<version>"``; commands honour ``If-Match``
+(412 when the candidacy moved on) and ``Idempotency-Key`` (a retry answers the first
+response and records nothing).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Query, Response, status
+from pydantic import AwareDatetime
+
+from api.http import examples as ex
+from api.http.deps import ActorDep, IdempotencyKey, IfMatch, ProjectionsDep, expected_version
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from api.http.schemas import (
+    CandidacyOut,
+    CandidacyPage,
+    CandidacySummary,
+    HistoryItem,
+    HistoryOut,
+    errors,
+)
+from api.http.security import (
+    READERS,
+    WRITERS,
+    AdmissionsDep,
+    Principal,
+    PrincipalDep,
+    require,
+    require_scope,
+)
+from domain.candidacy.deadlines import deadlines
+from domain.candidacy.events import state_as_of
+from domain.candidacy.state import CandidacyState, Stage
+from domain.errors import NotFound
+from workflows import commands as c
+from workflows.application import Admissions
+
+router = APIRouter(prefix="/candidacies", tags=["candidacies"])
+
+READ_ERRORS = errors(401, 403, 404, 422)
+WRITE_ERRORS = errors(401, 403, 404, 409, 422)
+COMMAND_ERRORS = errors(401, 403, 404, 409, 412, 422)
+ETAG_HEADER = {"ETag": {"description": "The candidacy's version, e.g. `\"7\"`",
+                        "schema": {"type": "string"}}}  # fmt: skip
+
+
+def sees_person(principal: Principal) -> bool:
+    """Personal data goes to admin, board and auditor of the candidacy's subtree. Callers
+    check the subtree first; this says whether the role may see the person at all."""
+    return principal.role in READERS
+
+
+def _answer(
+    response: Response,
+    admissions: Admissions,
+    principal: Principal,
+    state: CandidacyState,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+) -> CandidacyOut:
+    """The candidacy with its deadlines on ``as_of`` (default today), and its ETag."""
+    day = as_of or admissions.today()
+    response.headers["ETag"] = f'"{state.version}"'
+    return CandidacyOut.of(
+        state, deadlines(state, admissions.calendar, day), with_person=sees_person(principal),
+        as_of=day, known_at=known_at,
+    )  # fmt: skip
+
+
+def _readable(admissions: Admissions, principal: Principal, candidacy_id: UUID) -> CandidacyState:
+    """The current candidacy, once the principal may read it (403 outside the subtree)."""
+    require(principal, *READERS)
+    state = admissions.candidacy(candidacy_id)
+    require_scope(admissions, principal, state.branch_id)
+    return state
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CandidacyOut,
+    summary="Nominate a candidate (stage 1, source pool)",
+    description="Opens a candidacy in the source pool of `branch_id`, nominated by a mass "
+    "organisation or the branch. A helper member, if named, must be an official member "
+    "(`helper_not_official`). The branch must lie in a board's subtree.",
+    responses={**WRITE_ERRORS, 201: {"headers": ETAG_HEADER}},
+    operation_id="nominate_candidate",
+)
+def nominate(
+    body: Annotated[c.Nominate, Body(openapi_examples=ex.NOMINATE)],
+    response: Response,
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> CandidacyOut:
+    require(principal, *WRITERS)
+    require_scope(admissions, principal, body.branch_id)
+    state = admissions.nominate(body, actor, idempotency_key=idempotency_key)
+    response.headers["Location"] = f"/candidacies/{state.id}"
+    return _answer(response, admissions, principal, state)
+
+
+# --- listing ----------------------------------------------------------------------------
+
+
+@router.get(
+    "",
+    response_model=CandidacyPage,
+    summary="Candidacies in a subtree",
+    description="Candidacies whose branch lies under `organisation_id` (default: your unit; "
+    "an admin without one lists every candidacy) as the tree stands today, or as they and "
+    "the tree stood at the end of `as_of`; optionally in one `stage`; ordered by id. Follow "
+    "`next_cursor` for the next page.",
+    responses=READ_ERRORS,
+    operation_id="list_candidacies",
+)
+def list_candidacies(
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    projections: ProjectionsDep,
+    organisation_id: Annotated[
+        UUID | None, Query(description="The subtree's root (default: your unit)")
+    ] = None,
+    stage: Annotated[Stage | None, Query(description="Only candidacies in this stage")] = None,
+    as_of: Annotated[date | None, Query(description="End of this day (default: now)")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> CandidacyPage:
+    require(principal, *READERS)
+    root = organisation_id or principal.organisation_id
+    if root is not None:
+        admissions.organisation(root)  # 404 for an unknown unit
+        require_scope(admissions, principal, root)
+    with projections.read() as models:
+        states = models.candidacies.in_subtree(root, admissions.today(), stage, as_of=as_of)
+    page, next_cursor = paginate(states, lambda s: (str(s.id),), limit, cursor)
+    with_person = sees_person(principal)
+    return CandidacyPage(
+        items=[CandidacySummary.of(s, with_person=with_person) for s in page],
+        next_cursor=next_cursor,
+    )
+
+
+# --- one candidacy ------------------------------------------------------------------------
+
+
+@router.get(
+    "/{candidacy_id}",
+    response_model=CandidacyOut,
+    summary="A candidacy, as of a day and as known at an instant",
+    description="The candidacy as it stood at the end of `as_of` from what had been recorded "
+    "by `known_at` (both default to now), with its deadlines on `as_of`: each "
+    "`{kind, due_on, status}` with status `met`, `missed`, `due` or `overdue`.",
+    responses={**READ_ERRORS, 200: {"headers": ETAG_HEADER}},
+    operation_id="get_candidacy",
+)
+def get_candidacy(
+    candidacy_id: UUID,
+    response: Response,
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    as_of: Annotated[date | None, Query(description="End of this day (default: today)")] = None,
+    known_at: Annotated[
+        AwareDatetime | None, Query(description="Recorded by this instant, with offset")
+    ] = None,
+) -> CandidacyOut:
+    state = _readable(admissions, principal, candidacy_id)
+    if as_of is not None or known_at is not None:
+        then = state_as_of(state.history, as_of, known_at)
+        if then is None:
+            raise NotFound(f"candidacy {candidacy_id} did not exist yet at that time")
+        state = then
+    return _answer(response, admissions, principal, state, as_of, known_at)
+
+
+@router.get(
+    "/{candidacy_id}/history",
+    response_model=HistoryOut,
+    summary="Every recorded event of a candidacy",
+    description="The events in order, as recorded (never edited): effective day, recording "
+    "instant, who recorded it in which role and unit, the request, the rule set it was "
+    "checked under, the document, the checks that ran, and the hash chain (`hash` is the "
+    "event's SHA-256 content hash, `prev_hash` its predecessor's). A correction names the "
+    "position it restates in `restates`.",
+    responses={**READ_ERRORS, 200: {"headers": ETAG_HEADER}},
+    operation_id="get_candidacy_history",
+)
+def get_history(
+    candidacy_id: UUID, response: Response, admissions: AdmissionsDep, principal: PrincipalDep
+) -> HistoryOut:
+    state = _readable(admissions, principal, candidacy_id)
+    response.headers["ETag"] = f'"{state.version}"'
+    with_person = sees_person(principal)
+    return HistoryOut(
+        candidacy_id=state.id, version=state.version,
+        items=[HistoryItem.of(event, with_person=with_person) for event in state.history],
+    )  # fmt: skip
+
+
+# --- commands -----------------------------------------------------------------------------
+
+COMMAND_NOTE = (
+    "\n\nAnswers 200 with the new state and its ETag. A rule that refuses the command answers "
+    "409 with its `rule` and records nothing; a failed vote is recorded, not refused. Send "
+    '`If-Match: "<version>"` to be refused with 412 if the candidacy moved on, and '
+    "`Idempotency-Key` to retry safely."
+)
+
+
+def _command_route(segment: str, command: type[c.Command]) -> None:
+    """Register ``POST /candidacies/{id}/<segment>`` with ``command`` as its typed body."""
+    summary, examples = ex.COMMANDS.get(segment, (segment.replace("-", " ").capitalize(), {}))
+    name = "candidacy_" + segment.replace("-", "_")
+
+    def endpoint(
+        candidacy_id: UUID,
+        body: Any,
+        response: Response,
+        admissions: AdmissionsDep,
+        principal: PrincipalDep,
+        actor: ActorDep,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> CandidacyOut:
+        version = expected_version(if_match)
+        require(principal, *WRITERS)
+        current = admissions.candidacy(candidacy_id)
+        require_scope(admissions, principal, current.branch_id)
+        if isinstance(body, c.Transfer):  # the receiving branch must be the board's too
+            require_scope(admissions, principal, body.to_branch_id)
+        state = admissions.execute(
+            candidacy_id, body, actor, expected_version=version, idempotency_key=idempotency_key
+        )
+        return _answer(response, admissions, principal, state)
+
+    # The body's type is the command class, so OpenAPI documents each body on its own.
+    endpoint.__annotations__["body"] = Annotated[command, Body(openapi_examples=examples)]
+    endpoint.__name__ = name
+    router.add_api_route(
+        f"/{{candidacy_id}}/{segment}", endpoint, methods=["POST"],
+        response_model=CandidacyOut, status_code=status.HTTP_200_OK, summary=summary,
+        description=(command.__doc__ or summary).strip() + COMMAND_NOTE,
+        responses={**COMMAND_ERRORS, 200: {"headers": ETAG_HEADER}},
+        operation_id=name, name=name,
+    )  # fmt: skip
+
+
+for _segment, _command in c.CANDIDACY_COMMANDS.items():
+    _command_route(_segment, _command)

@@ -1,0 +1,107 @@
+"""Operations: liveness, readiness (store reachable, projection lag) and Prometheus metrics.
+
+``/health`` and ``/ready`` need no token (load balancers and orchestrators call them);
+``/metrics`` needs one of any role, like every other endpoint (api.md, "Access").
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import structlog
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict
+
+from api.http.deps import ProjectionsDep
+from api.http.metrics import Metrics
+from api.http.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem, problem
+from api.http.security import AdmissionsDep, PrincipalDep
+from api.readmodel import NAMES
+
+router = APIRouter(tags=["operations"])
+log = structlog.get_logger("ketnap.api")
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"status": "ok"}})
+
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "status": "ready",
+                "store": "ok",
+                "projection_lag": 0,
+                "projection_position": 18342,
+                "undecodable_events": 0,
+            }
+        }
+    )
+
+    status: Literal["ready"]
+    store: Literal["ok"]
+    projection_lag: int
+    projection_position: int
+    undecodable_events: int
+
+
+@router.get("/health", response_model=Health, summary="The process is alive")
+def health() -> Health:
+    """Answers while the process runs; touches nothing else."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    summary="The store answers; how far the projections lag",
+    responses={
+        503: {
+            "model": Problem,
+            "content": {PROBLEM_JSON: {}},
+            "description": "The store does not answer",
+        }
+    },
+)
+def ready(admissions: AdmissionsDep, projections: ProjectionsDep) -> Any:
+    """200 when the store answers, with the number of stored events the read models have
+    not applied yet; 503 (problem+json) when it does not."""
+    try:
+        admissions.recorder.max_notification_id()
+        lag = projections.lag()
+    except Exception as exc:  # any failure of the store means "not ready"
+        log.warning("ready.store_unreachable", error=type(exc).__name__)
+        return problem(503, "Service unavailable", "the event store does not answer",
+                       "store_unavailable")  # fmt: skip
+    return Readiness(
+        status="ready", store="ok", projection_lag=lag,
+        projection_position=projections.position,
+        undecodable_events=len(projections.undecodable),
+    )  # fmt: skip
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"},
+        401: PROBLEM_RESPONSES[401],
+    },
+)
+def metrics(request: Request, _: PrincipalDep, projections: ProjectionsDep) -> Response:
+    """Request counts and latencies, commands by outcome, and the projection lag (set at
+    each scrape as well as by the background poller). Any role may read it."""
+    registry: Metrics = request.app.state.metrics
+    try:
+        lag = projections.lag()
+    except Exception as exc:  # the scrape still answers: the gauge keeps its last value
+        log.warning("metrics.lag_unavailable", error=type(exc).__name__)
+    else:
+        for name in NAMES:
+            registry.projection_lag.labels(name).set(lag)
+    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,218 @@
+"""Admission quotas (chỉ tiêu kết nạp đảng viên): set a target, read its fulfilment.
+
+An admission counts for the period containing its decision date and for every unit on its
+branch's path on that date (domain.md, "Quotas and the figures boards report").
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Path
+from pydantic import BaseModel, ConfigDict
+
+from api.http.deps import ActorDep, ProjectionsDep
+from api.http.figures import AsOf, BreakdownOut, KnownAt, percent, problem_responses
+from api.http.problems import ApiError
+from api.http.security import FIGURES, WRITERS, AdmissionsDep, PrincipalDep, require, require_scope
+from domain.quota import QuotaState, SubTargets
+from domain.values import Period
+from workflows import commands as c
+
+router = APIRouter(tags=["quotas"])
+
+PeriodPath = Annotated[
+    str,
+    Path(
+        description="A calendar year (`2024`) or a congress term (`2020-2025`, inclusive).",
+        examples=["2024", "2020-2025"],
+    ),
+]
+_ERRORS = problem_responses(401, 403, 404, 422)
+_EXAMPLE_ID = "5f0c6a58-2d7e-5b8e-9a51-3c1b8f3e2a10"
+
+
+class Quota(BaseModel):
+    """A target as set for a unit and period."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "organisation_id": _EXAMPLE_ID,
+                "name": "Đảng bộ xã Lát",
+                "period": "2024",
+                "target": 12,
+                "sub_targets": {"women": 5, "ethnic_minority": 6, "youth_union": 8},
+                "version": 1,
+            }
+        }
+    )
+
+    organisation_id: UUID
+    name: str
+    period: str
+    target: int
+    sub_targets: SubTargets
+    version: int
+
+    @classmethod
+    def of(cls, state: QuotaState, name: str) -> Quota:
+        return cls(
+            organisation_id=state.organisation_id, name=name, period=state.period,
+            target=state.target, sub_targets=state.sub_targets, version=state.version,
+        )  # fmt: skip
+
+
+class ChildFulfilment(BaseModel):
+    organisation_id: UUID
+    name: str
+    target: int | None
+    admitted: int
+    fulfilment_percent: float | None
+
+
+class QuotaFulfilment(BaseModel):
+    """How far a unit got against its target (api.md). ``fulfilment_percent`` is admitted ÷
+    target × 100 rounded half-up to 2 decimals; null, like ``target``, without a quota."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "organisation_id": _EXAMPLE_ID,
+                "name": "Đảng ủy Thành phố Đà Lạt",
+                "period": "2013",
+                "target": 175,
+                "sub_targets": None,
+                "admitted": 189,
+                "fulfilment_percent": 108.0,
+                "breakdown": {
+                    "women": 101,
+                    "ethnic_minority": 12,
+                    "religious": 9,
+                    "youth_union": 150,
+                    "aged_30_or_under": 131,
+                },
+                "children": [
+                    {
+                        "organisation_id": "0c1d2e3f-4a5b-5c6d-8e7f-8091a2b3c4d5",
+                        "name": "Đảng bộ Phường 1",
+                        "target": 8,
+                        "admitted": 9,
+                        "fulfilment_percent": 112.5,
+                    }
+                ],
+                "as_of": None,
+                "known_at": None,
+            }
+        }
+    )
+
+    organisation_id: UUID
+    name: str
+    period: str
+    target: int | None
+    sub_targets: SubTargets | None
+    admitted: int
+    fulfilment_percent: float | None
+    breakdown: BreakdownOut
+    children: list[ChildFulfilment]
+    as_of: date | None = None
+    known_at: datetime | None = None
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError:
+        raise ApiError(422, "Invalid request", "period must be a year (2024) or a term "
+                       "(2020-2025)", "invalid_period") from None  # fmt: skip
+
+
+@router.put(
+    "/organisations/{organisation_id}/quotas/{period}",
+    response_model=Quota,
+    summary="Set the admission target of a unit for a year or a term",
+    responses=_ERRORS,
+)
+def set_quota(
+    organisation_id: UUID,
+    period: PeriodPath,
+    command: Annotated[
+        c.SetQuota,
+        Body(
+            openapi_examples={
+                "year": {
+                    "summary": "Chỉ tiêu năm 2024",
+                    "value": {
+                        "target": 12,
+                        "sub_targets": {"women": 5, "ethnic_minority": 6, "youth_union": 8},
+                        "document": {"form": "NQ", "number": "05-NQ/ĐU", "dated": "2024-01-08"},
+                    },
+                },
+                "term": {"summary": "Chỉ tiêu nhiệm kỳ 2020-2025", "value": {"target": 60}},
+            }
+        ),
+    ],
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    actor: ActorDep,
+) -> Quota:
+    """Admin, or a board within its subtree. Setting it again replaces the target (the
+    earlier one stays in the record)."""
+    require(principal, *WRITERS)
+    quota_period = _period(period)
+    admissions.organisation(organisation_id)
+    require_scope(admissions, principal, organisation_id)
+    state = admissions.set_quota(organisation_id, quota_period, command, actor)
+    name = admissions.organisation(organisation_id).name
+    return Quota.of(state, name)
+
+
+@router.get(
+    "/organisations/{organisation_id}/quotas/{period}",
+    response_model=QuotaFulfilment,
+    summary="Fulfilment of a unit's admission target, with its children",
+    responses=_ERRORS,
+)
+def quota_fulfilment(
+    organisation_id: UUID,
+    period: PeriodPath,
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    projections: ProjectionsDep,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> QuotaFulfilment:
+    """Admissions decided in the period, counted for every unit on the branch's path on the
+    decision date, against the target; ``children`` are the units directly under it on
+    some day of the period. A unit without a quota still answers (target null). Every
+    role may read it within its subtree."""
+    require(principal, *FIGURES)
+    quota_period = _period(period)
+    admissions.organisation(organisation_id)
+    require_scope(admissions, principal, organisation_id)
+    day = min(quota_period.ends_on, as_of or admissions.today())
+    with projections.read(known_at) as models:
+        figures = models.admissions
+        report = figures.quota_report(organisation_id, quota_period, as_of=as_of)
+        quota = figures.quota_set_as_of(organisation_id, quota_period, as_of)
+        children = [
+            ChildFulfilment(
+                organisation_id=child.organisation_id,
+                name=figures.tree.display_name(child.organisation_id, day),
+                target=child.target,
+                admitted=child.admitted,
+                fulfilment_percent=percent(child.fulfilment_percent),
+            )
+            for child in report.children
+        ]
+        name = figures.tree.display_name(organisation_id, day)
+    return QuotaFulfilment(
+        organisation_id=organisation_id, name=name, period=report.period, target=report.target,
+        sub_targets=quota.sub_targets if quota is not None else None, admitted=report.admitted,
+        fulfilment_percent=percent(report.fulfilment_percent),
+        breakdown=BreakdownOut.of(report.breakdown), children=children, as_of=as_of,
+        known_at=known_at,
+    )  # fmt: skip

@@ -1,0 +1,259 @@
+"""The figures boards report: admissions per branch or per unit, the pipeline, deadlines.
+
+Every figure counts a fact by its own effective date, for the units on its branch's path on
+that date. Figures are readable by every role within its subtree; deadlines name
+candidacies, so only admins, boards and auditors read them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.http.deps import ProjectionsDep
+from api.http.figures import (
+    AsOf,
+    BreakdownOut,
+    KnownAt,
+    OrganisationQuery,
+    covered_unit,
+    problem_responses,
+)
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from api.http.problems import ApiError
+from api.http.security import FIGURES, READERS, AdmissionsDep, PrincipalDep, require
+from domain.candidacy.deadlines import DeadlineKind
+from domain.candidacy.state import Stage
+from projections.admissions import AdmissionsProjection
+from projections.candidacies import DeadlineItem, StageFigures, deadline_key
+from projections.reports import GroupBy, UnitFigures, admissions_report, row_key
+
+router = APIRouter(tags=["reports"])
+_ERRORS = problem_responses(401, 403, 404, 422)
+_GROUP_BY = "One row per branch, or per unit directly under `organisation_id`."
+_UNIT = "3b0d9c52-7a1e-5f4b-8c2d-6e9f0a1b2c3d"
+
+
+class AdmissionsRow(BaseModel):
+    """The facts of one unit, counted by their own dates."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "organisation_id": _UNIT, "code": "LAT-T-1", "name": "Chi bộ thôn Đạ Nghịt",
+                "admitted": 3, "ceremonies": 3, "recognised": 2, "removed": 0, "rejected": 1,
+                "withdrawn": 0,
+                "breakdown": {"women": 2, "ethnic_minority": 3, "religious": 1,
+                              "youth_union": 2, "aged_30_or_under": 2},
+            }
+        }
+    )  # fmt: skip
+
+    organisation_id: UUID | None
+    code: str | None
+    name: str
+    admitted: int
+    ceremonies: int
+    recognised: int
+    removed: int
+    rejected: int
+    withdrawn: int
+    breakdown: BreakdownOut
+
+
+class AdmissionsReportPage(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    organisation_id: UUID | None
+    group_by: GroupBy
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+    known_at: datetime | None = None
+    total: AdmissionsRow = Field(description="The whole subtree over the same dates.")
+    items: list[AdmissionsRow]
+    next_cursor: str | None
+
+
+class StageRow(BaseModel):
+    stage: Stage
+    candidates: int
+    median_days_in_stage: float | None = Field(
+        description="Median days since each entered the stage (the effective date of the "
+        "step that moved it there); null when the stage is empty."
+    )
+
+    @classmethod
+    def of(cls, figures: StageFigures) -> StageRow:
+        return cls(stage=figures.stage, candidates=figures.candidates,
+                   median_days_in_stage=figures.median_days_in_stage)  # fmt: skip
+
+
+class PipelineReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "organisation_id": _UNIT, "on": "2025-11-20",
+                "stages": [{"stage": "verification", "candidates": 7,
+                            "median_days_in_stage": 41.0}],
+                "outcomes": [{"stage": "official", "candidates": 52,
+                              "median_days_in_stage": 300.5}],
+            }
+        }
+    )  # fmt: skip
+
+    organisation_id: UUID | None
+    on: date = Field(description="The day the days in stage are counted to.")
+    known_at: datetime | None = None
+    stages: list[StageRow] = Field(description="The open stages, in the order of the procedure.")
+    outcomes: list[StageRow] = Field(description="Official, rejected, withdrawn, removed.")
+
+
+class DeadlineRow(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"candidacy_id": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+                        "branch_id": _UNIT, "kind": "decision_due", "due_on": "2025-03-14",
+                        "status": "overdue"}
+        }
+    )  # fmt: skip
+
+    candidacy_id: UUID
+    branch_id: UUID
+    kind: DeadlineKind
+    due_on: date
+    status: Literal["due", "overdue"]
+
+    @classmethod
+    def of(cls, item: DeadlineItem) -> DeadlineRow:
+        return cls(candidacy_id=item.candidacy_id, branch_id=item.branch_id, kind=item.kind,
+                   due_on=item.due_on, status=item.status)  # fmt: skip
+
+
+class DeadlinesPage(BaseModel):
+    on: date = Field(description="The day the statuses are judged on.")
+    items: list[DeadlineRow]
+    next_cursor: str | None
+
+
+def _row(figures: AdmissionsProjection, unit: UnitFigures, day: date, name: str) -> AdmissionsRow:
+    unit_id, counts = unit.organisation_id, unit.counts
+    code = (
+        figures.tree.unit(unit_id).code if unit_id is not None and unit_id in figures.tree else None
+    )
+    return AdmissionsRow(
+        organisation_id=unit_id, code=code, name=name, admitted=counts.admitted,
+        ceremonies=counts.ceremonies, recognised=counts.recognised, removed=counts.removed,
+        rejected=counts.rejected, withdrawn=counts.withdrawn,
+        breakdown=BreakdownOut.of(unit.breakdown),
+    )  # fmt: skip
+
+
+@router.get(
+    "/reports/admissions",
+    response_model=AdmissionsReportPage,
+    summary="Admissions, ceremonies, recognitions, removals, rejections per branch or unit",
+    responses=_ERRORS,
+)
+def admissions_figures(
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    projections: ProjectionsDep,
+    organisation_id: OrganisationQuery = None,
+    from_: Annotated[date | None, Query(alias="from", description="First day (inclusive).")] = None,
+    to: Annotated[date | None, Query(description="Last day (inclusive).")] = None,
+    group_by: Annotated[GroupBy, Query(description=_GROUP_BY)] = GroupBy.BRANCH,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> AdmissionsReportPage:
+    """Facts dated within [from, to], each for the branch the candidacy belonged to that
+    day and the units above it then; rows ordered by unit code. Branches and child units
+    without facts get zero rows. `as_of` caps `to`."""
+    require(principal, *FIGURES)
+    unit = covered_unit(admissions, principal, organisation_id)
+    end = min(to, as_of) if to and as_of else to or as_of
+    if from_ and end and end < from_:
+        raise ApiError(422, "Invalid request", "`to` is before `from`", "invalid_input")
+    today = admissions.today()
+    with projections.read(known_at) as models:
+        figures = models.admissions
+        report = admissions_report(figures, unit, group_by, start=from_, end=end, today=today)
+        rows, next_cursor = paginate(report.rows,
+                                     lambda r: row_key(figures, r.organisation_id), limit,
+                                     cursor)  # fmt: skip
+        day = min(end or today, today)
+        items = [_row(figures, r, day, _name(figures, r.organisation_id, day)) for r in rows]
+        total = _row(figures, report.total, day, _name(figures, unit, day))
+    return AdmissionsReportPage(
+        organisation_id=unit, group_by=group_by, from_=from_, to=end, known_at=known_at,
+        total=total, items=items, next_cursor=next_cursor,
+    )  # fmt: skip
+
+
+def _name(figures: AdmissionsProjection, unit_id: UUID | None, day: date) -> str:
+    return "Tổng cộng" if unit_id is None else figures.tree.display_name(unit_id, day)
+
+
+@router.get(
+    "/reports/pipeline",
+    response_model=PipelineReport,
+    summary="Candidates per stage and the median days they have spent in it",
+    responses=_ERRORS,
+)
+def pipeline(
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    projections: ProjectionsDep,
+    organisation_id: OrganisationQuery = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> PipelineReport:
+    """The candidacies whose branch lies in the subtree (as the tree stands today, or on
+    `as_of`), counted by their stage."""
+    require(principal, *FIGURES)
+    unit = covered_unit(admissions, principal, organisation_id)
+    with projections.read(known_at) as models:
+        result = models.candidacies.pipeline(unit, admissions.today(), as_of=as_of)
+    return PipelineReport(
+        organisation_id=unit, on=result.on, known_at=known_at,
+        stages=[StageRow.of(s) for s in result.stages],
+        outcomes=[StageRow.of(s) for s in result.outcomes],
+    )  # fmt: skip
+
+
+@router.get(
+    "/deadlines",
+    response_model=DeadlinesPage,
+    summary="Open deadlines (due or overdue) of the candidacies in a subtree",
+    responses=_ERRORS,
+)
+def open_deadlines(
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    projections: ProjectionsDep,
+    organisation_id: OrganisationQuery = None,
+    status: Annotated[Literal["due", "overdue"] | None, Query(description="Only these.")] = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> DeadlinesPage:
+    """Deadlines derived from each candidacy's facts (decision within 60 working days of the
+    branch resolution, ceremony within 30 of receiving the decision, ...), judged today
+    or at the end of `as_of`; ordered by due date. Admins, boards and auditors."""
+    require(principal, *READERS)
+    unit = covered_unit(admissions, principal, organisation_id)
+    with projections.read(known_at) as models:
+        items = models.candidacies.deadlines(
+            unit, admissions.today(), admissions.calendar, status, as_of=as_of
+        )
+    page, next_cursor = paginate(items, deadline_key, limit, cursor)
+    return DeadlinesPage(
+        on=as_of or admissions.today(), items=[DeadlineRow.of(i) for i in page],
+        next_cursor=next_cursor,
+    )  # fmt: skip

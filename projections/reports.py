@@ -1,0 +1,121 @@
+"""The admissions report: counted facts per branch or per child unit, with the breakdown.
+
+Each fact is attributed along the path its branch had **on the fact's own date**
+(domain.md, "The organisation tree"), the same rule the quota roll-up follows: a fact lies
+in a unit's subtree when the unit was on that path, and with ``group_by=child`` it counts
+for the unit directly below on that path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+from domain.values import Person
+from projections.admissions import AdmissionCounts, AdmissionsProjection, Breakdown, FactKind
+
+
+class GroupBy(StrEnum):
+    """How the admissions report groups its rows."""
+
+    BRANCH = "branch"
+    CHILD = "child"
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFigures:
+    """The counted facts of one unit (or group of branches) and its admissions' breakdown."""
+
+    organisation_id: UUID | None
+    counts: AdmissionCounts = field(default_factory=AdmissionCounts)
+    breakdown: Breakdown = field(default_factory=Breakdown)
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionsReport:
+    """Rows ordered by unit code, and the total over the whole subtree."""
+
+    total: UnitFigures
+    rows: tuple[UnitFigures, ...]
+
+
+def admissions_report(
+    projection: AdmissionsProjection,
+    organisation_id: UUID | None,
+    group_by: GroupBy,
+    *,
+    start: date | None,
+    end: date | None,
+    today: date,
+) -> AdmissionsReport:
+    """Facts dated within [start, end] in the subtree of ``organisation_id`` (everything
+    when None), grouped by branch or by the child unit they went through.
+
+    Units that could have had facts but had none still get a (zero) row: with
+    ``group_by=branch`` the branches in the subtree on the last day asked about (``end``,
+    else ``today``); with ``child`` every unit directly under it during [start, end].
+    """
+    tree = projection.tree
+    figures: dict[UUID, UnitFigures] = {}
+    total = UnitFigures(organisation_id)
+    for fact in projection.all_facts(start=start, end=end):
+        path = tree.path_on(fact.branch_id, fact.on) or [fact.branch_id]
+        if organisation_id is not None and organisation_id not in path:
+            continue
+        group: UUID | None
+        if group_by is GroupBy.BRANCH:
+            group = fact.branch_id
+        elif organisation_id is None:
+            group = path[0]
+        else:
+            below = path.index(organisation_id) + 1
+            group = path[below] if below < len(path) else None
+        person = projection.person(fact.candidacy_id)
+        total = _plus(total, fact.kind, person, fact.on)
+        if group is not None:
+            figures[group] = _plus(figures.get(group, UnitFigures(group)), fact.kind, person,
+                                   fact.on)  # fmt: skip
+    for unit_id in _expected_rows(projection, organisation_id, group_by, start, end, today):
+        figures.setdefault(unit_id, UnitFigures(unit_id))
+    rows = sorted(figures.values(), key=lambda f: row_key(projection, f.organisation_id))
+    return AdmissionsReport(total=total, rows=tuple(rows))
+
+
+def _plus(figures: UnitFigures, kind: FactKind, person: Person | None, on: date) -> UnitFigures:
+    breakdown = figures.breakdown
+    if kind is FactKind.ADMITTED and person is not None:
+        breakdown = breakdown.plus(person, on)
+    return UnitFigures(figures.organisation_id, figures.counts.plus(kind), breakdown)
+
+
+def _expected_rows(
+    projection: AdmissionsProjection,
+    organisation_id: UUID | None,
+    group_by: GroupBy,
+    start: date | None,
+    end: date | None,
+    today: date,
+) -> list[UUID]:
+    tree = projection.tree
+    if group_by is GroupBy.BRANCH:
+        day = end or today
+        return [
+            unit.id
+            for unit in tree.units()
+            if unit.kind.is_branch and unit.exists_on(day)
+            and tree.within(unit.id, organisation_id, day)
+        ]  # fmt: skip
+    if organisation_id is None:
+        return [unit.id for unit in tree.units() if unit.parents[0][1] is None]
+    if organisation_id not in tree:
+        return []
+    return tree.children_between(organisation_id, start or date.min, end or date.max)
+
+
+def row_key(projection: AdmissionsProjection, unit_id: UUID | None) -> tuple[str, str]:
+    """Rows are ordered by unit code, then id (also the pagination key)."""
+    if unit_id is None or unit_id not in projection.tree:
+        return ("", str(unit_id))
+    return (projection.tree.unit(unit_id).code, str(unit_id))

@@ -1,0 +1,241 @@
+"""The figure endpoints over HTTP on the demo province (in memory): quotas agree with the
+admissions read model, reports and the pipeline add up, lists paginate, time travel works,
+access follows roles and subtrees, and the untouched demo verifies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import demo_data as d
+from api.cli import stored_events
+from api.demo import PROVINCE_ID, DemoClock, DemoSummary, load_demo
+from api.http.app import create_app
+from api.settings import Settings
+from domain.access import Role
+from domain.candidacy.events import CandidacyEvent, Corrected
+from projections.admissions import AdmissionCounts, AdmissionsProjection, QuotaReport
+from tests.scenario import ADMIN
+from tests.unit.helpers import make_world
+from workflows.application import Admissions
+from workflows.calendar import VietnamCalendar
+
+ADMIN_TOKEN = "test-admin-token"
+NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
+P1, TN = d.BY_KEY["P1"].id, d.BY_KEY["TN"].id
+
+
+class Demo:
+    def __init__(self, app: Admissions, summary: DemoSummary, client: TestClient) -> None:
+        self.app, self.summary, self.client = app, summary, client
+        self.tokens: dict[str, str] = {"admin": ADMIN_TOKEN}
+        for name, role, unit in (
+            ("board_p1", Role.BOARD, P1), ("reporter", Role.REPORTER, PROVINCE_ID),
+            ("auditor", Role.AUDITOR, PROVINCE_ID),
+        ):  # fmt: skip
+            self.tokens[name] = app.issue_token(role, unit, name, ADMIN)[0]
+
+    def get(self, path: str, who: str = "admin", **params: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
+        return self.client.get(path, params=params, headers=headers)
+
+    def projection(self, known_at: datetime | None = None) -> AdmissionsProjection:
+        events = stored_events(self.app)
+        if known_at is not None:
+            events = (e for e in events if getattr(e, "timestamp", NOW) <= known_at)
+        return AdmissionsProjection().apply_all(events)
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[Demo]:
+    clock = DemoClock()
+    app = Admissions({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock,
+                     calendar=VietnamCalendar())  # fmt: skip
+    summary = load_demo(app)
+    clock.now = NOW  # a fixed "today" after the demo's last step
+    api = create_app(Settings(admin_token=ADMIN_TOKEN), admissions=app,
+                     keep_projections_caught_up=False)  # fmt: skip
+    with TestClient(api) as client:
+        yield Demo(app, summary, client)
+
+
+def _same_figures(body: dict[str, Any], report: QuotaReport) -> None:
+    assert body["target"] == report.target
+    assert body["admitted"] == report.admitted
+    expected = None if report.fulfilment_percent is None else float(report.fulfilment_percent)
+    assert body["fulfilment_percent"] == expected
+    b = report.breakdown
+    assert body["breakdown"] == {
+        "women": b.women, "ethnic_minority": b.ethnic_minority, "religious": b.religious,
+        "youth_union": b.youth_union, "aged_30_or_under": b.aged_30_or_under,
+    }  # fmt: skip
+    children = [(str(c.organisation_id), c.target, c.admitted) for c in report.children]
+    assert [(c["organisation_id"], c["target"], c["admitted"]) for c in body["children"]] == (
+        children
+    )
+
+
+@pytest.mark.parametrize("period", ["2024", "2025"])
+def test_quota_figures_equal_the_admissions_read_model(demo, period):
+    projection = demo.projection()
+    for key, target in d.QUOTAS[period].items():
+        unit = d.BY_KEY[key].id
+        response = demo.get(f"/organisations/{unit}/quotas/{period}", "reporter")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["target"] == target and body["period"] == period
+        _same_figures(body, projection.quota_report(unit, period))
+
+
+def test_fulfilment_is_a_number_and_a_unit_without_quota_still_answers(demo):
+    response = demo.get(f"/organisations/{PROVINCE_ID}/quotas/2024")
+    assert '"fulfilment_percent":105.0' in response.text.replace(" ", "")
+    branch = d.BY_KEY["P1-CHO-1"].id
+    body = demo.get(f"/organisations/{branch}/quotas/2024").json()
+    assert body["target"] is None and body["fulfilment_percent"] is None
+    assert body["admitted"] == demo.projection().quota_report(branch, "2024").admitted
+    term = demo.get(f"/organisations/{PROVINCE_ID}/quotas/2020-2025").json()
+    assert term["target"] is None and term["admitted"] >= body["admitted"]
+
+
+def test_quota_as_of_and_known_at(demo):
+    projection = demo.projection()
+    path = f"/organisations/{PROVINCE_ID}/quotas/2024"
+    body = demo.get(path, as_of="2024-06-30").json()
+    _same_figures(body, projection.quota_report(PROVINCE_ID, "2024", as_of=date(2024, 6, 30)))
+    before_target = demo.get(path, as_of="2024-01-07").json()  # the target was set on 01-08
+    assert before_target["target"] is None
+    # The report as printed before the late correction moved a decision into 2024.
+    corrections = [e for e in stored_events(demo.app) if isinstance(e, Corrected)]
+    printed = corrections[0].timestamp - timedelta(seconds=1)
+    body = demo.get(path, known_at=printed.isoformat()).json()
+    _same_figures(body, demo.projection(printed).quota_report(PROVINCE_ID, "2024"))
+    assert body["admitted"] == demo.get(path).json()["admitted"] - 1
+    assert demo.get(path, known_at="2025-01-05T08:00:00").status_code == 422  # no offset
+
+
+def test_setting_a_quota_is_read_back_at_once_within_the_subtree_only(demo):
+    body = {"target": 7, "sub_targets": {"women": 3}}
+    headers = {"Authorization": f"Bearer {demo.tokens['board_p1']}"}
+    response = demo.client.put(f"/organisations/{P1}/quotas/2026", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["target"] == 7 and response.json()["version"] == 1
+    read = demo.get(f"/organisations/{P1}/quotas/2026", "board_p1").json()
+    assert read["target"] == 7 and read["sub_targets"]["women"] == 3
+    put = demo.client.put
+    assert put(f"/organisations/{TN}/quotas/2026", json=body, headers=headers).status_code == 403
+    reporter = {"Authorization": f"Bearer {demo.tokens['reporter']}"}
+    assert put(f"/organisations/{P1}/quotas/2026", json=body, headers=reporter).status_code == 403
+    bad = put(f"/organisations/{P1}/quotas/2026-2024", json=body, headers=headers)
+    assert bad.status_code == 422 and bad.json()["rule"] == "invalid_period"
+    assert demo.get(f"/organisations/{TN}/quotas/2024", "board_p1").status_code == 403
+    unknown = demo.get(f"/organisations/{UUID(int=7)}/quotas/2024")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+
+
+def _counts(row: dict[str, Any]) -> AdmissionCounts:
+    names = ("admitted", "rejected", "ceremonies", "recognised", "removed", "withdrawn")
+    return AdmissionCounts(**{name: row[name] for name in names})
+
+
+def test_admission_report_totals_rows_and_pages(demo):
+    projection = demo.projection()
+    everything = sum(projection.branch_counts().values(), AdmissionCounts())
+    full = demo.get("/reports/admissions", "reporter", organisation_id=PROVINCE_ID, limit=500)
+    body = full.json()
+    assert _counts(body["total"]) == everything and body["next_cursor"] is None
+    assert sum((_counts(r) for r in body["items"]), AdmissionCounts()) == everything
+    children = demo.get("/reports/admissions", group_by="child", organisation_id=PROVINCE_ID)
+    assert sum((_counts(r) for r in children.json()["items"]), AdmissionCounts()) == everything
+    year = demo.get("/reports/admissions", organisation_id=PROVINCE_ID, **{"from": "2024-01-01"},
+                    to="2024-12-31").json()  # fmt: skip
+    assert year["total"]["admitted"] == projection.quota_report(PROVINCE_ID, "2024").admitted
+    assert year["total"]["breakdown"]["women"] == (
+        projection.quota_report(PROVINCE_ID, "2024").breakdown.women
+    )
+    seen, cursor = [], None
+    while True:
+        params = {"organisation_id": PROVINCE_ID, "limit": 7}
+        page = demo.get("/reports/admissions", **params, **({"cursor": cursor} if cursor else {}))
+        seen += [row["organisation_id"] for row in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [row["organisation_id"] for row in body["items"]]
+    bad = demo.get("/reports/admissions", cursor="not-a-cursor")
+    assert bad.status_code == 422 and bad.json()["rule"] == "invalid_cursor"
+    assert demo.get("/reports/admissions", organisation_id=TN, who="board_p1").status_code == 403
+
+
+def test_pipeline_counts_every_candidacy_once(demo):
+    body = demo.get("/reports/pipeline", "reporter").json()
+    counted = {row["stage"]: row["candidates"] for row in body["stages"] + body["outcomes"]}
+    assert counted == demo.summary.stages | {s: 0 for s in counted if s not in demo.summary.stages}
+    assert all(
+        (row["candidates"] == 0) == (row["median_days_in_stage"] is None) for row in body["stages"]
+    )
+    scoped = demo.get("/reports/pipeline", "board_p1").json()
+    assert scoped["organisation_id"] == str(P1)
+    assert sum(r["candidates"] for r in scoped["stages"] + scoped["outcomes"]) < sum(
+        counted.values()
+    )
+
+
+def test_deadlines_are_for_readers_of_records(demo):
+    assert demo.get("/deadlines", "reporter").status_code == 403
+    overdue = demo.get("/deadlines", "auditor", status="overdue", limit=500).json()
+    assert overdue["items"] and all(i["status"] == "overdue" for i in overdue["items"])
+    first = demo.get("/deadlines", "auditor", limit=3).json()
+    assert len(first["items"]) == 3 and first["next_cursor"]
+    after = demo.get("/deadlines", "auditor", limit=3, cursor=first["next_cursor"]).json()
+    keys = [(i["due_on"], i["candidacy_id"], i["kind"]) for i in first["items"] + after["items"]]
+    assert keys == sorted(keys) and len(set(keys)) == 6
+
+
+def test_the_untouched_demo_verifies(demo):
+    events = [e for e in stored_events(demo.app) if isinstance(e, CandidacyEvent)]
+    body = demo.get("/audit/verify", "auditor").json()
+    assert body["problems"] == []
+    assert body["events_checked"] == len(events)
+    assert body["streams_checked"] == len(demo.summary.candidacy_ids)
+    scoped = demo.get("/audit/verify", "board_p1").json()
+    assert scoped["problems"] == [] and 0 < scoped["streams_checked"] < body["streams_checked"]
+    assert demo.get("/audit/verify", "reporter").status_code == 403
+
+
+def test_operations_endpoints(demo):
+    assert demo.client.get("/health").json() == {"status": "ok"}
+    ready = demo.client.get("/ready")
+    assert ready.status_code == 200 and ready.json()["store"] == "ok"
+    assert ready.json()["projection_lag"] >= 0
+    assert demo.client.get("/metrics").status_code == 401
+    metrics = demo.get("/metrics", "reporter")
+    assert metrics.status_code == 200
+    assert 'ketnap_projection_lag_events{projection="admissions"} 0.0' in metrics.text
+    paths = demo.client.get("/openapi.json").json()["paths"]
+    mine = ["/organisations/{organisation_id}/quotas/{period}", "/reports/admissions",
+            "/reports/pipeline", "/deadlines", "/audit/verify", "/ready", "/metrics"]  # fmt: skip
+    assert set(mine) <= set(paths)
+
+
+def test_not_ready_when_the_store_does_not_answer(monkeypatch):
+    world = make_world()
+    api = create_app(Settings(admin_token=ADMIN_TOKEN), admissions=world.app,
+                     keep_projections_caught_up=False)  # fmt: skip
+
+    def down() -> int:
+        raise ConnectionError("the database is down")
+
+    with TestClient(api) as client:
+        assert client.get("/ready").status_code == 200
+        monkeypatch.setattr(world.app.recorder, "max_notification_id", down)
+        response = client.get("/ready")
+        assert response.status_code == 503
+        assert response.json()["rule"] == "store_unavailable"
+        assert client.get("/health").status_code == 200
