@@ -274,9 +274,12 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
     suffix = "QĐ/HU" if d.BY_KEY[body].kind == OrganisationKind.DISTRICT else "QĐ/ĐU"
     refused = spec.fate == "refused"
     received = p.day + timedelta(days=p.rng.randint(1, 4)) if p.rng.random() < 0.4 else None
-    p.add(c.AdmissionDecision(decided_on=p.day, deciding_body_id=d.BY_KEY[body].id,
+    decided = p.day
+    if received is not None:  # recorded once the decision has reached the branch
+        p.at(received)
+    p.add(c.AdmissionDecision(decided_on=decided, deciding_body_id=d.BY_KEY[body].id,
                               decision="refuse" if refused else "admit", received_on=received,
-                              document=_doc("9-KNĐ", p.number(suffix), p.day)),
+                              document=_doc("9-KNĐ", p.number(suffix), decided)),
           Stage.REJECTED if refused else Stage.ADMITTED)  # fmt: skip
     if refused:
         return p.steps

@@ -10,7 +10,7 @@ which document, which checks ran, and the hash of the previous event of the same
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -21,6 +21,13 @@ from domain.rules import CheckResult
 from domain.values import DocumentRef
 
 GENESIS_HASH = "0" * 64
+# Effective dates are Vietnamese calendar days; the recording clock runs in UTC.
+VIETNAM_OFFSET = timedelta(hours=7)
+
+
+def recorded_day(moment: datetime) -> date:
+    """The Vietnamese calendar day (UTC+7) of a recording instant."""
+    return (moment + VIETNAM_OFFSET).date()
 
 
 class Envelope(BaseModel):

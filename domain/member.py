@@ -113,3 +113,18 @@ class MemberLeft(MemberEvent):
         return state.model_copy(
             update={"status": "left", "left_on": self.left_on, "left_reason": self.reason}
         )
+
+
+class MemberRecordRestated(MemberEvent):
+    """A correction of the candidacy behind this member moved its admission or official
+    date; the roster follows (the candidacy's correction carries the reason)."""
+
+    date_field: ClassVar[str] = "restated_on"
+    restated_on: date
+    admitted_on: date
+    official_on: date | None = None
+
+    def evolve(self, state: MemberState) -> MemberState:
+        return state.model_copy(
+            update={"admitted_on": self.admitted_on, "official_on": self.official_on}
+        )

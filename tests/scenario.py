@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from domain.rules import add_months
 from workflows import commands as c
 from workflows.application import Admissions
 from workflows.calendar import VietnamCalendar
@@ -142,7 +143,7 @@ def path_to_official(tree: Tree, start: date = date(2023, 2, 1)) -> Iterator[c.C
     ceremony = after(14)
     yield c.Ceremony(held_on=ceremony)
     yield c.NewMemberClass(completed_on=after(60), certificate_number="BD-0001")
-    probation_end = date(ceremony.year + 1, ceremony.month, ceremony.day)
+    probation_end = add_months(ceremony, 12)
     yield c.RecognitionVote(
         held_on=probation_end + timedelta(days=3), eligible_official_members=9, in_favour=9
     )

@@ -19,11 +19,11 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.access import Role, TokenIssued, TokenState, token_digest, token_id
 from domain.calendar import WorkingCalendar
-from domain.candidacy.decide import VIETNAM_OFFSET, nominate
+from domain.candidacy.decide import nominate
 from domain.candidacy.events import state_as_of
 from domain.candidacy.state import CandidacyState, Readmission
 from domain.errors import DomainError, NotFound
-from domain.events import AggregateState, ChainedState, DomainEvent, Envelope
+from domain.events import AggregateState, ChainedState, DomainEvent, Envelope, recorded_day
 from domain.idempotency import (
     CommandAccepted,
     IdempotencyState,
@@ -102,7 +102,7 @@ class Admissions(CandidacyCommands, Application[UUID]):
 
     def today(self) -> date:
         """The current day in Vietnam, from the injected clock."""
-        return (self.clock() + VIETNAM_OFFSET).date()
+        return recorded_day(self.clock())
 
     def _envelope(self, actor: Actor, command: c.Command) -> Envelope:
         return Envelope(
@@ -518,8 +518,3 @@ class Admissions(CandidacyCommands, Application[UUID]):
             # A concurrent retry of the same request may have landed first: answer from it.
             if key is None or self._replayed(name, target, command, actor, key, kind) is None:
                 raise
-
-
-def recorded_day(moment: datetime) -> date:
-    """The Vietnamese calendar day of a recording instant."""
-    return (moment + VIETNAM_OFFSET).date()

@@ -17,7 +17,13 @@ from domain.candidacy.decide import correct, decide
 from domain.candidacy.state import CandidacyState, Introducer
 from domain.errors import DomainError
 from domain.events import DomainEvent, Envelope
-from domain.member import MemberLeft, MemberRecognised, MemberRegistered, MemberTransferred
+from domain.member import (
+    MemberLeft,
+    MemberRecognised,
+    MemberRecordRestated,
+    MemberRegistered,
+    MemberTransferred,
+)
 from domain.organisation import OrganisationKind
 from workflows import commands as c
 
@@ -66,7 +72,6 @@ _simple(c.SubunitAppraisal, ev.SubunitAppraisalRecorded)
 _simple(c.DeadlineExtension, ev.DecisionDeadlineExtended)
 _simple(c.NewMemberClass, ev.NewMemberClassCompleted)
 _simple(c.Discipline, ev.DisciplineRecorded)
-_simple(c.Withdrawal, ev.Withdrawn, effective_on="withdrawn_on")
 _simple(c.GrassrootsVote, ev.GrassrootsVoteHeld, committee_members="eligible")
 
 
@@ -264,13 +269,49 @@ def _transfer(
     return events
 
 
+@handles(c.Withdrawal)
+def _withdrawal(
+    app: Admissions, state: CandidacyState, cmd: c.Withdrawal, envelope: Envelope
+) -> list[DomainEvent]:
+    event = decide(
+        state, ev.Withdrawn, envelope, app.calendar, withdrawn_on=cmd.effective_on,
+        reason=cmd.reason,
+    )  # fmt: skip
+    events: list[DomainEvent] = [event]
+    if state.party_age_from is not None:  # admitted: the probationary member leaves the roster
+        member = app.member(member_id_for(state.id))
+        events.append(
+            MemberLeft(
+                originator_id=member.id, originator_version=member.version + 1,
+                prev_hash=member.last_hash, **MemberLeft.envelope_fields(envelope),
+                left_on=cmd.effective_on, reason="withdrew",
+            )
+        )  # fmt: skip
+    return events
+
+
 @handles(c.Correction)
 def _correction(
     app: Admissions, state: CandidacyState, cmd: c.Correction, envelope: Envelope
 ) -> list[DomainEvent]:
-    return [
-        correct(
-            state, envelope, app.calendar, corrected_on=cmd.corrected_on or app.today(),
-            position=cmd.position, changes=cmd.changes, reason=cmd.reason,
-        )
-    ]  # fmt: skip
+    corrected_on = cmd.corrected_on or app.today()
+    event = correct(
+        state, envelope, app.calendar, corrected_on=corrected_on,
+        position=cmd.position, changes=cmd.changes, reason=cmd.reason,
+    )  # fmt: skip
+    events: list[DomainEvent] = [event]
+    after = event.mutate(state)
+    if state.party_age_from is None or after.decided_on is None:
+        return events
+    # The roster follows a correction that moves the admission or official date.
+    member = app.member(member_id_for(state.id))
+    official_on = after.official_on if member.official_on is not None else None
+    if member.admitted_on != after.decided_on or member.official_on != official_on:
+        events.append(
+            MemberRecordRestated(
+                originator_id=member.id, originator_version=member.version + 1,
+                prev_hash=member.last_hash, **MemberRecordRestated.envelope_fields(envelope),
+                restated_on=corrected_on, admitted_on=after.decided_on, official_on=official_on,
+            )
+        )  # fmt: skip
+    return events

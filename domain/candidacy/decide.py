@@ -5,7 +5,7 @@ A refusal raises a named ``DomainError`` and produces nothing, so nothing is app
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -19,12 +19,9 @@ from domain.candidacy.events import (
 )
 from domain.candidacy.state import CandidacyState
 from domain.errors import DomainError, InvalidCorrection, RuleViolation, WrongStage
-from domain.events import GENESIS_HASH, Envelope
+from domain.events import GENESIS_HASH, Envelope, recorded_day
 from domain.rules import CheckResult, first_failure
 from domain.rulesets import NoRuleSet, RuleSet, rule_set_on
-
-# Effective dates are Vietnamese calendar days; the recording clock runs in UTC.
-VIETNAM_OFFSET = timedelta(hours=7)
 
 
 def _rules_for(day: date) -> RuleSet:
@@ -35,7 +32,7 @@ def _rules_for(day: date) -> RuleSet:
 
 
 def _not_in_future(event: CandidacyEvent, rs: RuleSet) -> CheckResult:
-    today = (event.timestamp + VIETNAM_OFFSET).date()
+    today = recorded_day(event.timestamp)
     passed = event.effective_on <= today
     return CheckResult(
         rule="date_in_future", passed=passed, rule_set=rs.code,

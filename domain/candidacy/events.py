@@ -30,7 +30,7 @@ from domain.candidacy.state import (
     Verification,
     Vote,
 )
-from domain.events import DomainEvent
+from domain.events import DomainEvent, recorded_day
 from domain.rules import (
     AgeWithinRange,
     BranchLargeEnough,
@@ -610,6 +610,12 @@ class AdmissionDecided(_DecisionEvent):
                 rule="date_order", passed=received >= self.decided_on, rule_set=rs.code,
                 detail=f"decision received on {received.isoformat()}, decided on "
                 f"{self.decided_on.isoformat()} ({rs.code})",
+            ),
+            CheckResult(
+                rule="date_in_future", passed=received <= recorded_day(self.timestamp),
+                rule_set=rs.code,
+                detail=f"decision received on {received.isoformat()}, recorded on "
+                f"{recorded_day(self.timestamp).isoformat()} ({rs.code})",
             ),
         ]  # fmt: skip
 
