@@ -385,9 +385,10 @@ class Admissions(CandidacyCommands, Application[UUID]):
         event = nominate(
             command.id or uuid4(), self._envelope(actor, command), self.calendar, **data
         )
-        self._record_with_key(event.originator_id, [event], "nominate", "-", command, actor,
-                     idempotency_key)  # fmt: skip
-        return self.candidacy(event.originator_id)
+        return self._record_with_key(
+            event.originator_id, [event], "nominate", "-", command, actor, idempotency_key,
+            kind=CandidacyState, after=event.mutate(None),
+        )  # fmt: skip
 
     def _readmission(self, facts: c.ReadmissionFacts) -> dict[str, Any]:
         member = self.member(facts.previous_member_id)
@@ -427,9 +428,11 @@ class Admissions(CandidacyCommands, Application[UUID]):
             )
         handler = HANDLERS[type(command)]
         events = handler(self, state, command, self._envelope(actor, command))
-        self._record_with_key(candidacy_id, events, name, str(candidacy_id), command, actor,
-                     idempotency_key)  # fmt: skip
-        return self.candidacy(candidacy_id)
+        after: CandidacyState = fold(state, [e for e in events if e.originator_id == candidacy_id])
+        return self._record_with_key(
+            candidacy_id, events, name, str(candidacy_id), command, actor, idempotency_key,
+            kind=CandidacyState, after=after,
+        )  # fmt: skip
 
     # --- idempotency ---------------------------------------------------------------------
 
@@ -451,8 +454,8 @@ class Admissions(CandidacyCommands, Application[UUID]):
             return prior
         events = build()
         aggregate_id = events[0].originator_id
-        self._record_with_key(aggregate_id, events, name, where, command, actor, key, kind=kind)
-        return self._get(aggregate_id, kind, kind.__name__)
+        return self._record_with_key(aggregate_id, events, name, where, command, actor, key,
+                                     kind=kind)  # fmt: skip
 
     @overload
     def _replayed(
@@ -498,11 +501,18 @@ class Admissions(CandidacyCommands, Application[UUID]):
         actor: Actor,
         key: str | None,
         *,
-        kind: type[AggregateState] = CandidacyState,
-    ) -> None:
+        kind: type[S],
+        after: S | None = None,
+    ) -> S:
+        """Save ``events`` with the key's record in one transaction; answer with the state
+        they produced (``after``, or read back at the written version). A retry that lost
+        the race to its own first attempt answers with that attempt's response."""
+        head = max(
+            (e for e in events if e.originator_id == aggregate_id),
+            key=lambda e: e.originator_version,
+        )
         to_save = list(events)
         if key is not None:
-            head = next(e for e in events if e.originator_id == aggregate_id)
             to_save.append(
                 CommandAccepted(
                     originator_id=idempotency_id(actor.actor, key), originator_version=1,
@@ -515,6 +525,15 @@ class Admissions(CandidacyCommands, Application[UUID]):
         try:
             self._save(*to_save)
         except ConcurrentWrite:
-            # A concurrent retry of the same request may have landed first: answer from it.
-            if key is None or self._replayed(name, target, command, actor, key, kind) is None:
-                raise
+            if key is not None:
+                prior = self._replayed(name, target, command, actor, key, kind)
+                if prior is not None:
+                    return prior
+            raise
+        if after is not None:
+            return after
+        state = self.repository.get(
+            aggregate_id, version=head.originator_version, projector_func=fold
+        )
+        assert isinstance(state, kind)
+        return state

@@ -20,10 +20,18 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def _route_template(request: Request) -> str:
+    """The matched route's path template (``/candidacies/{candidacy_id}``), never the path
+    itself: ids make no metric label. Call it after routing, which records the route in
+    the scope (FastAPI keeps included routers nested, so the app's own routes do not
+    name the templates of theirs)."""
+    path = getattr(request.scope.get("route"), "path", None)
+    if isinstance(path, str):
+        return path
     for route in request.app.router.routes:
         match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", request.url.path))
+        path = getattr(route, "path", None)
+        if match == Match.FULL and isinstance(path, str):
+            return path
     return "<unmatched>"
 
 
@@ -37,10 +45,10 @@ def install(app: FastAPI, metrics: Metrics) -> None:
         request.state.request_id = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        route = _route_template(request)
         started = time.perf_counter()
         response = await call_next(request)
         duration = time.perf_counter() - started
+        route = _route_template(request)
         response.headers["X-Request-ID"] = request_id
         principal = getattr(request.state, "principal", None)
         metrics.requests.labels(request.method, route, str(response.status_code)).inc()

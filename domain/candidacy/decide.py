@@ -163,6 +163,10 @@ def correct(
     except ValueError as exc:  # pydantic ValidationError subclasses ValueError
         raise InvalidCorrection(f"the restated {type(target).__name__} is invalid: {exc}") from exc
     _recheck(proposed[:-1], position, calendar)
+    # Keep the changes as the store will (JSON values), so the state answered now equals
+    # the state replayed from the store later.
+    restated = proposed[position - 1].model_dump(mode="json")
+    draft = draft.model_copy(update={"changes": {key: restated[key] for key in changes}})
     replay((*state.history, draft))  # must fold without error
     result = _finish(draft, state, calendar)
     assert isinstance(result, Corrected)
