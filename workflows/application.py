@@ -85,6 +85,12 @@ class Admissions(CandidacyCommands, Application[UUID]):
     env = {  # noqa: RUF012 (the library's class-level default configuration)
         "MAPPER_TOPIC": "workflows.persistence:PydanticMapper",
         "TRANSCODER_TOPIC": "workflows.persistence:OrjsonTranscoder",
+        # States are immutable, so the newest state of recently used aggregates is kept and
+        # shared (no deep copy); a load reads only the events recorded since (fast-forward,
+        # which keeps several writer processes correct). See docs/performance.md.
+        "AGGREGATE_CACHE_MAXSIZE": "2000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
     }
 
     def __init__(
@@ -117,9 +123,17 @@ class Admissions(CandidacyCommands, Application[UUID]):
             state: AggregateState = self.repository.get(aggregate_id, projector_func=fold)
         except AggregateNotFoundError:
             raise NotFound(f"unknown {label} {aggregate_id}") from None
+        # The library fast-forwards a cached state but does not keep the result: keep it,
+        # so the next load reads only what is newer still.
+        self._remember(state)
         if not isinstance(state, kind):
             raise NotFound(f"{aggregate_id} is not a {label}")
         return state
+
+    def _remember(self, state: AggregateState) -> None:
+        cache = self.repository.cache
+        if cache is not None:
+            cache.put(state.id, state)
 
     def candidacy(self, candidacy_id: UUID) -> CandidacyState:
         return self._get(candidacy_id, CandidacyState, "candidacy")
@@ -531,6 +545,7 @@ class Admissions(CandidacyCommands, Application[UUID]):
                     return prior
             raise
         if after is not None:
+            self._remember(after)
             return after
         state = self.repository.get(
             aggregate_id, version=head.originator_version, projector_func=fold
