@@ -52,6 +52,8 @@ def persistence_env(database_url: str | None, *, pool_size: int = 10) -> dict[st
             "POSTGRES_POOL_SIZE": str(pool_size),
             "POSTGRES_MAX_OVERFLOW": str(pool_size),
             "POSTGRES_CONNECT_TIMEOUT": "5",
+            # One round trip per save, commit order kept (workflows/postgres.py, ADR 0008).
+            "APPLICATION_RECORDER_TOPIC": "workflows.postgres:OrderedPostgresRecorder",
         }
         return env
     if scheme == "sqlite":
