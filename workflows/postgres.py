@@ -57,6 +57,9 @@ class OrderedPostgresRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        if kwargs.get("tracking") is not None:
+            msg = "OrderedPostgresRecorder records application events only, not tracking"
+            raise NotImplementedError(msg)
         if not stored_events:
             return []
         rows = [
