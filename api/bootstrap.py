@@ -30,6 +30,9 @@ def build_app(
     """
     settings = settings or Settings()
     store_env = persistence_env(settings.database_url, pool_size=settings.postgres_pool_size)
+    if settings.cipher_key is not None:
+        store_env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+        store_env["CIPHER_KEY"] = settings.cipher_key.get_secret_value()
     if env:
         store_env.update(env)
     return Admissions(store_env, clock=clock, calendar=calendar or VietnamCalendar())

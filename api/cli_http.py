@@ -52,8 +52,8 @@ def serve(
         bool,
         typer.Option(
             "--no-projections",
-            help="Do not keep the read models caught up in this process (separate "
-            "`ketnap projections run` workers do it).",
+            help="Do not poll the store in the background; reports still catch up "
+            "when they are asked for.",
         ),
     ] = False,
 ) -> None:
@@ -93,6 +93,22 @@ def create_token(
                   f"label '{token.label}'. Keep it secret; it is not shown again:",
                   highlight=False)  # fmt: skip
     typer.echo(secret)
+
+
+@tokens.command("revoke")
+def revoke_token(
+    token_id: Annotated[UUID, typer.Argument(help="The token's id, printed when it was issued.")],
+) -> None:
+    """Revoke a token: requests with it answer 401 from now on."""
+    app = build_app(_settings())
+    try:
+        state = app.revoke_token(token_id, cli_actor())
+    except DomainError as exc:
+        console.print(f"[red]{exc.detail}[/red] ({exc.rule})")
+        raise typer.Exit(1) from exc
+    finally:
+        app.close()
+    console.print(f"Token {state.id} revoked on {state.revoked_on}.", highlight=False)
 
 
 def print_demo_tokens(app: Admissions, organisation_id: UUID) -> None:

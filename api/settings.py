@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     )
     admin_token: SecretStr | None = None
     postgres_pool_size: int = Field(default=10, ge=1, le=200)
+    cipher_key: SecretStr | None = Field(
+        default=None,
+        description="Encrypt event payloads at rest (AES-GCM, the library's cipher); a "
+        "base64 key of 16, 24 or 32 bytes. Every process on the store needs the same key.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from domain.access import Role, TokenIssued, TokenState, token_digest, token_id
+from domain.access import Role, TokenIssued, TokenRevoked, TokenState, token_digest, token_id
 from domain.calendar import WorkingCalendar
 from domain.candidacy.decide import nominate
 from domain.candidacy.events import state_as_of
@@ -368,6 +368,23 @@ class Admissions(CandidacyCommands, Application[UUID]):
         self._save(event)
         state = self._get(event.originator_id, TokenState, "token")
         return secret, state
+
+    def revoke_token(self, token: UUID, actor: Actor) -> TokenState:
+        """Revoke a token by its id (shown when it was issued); it stops working at once."""
+        state = self._get(token, TokenState, "token")
+        if state.revoked_on is not None:
+            raise DomainError(f"token {token} was revoked on {state.revoked_on.isoformat()}",
+                              rule="token_revoked")  # fmt: skip
+        event = TokenRevoked(
+            originator_id=state.id, originator_version=state.version + 1,
+            prev_hash=state.last_hash, timestamp=self.clock(), actor=actor.actor,
+            role=actor.role, unit_id=actor.unit_id, request_id=actor.request_id,
+            revoked_on=self.today(),
+        )  # fmt: skip
+        self._save(event)
+        revoked: TokenState = event.mutate(state)
+        self._remember(revoked)
+        return revoked
 
     def token_for(self, secret: str) -> TokenState | None:
         """The live token with this secret, or None."""
