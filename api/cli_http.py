@@ -64,6 +64,9 @@ def serve(
 
     settings = _settings()
     factory = partial(create_app, settings, keep_projections_caught_up=not no_projections)
+    base = f"http://{host}:{port}"
+    console.print(f"ketnap API at [bold]{base}[/bold] — OpenAPI docs at [bold]{base}/docs[/bold]"
+                  " (Ctrl+C stops it)", highlight=False)  # fmt: skip
     # The API logs one JSON line per request itself; uvicorn's access log would repeat it.
     uvicorn.run(factory, factory=True, host=host, port=port, access_log=False)
 
