@@ -43,7 +43,7 @@ run: $(STAMP)
 	$(BIN)/ketnap demo
 
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.run && $(BIN)/python -m tests.bench.http
 
 format: $(STAMP)
 	$(BIN)/ruff format .

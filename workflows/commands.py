@@ -17,6 +17,30 @@ from domain.organisation import AreaKind, OrganisationKind
 from domain.quota import SubTargets
 from domain.values import DocumentRef, NominatedBy, Person, Sex
 
+# What the store's JSON (orjson) can hold: 64-bit integers, nesting a few levels deep.
+JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**63 - 1
+MAX_NESTING = 16
+
+
+def _check_storable(value: Any, depth: int = 0) -> None:
+    """Raise ValueError if ``value`` (a validated command's field) could not be stored."""
+    if depth > MAX_NESTING:
+        raise ValueError(f"values may nest at most {MAX_NESTING} levels deep")
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not JSON_INT_MIN <= value <= JSON_INT_MAX:
+            raise ValueError("integers must fit in 64 bits")
+    elif isinstance(value, BaseModel):
+        for item in value.__dict__.values():
+            _check_storable(item, depth + 1)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_storable(item, depth + 1)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_storable(item, depth + 1)
+
 
 class Command(BaseModel):
     """Base of every command: optional supporting document and free-text note."""
@@ -25,6 +49,13 @@ class Command(BaseModel):
 
     document: DocumentRef | None = None
     note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _storable(self) -> Self:
+        """Refuse (422) what the store cannot encode, such as an integer beyond 64 bits in
+        a quota or a correction, instead of failing when the event is saved (500)."""
+        _check_storable(self)
+        return self
 
 
 # --- organisations, roster, quotas ---------------------------------------------------

@@ -17,15 +17,15 @@ def request_id(request: Request) -> str:
     return rid
 
 
-def actor(request: Request, principal: PrincipalDep) -> Actor:
-    """The envelope's who-recorded-it for this request."""
+async def actor(request: Request, principal: PrincipalDep) -> Actor:
+    """The envelope's who-recorded-it for this request (``async``: no thread hop)."""
     return principal.actor(request_id(request))
 
 
 ActorDep = Annotated[Actor, Depends(actor)]
 
 
-def get_projections(request: Request) -> LiveProjections:
+async def get_projections(request: Request) -> LiveProjections:
     """The read models the lifespan built (reports, quotas, deadlines, audit)."""
     projections: LiveProjections = request.app.state.projections
     return projections

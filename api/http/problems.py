@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from domain.errors import DomainError, InvalidCorrection, NotFound
 from workflows.application import ConcurrentWrite, IdempotencyKeyReused, VersionMismatch
@@ -108,6 +109,20 @@ def _field_errors(errors: Any) -> list[dict[str, Any]]:
     return result
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods some route answers on the request's path, for ``Allow`` (asked of the
+    router method by method: FastAPI keeps included routers nested)."""
+    allowed = []
+    for method in METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers on ``app``."""
 
@@ -137,10 +152,14 @@ def install(app: FastAPI) -> None:
                        "invalid_input", errors=errors)  # fmt: skip
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
         title = titles.get(exc.status_code, "HTTP error")
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; a resource with a
+            # GET and a POST route (``/candidacies``) must list both (RFC 9110, 15.5.6).
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
         return problem(exc.status_code, title, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
@@ -152,6 +171,7 @@ def install(app: FastAPI) -> None:
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": text}
     for status, text in {
+        400: "Malformed request: a body that is not JSON, an `If-Match` that is not an ETag",
         401: "No or unknown bearer token",
         403: "Outside your role or subtree",
         404: "Unknown id",

@@ -15,6 +15,7 @@ from uuid import UUID
 import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.http.problems import ApiError
 from api.settings import Settings
@@ -38,7 +39,11 @@ class Principal:
                      request_id=request_id)  # fmt: skip
 
 
-def get_admissions(request: Request) -> Admissions:
+# Dependencies that only read app state (or compare a token) are ``async def``: FastAPI runs
+# a plain ``def`` dependency in its thread pool, one thread hop per dependency per request.
+
+
+async def get_admissions(request: Request) -> Admissions:
     admissions: Admissions = request.app.state.admissions
     return admissions
 
@@ -51,7 +56,7 @@ def get_settings(request: Request) -> Settings:
 AdmissionsDep = Annotated[Admissions, Depends(get_admissions)]
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     admissions: AdmissionsDep,
@@ -65,7 +70,7 @@ def authenticate(
     if admin and hmac.compare_digest(secret.encode(), admin.encode()):
         principal = Principal("admin-token", Role.ADMIN, None)
     else:
-        token = admissions.token_for(secret)
+        token = await run_in_threadpool(admissions.token_for, secret)  # reads the store
         if token is None:
             raise ApiError(401, "Unauthorized", "unknown or revoked token", "unauthenticated")
         principal = Principal(f"token:{str(token.id)[:8]}", token.role, token.organisation_id)

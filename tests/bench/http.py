@@ -9,7 +9,9 @@ verification stage, from the same number of concurrent workers, on the same stor
 
 - **HTTP**: worker threads, each with its own keep-alive ``httpx.Client``, send
   ``POST /candidacies/{id}/verifications`` to ``ketnap serve`` started by this script in a
-  subprocess on ``127.0.0.1`` (a free port) with an admin token (``KETNAP_ADMIN_TOKEN``):
+  subprocess on ``127.0.0.1`` (a free port) with an admin token (``KETNAP_ADMIN_TOKEN``;
+  ``--board``: a board token over the candidacies' commune, so each request also reads
+  the token and walks the tree for the subtree check):
   uvicorn, one worker, FastAPI's thread pool, the store's connection pool
   (``KETNAP_POSTGRES_POOL_SIZE``), one JSON log line per request. ``--no-projections`` by
   default, so the server does the same work as the other side (``--projections`` keeps the
@@ -24,10 +26,11 @@ both sides alike; figures are medians over rounds, latencies are percentiles ove
 command of a series. CPU seconds per command are read from ``/proc`` for the server and
 from ``os.times`` for this process (the HTTP clients, or the in-process workers).
 
-The database ``ketnap_bench_http`` is created and dropped on the server named by
-``KETNAP_BENCH_POSTGRES_URL`` (an admin URL; default
-``postgresql://postgres@127.0.0.1:5432/postgres``). ``--sqlite`` also runs the comparison on
-an SQLite file. Results go to ``var/bench/http.md`` (``--markdown``).
+The stores: PostgreSQL, in the database ``ketnap_bench_http`` created and dropped on the
+server named by ``KETNAP_BENCH_POSTGRES_URL`` (an admin URL; default
+``postgresql://postgres@127.0.0.1:5432/postgres``), then an SQLite file in a temporary
+directory (``--no-postgres``, ``--no-sqlite`` skip one). Results also go to
+``var/bench/http.md`` (``--markdown``), the server's log to ``var/bench/http-server.log``.
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ from rich.table import Table
 
 from api.bootstrap import build_app
 from api.settings import Settings
-from tests.scenario import ADMIN, build_tree, drive, nominate, path_to_official
+from domain.access import Role
+from tests.scenario import ADMIN, Tree, build_tree, drive, nominate, path_to_official
 from workflows import commands as c
 from workflows.application import Admissions
 
@@ -234,8 +238,8 @@ def in_process_worker(app: Admissions) -> Worker:
 class HttpWorkers:
     """One keep-alive client per worker thread (worker ``w`` always uses client ``w``)."""
 
-    def __init__(self, server: Server, count: int) -> None:
-        headers = {"Authorization": f"Bearer {server.token}"}
+    def __init__(self, server: Server, count: int, token: str | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token or server.token}"}
         self.clients = [
             httpx.Client(base_url=server.base_url, headers=headers, timeout=30)
             for _ in range(count)
@@ -279,12 +283,12 @@ class Series:
         shares = [self.candidacies[w :: self.clients] for w in range(self.clients)]
         latencies: list[list[float]] = [[] for _ in range(self.clients)]
         errors: list[BaseException] = []
-        start = threading.Barrier(self.clients + 1)
+        start = threading.Barrier(self.clients + 1, timeout=60)
 
         def work(w: int) -> None:
-            run, share, out = self.workers(w), shares[w], latencies[w]
             start.wait()
             try:
+                run, share, out = self.workers(w), shares[w], latencies[w]
                 for i in range(per_worker[w]):
                     k = offset + i * self.clients + w
                     t = time.perf_counter()
@@ -340,14 +344,14 @@ class Pair:
         return self.http.median / self.local.median
 
 
-def candidacies_at_verification(app: Admissions, count: int) -> list[UUID]:
+def candidacies_at_verification(app: Admissions, count: int) -> tuple[Tree, list[UUID]]:
     tree = build_tree(app)
     cids = []
     for i in range(count):
         cid = nominate(app, tree, full_name=f"Ứng viên {i}")
         drive(app, cid, path_to_official(tree), upto=VERIFICATION)
         cids.append(cid)
-    return cids
+    return tree, cids
 
 
 def measure(store: str, database_url: str, args: argparse.Namespace, log_dir: Path
@@ -357,12 +361,15 @@ def measure(store: str, database_url: str, args: argparse.Namespace, log_dir: Pa
     app = build_app(settings)
     try:
         t = time.perf_counter()
-        over_http = candidacies_at_verification(app, args.candidacies)
-        in_process = candidacies_at_verification(app, args.candidacies)
+        tree, over_http = candidacies_at_verification(app, args.candidacies)
+        _, in_process = candidacies_at_verification(app, args.candidacies)
+        token = None
+        if args.board:  # a board over the commune: the API checks the token and the subtree
+            token, _ = app.issue_token(Role.BOARD, tree.commune, "bench board", ADMIN)
         console.print(f"{store}: 2 × {args.candidacies} candidacies at the verification stage "
                       f"in {time.perf_counter() - t:.1f}s")  # fmt: skip
         with served(database_url, args.projections, log_dir) as server:
-            http = HttpWorkers(server, max(args.clients))
+            http = HttpWorkers(server, max(args.clients), token)
             local = in_process_worker(app)
             pid = server.process.pid
             pairs = [
@@ -472,8 +479,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--projections", action="store_true",
                         help="the server keeps its read models caught up, as a lone "
                         "`ketnap serve` does (default: --no-projections)")  # fmt: skip
-    parser.add_argument("--sqlite", action="store_true", help="also run on an SQLite file")
-    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--board", action="store_true",
+                        help="send the HTTP commands with a board token over the candidacies' "
+                        "commune instead of the admin token")  # fmt: skip
+    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
     parser.add_argument("--markdown", type=Path, default=Path("var/bench/http.md"))
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args(argv)
@@ -484,7 +494,8 @@ def main(argv: list[str] | None = None) -> int:
         "KETNAP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL
     )  # fmt: skip
     info = machine(admin_url)
-    info["Server"] = (f"ketnap serve (uvicorn, 1 process), admin token, pool size {POOL_SIZE}, "
+    who = "board token" if args.board else "admin token"
+    info["Server"] = (f"ketnap serve (uvicorn, 1 process), {who}, pool size {POOL_SIZE}, "
                       f"projections {'on' if args.projections else 'off'}")  # fmt: skip
     for key, value in info.items():
         console.print(f"[bold]{key}[/]: {value}")
@@ -499,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if not args.keep:
                 drop_database(admin_url)
-    if args.sqlite or admin_url is None:
+    if not args.no_sqlite:
         with tempfile.TemporaryDirectory(prefix="ketnap-bench-") as tmp:
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
             pairs += measure("SQLite", url, args, args.markdown.parent)

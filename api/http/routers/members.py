@@ -28,7 +28,7 @@ router = APIRouter(prefix="/members", tags=["members"])
     summary="Register a member in the roster",
     description="Enters an existing official or probationary member of a branch (an imported "
     "roster). A board registers members of branches in its subtree only.",
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(400, 401, 403, 404, 409, 422),
     operation_id="register_member",
 )
 def register_member(

@@ -37,7 +37,7 @@ from workflows.application import Admissions
 router = APIRouter(prefix="/organisations", tags=["organisations"])
 
 READ_ERRORS = errors(401, 403, 404, 422)
-WRITE_ERRORS = errors(401, 403, 404, 409, 422)
+WRITE_ERRORS = errors(400, 401, 403, 404, 409, 422)
 
 AsOf = Annotated[
     date | None,

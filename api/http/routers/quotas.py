@@ -31,6 +31,7 @@ PeriodPath = Annotated[
     ),
 ]
 _ERRORS = problem_responses(401, 403, 404, 422)
+_WRITE_ERRORS = problem_responses(400, 401, 403, 404, 422)
 _EXAMPLE_ID = "5f0c6a58-2d7e-5b8e-9a51-3c1b8f3e2a10"
 
 
@@ -134,7 +135,7 @@ def _period(text: str) -> Period:
     "/organisations/{organisation_id}/quotas/{period}",
     response_model=Quota,
     summary="Set the admission target of a unit for a year or a term",
-    responses=_ERRORS,
+    responses=_WRITE_ERRORS,
 )
 def set_quota(
     organisation_id: UUID,
