@@ -39,8 +39,11 @@ test-unit: $(STAMP)
 test-integration: $(STAMP)
 	$(BIN)/pytest tests/integration
 
+# The main job on the embedded SQLite default: load the demo province (once), print its
+# figures and one token per role, then serve the API until Ctrl+C.
 run: $(STAMP)
 	$(BIN)/ketnap demo
+	$(BIN)/ketnap serve
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run && $(BIN)/python -m tests.bench.http

@@ -56,6 +56,10 @@ def serve(
             "when they are asked for.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="Server processes (each keeps its own read models)."),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (settings from KETNAP_* environment variables)."""
     import uvicorn
@@ -68,7 +72,15 @@ def serve(
     console.print(f"ketnap API at [bold]{base}[/bold] — OpenAPI docs at [bold]{base}/docs[/bold]"
                   " (Ctrl+C stops it)", highlight=False)  # fmt: skip
     # The API logs one JSON line per request itself; uvicorn's access log would repeat it.
-    uvicorn.run(factory, factory=True, host=host, port=port, access_log=False)
+    if workers == 1:
+        uvicorn.run(factory, factory=True, host=host, port=port, access_log=False)
+        return
+    # Several processes import the factory by name and read their settings from the
+    # environment, so the projections choice travels there.
+    if no_projections:
+        os.environ["KETNAP_SERVE_PROJECTIONS"] = "false"
+    uvicorn.run("api.http.app:create_served_app", factory=True, host=host, port=port,
+                access_log=False, workers=workers)  # fmt: skip
 
 
 @tokens.command("create")

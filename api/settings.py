@@ -29,6 +29,10 @@ class Settings(BaseSettings):
         description="Encrypt event payloads at rest (AES-GCM, the library's cipher); a "
         "base64 key of 16, 24 or 32 bytes. Every process on the store needs the same key.",
     )
+    serve_projections: bool = Field(
+        default=True,
+        description="Whether `ketnap serve` keeps the read models caught up in the background.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

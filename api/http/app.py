@@ -44,7 +44,7 @@ def create_app(
     *,
     admissions: Admissions | None = None,
     projections: Any = None,
-    keep_projections_caught_up: bool = True,
+    keep_projections_caught_up: bool | None = None,
 ) -> FastAPI:
     """Build the HTTP application.
 
@@ -54,6 +54,8 @@ def create_app(
     from api.bootstrap import build_app, build_projections
 
     settings = settings or Settings()
+    if keep_projections_caught_up is None:
+        keep_projections_caught_up = settings.serve_projections
     metrics = Metrics()
 
     @asynccontextmanager
@@ -86,3 +88,13 @@ def create_app(
 
     include_all(app)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The factory ``ketnap serve --workers N`` hands to each worker process: settings and
+    logging from the environment, as the single-process ``serve`` sets them up."""
+    from api.logging import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    return create_app(settings)

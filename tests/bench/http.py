@@ -148,10 +148,17 @@ def free_port() -> int:
 
 
 def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by process ``pid`` and all its threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) used so far by process ``pid``, its threads and its
+    live child processes (the workers of ``ketnap serve --workers N``)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # itself, or a child
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def own_cpu() -> float:
@@ -168,7 +175,8 @@ class Server:
 
 
 @contextmanager
-def served(database_url: str, projections: bool, log_dir: Path) -> Iterator[Server]:
+def served(database_url: str, projections: bool, log_dir: Path, workers: int = 1
+           ) -> Iterator[Server]:  # fmt: skip
     """``ketnap serve`` on 127.0.0.1 in a subprocess, stopped (SIGTERM, then SIGKILL) on exit."""
     port = free_port()
     token = "bench-" + secrets.token_urlsafe(16)
@@ -182,6 +190,8 @@ def served(database_url: str, projections: bool, log_dir: Path) -> Iterator[Serv
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     if not projections:
         command.append("--no-projections")
+    if workers > 1:
+        command += ["--workers", str(workers)]
     log = log_dir / "http-server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -368,7 +378,7 @@ def measure(store: str, database_url: str, args: argparse.Namespace, log_dir: Pa
             token, _ = app.issue_token(Role.BOARD, tree.commune, "bench board", ADMIN)
         console.print(f"{store}: 2 × {args.candidacies} candidacies at the verification stage "
                       f"in {time.perf_counter() - t:.1f}s")  # fmt: skip
-        with served(database_url, args.projections, log_dir) as server:
+        with served(database_url, args.projections, log_dir, args.workers) as server:
             http = HttpWorkers(server, max(args.clients), token)
             local = in_process_worker(app)
             pid = server.process.pid
@@ -482,6 +492,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--board", action="store_true",
                         help="send the HTTP commands with a board token over the candidacies' "
                         "commune instead of the admin token")  # fmt: skip
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="ketnap serve --workers (server processes; default 2 = nproc)",
+    )
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
     parser.add_argument("--markdown", type=Path, default=Path("var/bench/http.md"))
@@ -495,7 +511,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     info = machine(admin_url)
     who = "board token" if args.board else "admin token"
-    info["Server"] = (f"ketnap serve (uvicorn, 1 process), {who}, pool size {POOL_SIZE}, "
+    info["Server"] = (f"ketnap serve --workers {args.workers} (uvicorn, httptools, uvloop), "
+                      f"{who}, pool size {POOL_SIZE}, "
                       f"projections {'on' if args.projections else 'off'}")  # fmt: skip
     for key, value in info.items():
         console.print(f"[bold]{key}[/]: {value}")
