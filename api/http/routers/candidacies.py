@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from api.http import examples as ex
@@ -40,7 +40,7 @@ from api.http.security import (
 from domain.candidacy.deadlines import deadlines
 from domain.candidacy.events import state_as_of
 from domain.candidacy.state import CandidacyState, Stage
-from domain.errors import NotFound
+from domain.errors import DomainError, NotFound
 from workflows import commands as c
 from workflows.application import Admissions
 
@@ -245,6 +245,7 @@ def _command_route(segment: str, command: type[c.Command]) -> None:
     name = "candidacy_" + segment.replace("-", "_")
 
     def endpoint(
+        request: Request,
         candidacy_id: UUID,
         body: Any,
         admissions: AdmissionsDep,
@@ -260,9 +261,16 @@ def _command_route(segment: str, command: type[c.Command]) -> None:
             require_scope(admissions, principal, current.branch_id)
             if isinstance(body, c.Transfer):  # the receiving branch must be the board's too
                 require_scope(admissions, principal, body.to_branch_id)
-        state = admissions.execute(
-            candidacy_id, body, actor, expected_version=version, idempotency_key=idempotency_key
-        )
+        commands = request.app.state.metrics.commands
+        try:
+            state = admissions.execute(
+                candidacy_id, body, actor, expected_version=version,
+                idempotency_key=idempotency_key,
+            )  # fmt: skip
+        except DomainError as exc:
+            commands.labels(segment, exc.rule).inc()
+            raise
+        commands.labels(segment, "recorded").inc()
         return _answered(admissions, principal, state)
 
     # The body's type is the command class, so OpenAPI documents each body on its own.
