@@ -21,13 +21,7 @@ from uuid import UUID
 
 from domain.calendar import WorkingCalendar
 from domain.candidacy.deadlines import DeadlineKind, deadlines
-from domain.candidacy.events import (
-    CandidacyEvent,
-    CandidateNominated,
-    Corrected,
-    effective_events,
-    stamp,
-)
+from domain.candidacy.events import CandidacyEvent, CandidateNominated, steps_as_of
 from domain.candidacy.state import CandidacyState, Stage
 from domain.organisation import OrganisationEvent
 from projections.tree import OrganisationTree
@@ -224,17 +218,10 @@ def refold(history: tuple[CandidacyEvent, ...], as_of: date | None) -> Standing 
     into its stage. None when it had not been nominated by then."""
     state: CandidacyState | None = None
     since: date | None = None
-    for original, event in zip(history, effective_events(history), strict=True):
-        if isinstance(event, Corrected):
-            continue
-        if as_of is not None and event.effective_on > as_of:
-            continue
-        if state is None and not isinstance(event, CandidateNominated):
-            continue
-        evolved = event.evolve(state)
-        if state is None or evolved.stage != state.stage:
+    for event, after in steps_as_of(history, as_of):
+        if state is None or after.stage != state.stage:
             since = event.effective_on
-        state = stamp(evolved, original)
+        state = after
     if state is None or since is None:
         return None
     return Standing(state, since)

@@ -11,6 +11,7 @@ Each event class knows:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID
@@ -901,14 +902,15 @@ def replay(history: tuple[CandidacyEvent, ...], *, refold_only: bool = False) ->
     return _require(state)
 
 
-def state_as_of(
+def steps_as_of(
     history: tuple[CandidacyEvent, ...],
     as_of: date | None = None,
     known_at: datetime | None = None,
-) -> CandidacyState | None:
-    """The candidacy as it stood at the end of day ``as_of``, from what had been recorded
-    by ``known_at``. Corrections known by then apply to the facts they restate; the facts
-    count by their (corrected) effective date. None when nothing had happened yet."""
+) -> Iterator[tuple[CandidacyEvent, CandidacyState]]:
+    """Each step that counts at the end of day ``as_of``, from what had been recorded by
+    ``known_at``, with the state after it. Corrections known by then apply to the facts
+    they restate; the facts count by their (corrected) effective date. The event yielded is
+    the effective (restated) one; the state is stamped with the original's envelope."""
     known = tuple(e for e in history if known_at is None or e.timestamp <= known_at)
     state: CandidacyState | None = None
     for original, event in zip(known, effective_events(known), strict=True):
@@ -919,6 +921,19 @@ def state_as_of(
         if state is None and not isinstance(event, CandidateNominated):
             continue
         state = stamp(event.evolve(state), original)
+        yield event, state
+
+
+def state_as_of(
+    history: tuple[CandidacyEvent, ...],
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+) -> CandidacyState | None:
+    """The candidacy as it stood at the end of day ``as_of``, from what had been recorded
+    by ``known_at`` (see ``steps_as_of``). None when nothing had happened yet."""
+    state: CandidacyState | None = None
+    for _, state in steps_as_of(history, as_of, known_at):  # noqa: B007 (the last one)
+        pass
     return state
 
 
