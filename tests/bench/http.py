@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import secrets
 import socket
 import statistics
@@ -49,30 +48,32 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
-from importlib.metadata import version
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import httpx
-import psycopg
-from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
 from api.bootstrap import build_app
 from api.settings import Settings
 from domain.access import Role
+from tests.bench.common import (
+    REQUESTED_ON,
+    SUBJECTS,
+    drop_database,
+    load_average,
+    machine,
+    recreate_database,
+    verification_request,
+    with_database,
+)
 from tests.scenario import ADMIN, Tree, build_tree, drive, nominate, path_to_official
-from workflows import commands as c
 from workflows.application import Admissions
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DBNAME = "ketnap_bench_http"
 VERIFICATION = 6  # steps of path_to_official() that reach the verification stage
-SUBJECTS = ("father", "mother", "spouse", "child", "guardian", "spouse_father")
-REQUESTED_ON = date(2023, 4, 3)
 GOAL = 0.5  # HTTP >= 0.5 x in process at 8 clients (the target)
 GOAL_CLIENTS = 8
 POOL_SIZE = 10  # KETNAP_POSTGRES_POOL_SIZE for both sides (the setting's default)
@@ -84,57 +85,6 @@ if not console.is_terminal and "COLUMNS" not in os.environ:
 
 
 # --- the machine and the stores ---------------------------------------------------------
-
-
-def with_database(url: str, dbname: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + dbname))
-
-
-def drop_database(admin_url: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DBNAME))
-        )
-
-
-def create_database(admin_url: str) -> None:
-    drop_database(admin_url)
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DBNAME)))
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def machine(admin_url: str | None) -> dict[str, str]:
-    info = {
-        "CPU": f"{cpu_model()}, nproc {len(os.sched_getaffinity(0))}",
-        "OS": f"{platform.system()} {platform.release()}",
-        "Python": f"{platform.python_implementation()} {platform.python_version()}",
-        "Libraries": f"fastapi {version('fastapi')}, starlette {version('starlette')}, "
-        f"uvicorn {version('uvicorn')}, httpx {version('httpx')}, "
-        f"eventsourcing {version('eventsourcing')}, psycopg {version('psycopg')}",
-    }
-    if admin_url is not None:
-        with psycopg.connect(admin_url, connect_timeout=5) as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-            pg = row[0] if row else "unknown"
-            row = conn.execute("SHOW synchronous_commit").fetchone()
-            sync = row[0] if row else "unknown"
-        parts = urlsplit(admin_url)
-        info["PostgreSQL"] = (
-            f"{pg} on {parts.hostname}:{parts.port or 5432} (synchronous_commit={sync})"
-        )
-    one, five, fifteen = os.getloadavg()
-    info["Load average at start"] = f"{one:.2f} {five:.2f} {fifteen:.2f}"
-    return info
 
 
 # --- the server ------------------------------------------------------------------------
@@ -225,10 +175,6 @@ def wait_ready(server: Server) -> None:
 
 
 # --- the two sides ---------------------------------------------------------------------
-
-
-def verification_request(k: int) -> c.VerificationCommand:
-    return c.VerificationCommand(subject=SUBJECTS[k % len(SUBJECTS)], requested_on=REQUESTED_ON)
 
 
 def body(k: int) -> dict[str, str]:
@@ -509,7 +455,10 @@ def main(argv: list[str] | None = None) -> int:
     admin_url = None if args.no_postgres else os.environ.get(
         "KETNAP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL
     )  # fmt: skip
-    info = machine(admin_url)
+    info = machine(
+        admin_url,
+        ("fastapi", "starlette", "uvicorn", "httpx", "eventsourcing", "psycopg"),
+    )
     who = "board token" if args.board else "admin token"
     info["Server"] = (f"ketnap serve --workers {args.workers} (uvicorn, httptools, uvloop), "
                       f"{who}, pool size {POOL_SIZE}, "
@@ -520,13 +469,13 @@ def main(argv: list[str] | None = None) -> int:
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     pairs: list[Pair] = []
     if admin_url is not None:
-        create_database(admin_url)
+        recreate_database(admin_url, DBNAME)
         try:
             pairs += measure("PostgreSQL", with_database(admin_url, DBNAME), args,
                              args.markdown.parent)  # fmt: skip
         finally:
             if not args.keep:
-                drop_database(admin_url)
+                drop_database(admin_url, DBNAME)
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory(prefix="ketnap-bench-") as tmp:
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -537,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(table(pairs, title))
     for line in verdicts(pairs):
         console.print(line)
-    info["Load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    info["Load average at end"] = load_average()
     command = "python -m tests.bench.http " + " ".join(argv if argv is not None else sys.argv[1:])
     text = markdown(info, title, command.strip(), pairs)
     args.markdown.write_text(text)

@@ -39,18 +39,14 @@ import cProfile
 import io
 import itertools
 import os
-import platform
 import pstats
 import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
 import psycopg
@@ -59,8 +55,15 @@ from rich.console import Console
 from rich.table import Table
 
 from api.settings import persistence_env
+from tests.bench.common import (
+    drop_database,
+    load_average,
+    machine,
+    recreate_database,
+    verification_request,
+    with_database,
+)
 from tests.scenario import ADMIN, build_tree, drive, make_app, nominate, path_to_official
-from workflows import commands as c
 from workflows.application import Admissions, fold
 from workflows.handlers import HANDLERS
 
@@ -68,8 +71,6 @@ DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DBNAME = "ketnap_bench"
 TABLE = "ketnap_events"  # the Admissions application (name "Ketnap") stores here
 VERIFICATION = 6  # steps of path_to_official() that reach the verification stage
-SUBJECTS = ("father", "mother", "spouse", "child", "guardian", "spouse_father")
-REQUESTED_ON = date(2023, 4, 3)
 GOAL = 0.5  # workflows >= 0.5 x plain (the issue's target)
 NOISE = 1.5  # max/min round rate of one side above which the run is flagged as noisy
 
@@ -85,64 +86,7 @@ console = Console()
 # --- the server and the machine ------------------------------------------------------
 
 
-def with_database(url: str, dbname: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + dbname))
-
-
-def recreate_database(admin_url: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DBNAME))
-        )
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DBNAME)))
-
-
-def drop_database(admin_url: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DBNAME))
-        )
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def machine(admin_url: str) -> dict[str, str]:
-    with psycopg.connect(admin_url, connect_timeout=5) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-        pg = row[0] if row else "unknown"
-        row = conn.execute("SHOW synchronous_commit").fetchone()
-        sync = row[0] if row else "unknown"
-    parts = urlsplit(admin_url)
-    return {
-        "CPU": f"{os.cpu_count()} × {cpu_model()} (nproc {len(os.sched_getaffinity(0))})",
-        "OS": f"{platform.system()} {platform.release()}",
-        "PostgreSQL": f"{pg} on {parts.hostname}:{parts.port or 5432} (synchronous_commit={sync})",
-        "Python": f"{platform.python_implementation()} {platform.python_version()}",
-        "Libraries": f"eventsourcing {version('eventsourcing')}, pydantic {version('pydantic')}, "
-        f"psycopg {version('psycopg')}",
-        "Load average at start": load_average(),
-    }
-
-
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages: other work on the machine skews the figures."""
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f} (on {os.cpu_count()} CPUs)"
-
-
 # --- the sides -------------------------------------------------------------------
-
-
-def verification_request(k: int) -> c.VerificationCommand:
-    return c.VerificationCommand(subject=SUBJECTS[k % len(SUBJECTS)], requested_on=REQUESTED_ON)
 
 
 @dataclass
@@ -422,13 +366,13 @@ def main(argv: list[str] | None = None) -> int:
 
     admin_url = os.environ.get("KETNAP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL)
     bench_url = with_database(admin_url, DBNAME)
-    info = machine(admin_url)
+    info = machine(admin_url, ("eventsourcing", "pydantic", "psycopg"))
     if app_env:
         info["Application settings tried"] = ", ".join(f"{k}={v}" for k, v in app_env.items())
     for key, value in info.items():
         console.print(f"[bold]{key}[/]: {value}")
 
-    recreate_database(admin_url)
+    recreate_database(admin_url, DBNAME)
     sides: Sides | None = None
     try:
         t = time.perf_counter()
@@ -484,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         if sides is not None:
             sides.close()
         if not args.keep:
-            drop_database(admin_url)
+            drop_database(admin_url, DBNAME)
     return 0
 
 
