@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.bootstrap import build_app
+from api.cli_audit import audit
 from api.cli_http import print_demo_tokens, serve, tokens
 from api.demo import PROVINCE_ID, DemoClock, DemoIncomplete, DemoSummary, load_demo
 from api.logging import configure_logging
@@ -48,6 +49,7 @@ if not console.is_terminal and "COLUMNS" not in os.environ:
 log = structlog.get_logger("ketnap.cli")
 cli.command()(serve)
 cli.add_typer(tokens, name="tokens")
+cli.add_typer(audit, name="audit")
 
 
 def main() -> None:
