@@ -1,0 +1,210 @@
+"""The counted facts of a candidacy, derived straight from its stored JSON payloads.
+
+The persisted projections read events in pages of thousands and must not pay for pydantic
+validation of every payload. A candidacy's counted facts depend on a handful of its
+events only (the nomination, the grassroots vote, the decisions, the ceremony, transfers,
+withdrawal and any correction of those), so the projection keeps those payloads, as
+stored, in a compact ``Source`` per candidacy and derives the facts from plain dicts here.
+
+The meaning is the domain's, restated for dicts: corrections apply as
+``effective_events`` applies them (the restated payload's rule set follows its corrected
+date), a failed grassroots vote is a refusal, a fact counts for the branch the candidacy
+belonged to on the fact's date (transfers take effect on their date). The property tests
+hold this module to a deliberately naive recomputation through the pydantic events
+(``projections.naive``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from domain.rules import whole_months
+from domain.rulesets import rule_set_by_code, rule_set_on
+
+__all__ = [
+    "CANDIDACY_TOPIC_PREFIX", "FACT_EVENT_NAMES", "FactRow", "Source", "derive_facts",
+    "fact_kinds", "is_fact_event",
+]  # fmt: skip
+
+CANDIDACY_TOPIC_PREFIX = "domain.candidacy.events:"
+YOUTH_AGE_LIMIT_YEARS = 30
+
+# The candidacy events that can change a counted fact (the rest never do).
+FACT_EVENT_NAMES = frozenset(
+    {
+        "CandidateNominated", "AdmissionDecided", "GrassrootsVoteHeld", "CeremonyHeld",
+        "RecognitionDecided", "Transferred", "Withdrawn", "Corrected",
+    }
+)  # fmt: skip
+
+ADMITTED = "admitted"
+REJECTED = "rejected"
+CEREMONY = "ceremony"
+RECOGNISED = "recognised"
+REMOVED = "removed"
+WITHDRAWN = "withdrawn"
+
+
+def fact_kinds() -> tuple[str, ...]:
+    """Every kind of counted fact, in report order."""
+    return (ADMITTED, REJECTED, CEREMONY, RECOGNISED, REMOVED, WITHDRAWN)
+
+
+def is_fact_event(topic: str) -> bool:
+    """Whether a stored candidacy event of ``topic`` can change a counted fact."""
+    return (
+        topic.startswith(CANDIDACY_TOPIC_PREFIX)
+        and topic[len(CANDIDACY_TOPIC_PREFIX) :] in FACT_EVENT_NAMES
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FactRow:
+    """One counted fact with the person's breakdown on the fact's date.
+
+    ``on`` is the ISO date; the flags are 0/1 so that sums over a ledger of ±1 rows are
+    the breakdown; ``education`` and ``sector`` are the person's values ("" when unknown).
+    """
+
+    kind: str
+    on: str
+    branch_id: str
+    women: int
+    ethnic_minority: int
+    religious: int
+    youth_union: int
+    aged_30_or_under: int
+    education: str
+    sector: str
+
+
+@dataclass(slots=True)
+class Source:
+    """The fact-bearing payloads of one candidacy, in version order: (version, class name,
+    payload as stored, ids excluded), and the facts last derived from them with the path
+    each was attributed to."""
+
+    events: list[tuple[int, str, dict[str, Any]]]
+    facts: list[tuple[FactRow, tuple[str, ...]]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "events": [list(e) for e in self.events],
+            "facts": [[_row_list(row), list(path)] for row, path in self.facts],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Source:
+        return cls(
+            events=[(int(v), str(n), dict(d)) for v, n, d in data["events"]],
+            facts=[(FactRow(*row), tuple(path)) for row, path in data["facts"]],
+        )
+
+    def add(self, version: int, name: str, payload: dict[str, Any]) -> bool:
+        """Take one payload (ignored when its version was taken already)."""
+        if any(v == version for v, _, _ in self.events):
+            return False
+        self.events.append((version, name, payload))
+        self.events.sort(key=lambda e: e[0])
+        return True
+
+
+def _row_list(row: FactRow) -> list[Any]:
+    return [row.kind, row.on, row.branch_id, row.women, row.ethnic_minority, row.religious,
+            row.youth_union, row.aged_30_or_under, row.education, row.sector]  # fmt: skip
+
+
+def _effective(
+    events: Sequence[tuple[int, str, dict[str, Any]]],
+) -> list[tuple[str, dict[str, Any]]]:
+    """The payloads with every correction applied (as ``effective_events`` does)."""
+    changes: dict[int, dict[str, Any]] = {}
+    for _, name, payload in events:
+        if name == "Corrected":
+            changes.setdefault(int(payload["position"]), {}).update(payload["changes"])
+    result = []
+    for version, name, payload in events:
+        if name == "Corrected":
+            continue
+        pending = changes.get(version)
+        if pending:
+            restated = {**payload, **pending}
+            field = _DATE_FIELDS.get(name)
+            if field is not None:
+                restated["rule_set"] = rule_set_on(date.fromisoformat(restated[field])).code
+            payload = restated
+        result.append((name, payload))
+    return result
+
+
+_DATE_FIELDS = {
+    "CandidateNominated": "nominated_on",
+    "AdmissionDecided": "decided_on",
+    "GrassrootsVoteHeld": "held_on",
+    "CeremonyHeld": "held_on",
+    "RecognitionDecided": "decided_on",
+    "Transferred": "transferred_on",
+    "Withdrawn": "withdrawn_on",
+}
+
+
+def _vote_failed(payload: dict[str, Any]) -> bool:
+    rules = rule_set_by_code(payload["rule_set"])
+    eligible, in_favour = int(payload["eligible"]), int(payload["in_favour"])
+    passed = eligible > 0 and in_favour * rules.vote_denominator >= eligible * rules.vote_numerator
+    return not passed
+
+
+def _fact_of(name: str, payload: dict[str, Any]) -> tuple[str, str] | None:
+    if name == "AdmissionDecided":
+        return (ADMITTED if payload["decision"] == "admit" else REJECTED), payload["decided_on"]
+    if name == "GrassrootsVoteHeld":
+        return (REJECTED, payload["held_on"]) if _vote_failed(payload) else None
+    if name == "CeremonyHeld":
+        return CEREMONY, payload["held_on"]
+    if name == "RecognitionDecided":
+        kind = RECOGNISED if payload["decision"] == "recognise" else REMOVED
+        return kind, payload["decided_on"]
+    if name == "Withdrawn":
+        return WITHDRAWN, payload["withdrawn_on"]
+    return None
+
+
+def derive_facts(events: Iterable[tuple[int, str, dict[str, Any]]]) -> list[FactRow]:
+    """The counted facts of one candidacy from its fact-bearing payloads (any order)."""
+    effective = _effective(sorted(events, key=lambda e: e[0]))
+    nominated = next((p for n, p in effective if n == "CandidateNominated"), None)
+    if nominated is None:
+        return []  # the stream began before what we were given
+    person = nominated["person"]
+    born = date.fromisoformat(person["date_of_birth"])
+    flags = (
+        int(person["sex"] == "female"),
+        int(person["ethnicity"] != "Kinh"),
+        int(bool(person.get("religion"))),
+        int(bool(person.get("youth_union_member"))),
+    )
+    education = str(person.get("education") or "")
+    sector = str(person.get("sector") or "")
+    # (date, version order) of each transfer: the branch on a day is the last transfer's.
+    transfers = sorted(
+        (p["transferred_on"], index, p["to_branch_id"])
+        for index, (n, p) in enumerate(effective)
+        if n == "Transferred"
+    )
+    facts = []
+    for name, payload in effective:
+        found = _fact_of(name, payload)
+        if found is None:
+            continue
+        kind, on = found
+        branch = nominated["branch_id"]
+        for transferred_on, _, to_branch in transfers:
+            if transferred_on <= on:
+                branch = to_branch
+        young = int(whole_months(born, date.fromisoformat(on)) // 12 <= YOUTH_AGE_LIMIT_YEARS)
+        facts.append(FactRow(kind, on, branch, *flags, young, education, sector))
+    return facts

@@ -1,0 +1,522 @@
+"""The admissions ledger: a persisted, bitemporal projection of every counted fact.
+
+One row per counted fact **per unit on its branch's path on the fact's date**, with the
+fact's kind, effective date, recording time, the breakdown flags and a delta of +1 or -1
+(design-notes, "Bitemporal projections"). When anything changes what a candidacy's facts
+are (a new step, a correction, a transfer) or where they roll up to (the tree changed on
+or before a fact's date), the projection derives the candidacy's facts again, compares
+them with the facts it last wrote and appends the difference: -1 rows for what is no
+longer so, +1 rows for what now is, stamped with the recording time of the event that
+caused it. Nothing is updated in place, so:
+
+- ``as_of=D`` sums rows with effective date <= D;
+- ``known_at=T`` sums only rows recorded by T: a correction recorded today moves last
+  year's figure as of now, not the figure as known before the correction;
+- roll-up is an index lookup on the unit id, never a tree walk at query time.
+
+Targets (``QuotaSet``) are kept as rows too, with the day they were set and the moment
+they were recorded; the organisation events are kept verbatim so the tree can be folded
+again as it stood, or as it was known, at any time.
+
+The engine is backend-neutral; ``projections.store`` gives it SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import Tracking
+
+from domain.organisation import OrganisationEvent
+from domain.quota import QuotaSet
+from domain.values import Period
+from projections.admissions import AdmissionCounts, Breakdown, fulfilment_percent
+from projections.facts import FactRow, Source, derive_facts, is_fact_event
+from projections.store import META_TABLE, Cursor, Dialect, View
+from projections.tree import OrganisationTree
+
+__all__ = [
+    "LEDGER_COLUMNS",
+    "Item",
+    "LedgerEngine",
+    "LedgerFigures",
+    "LedgerReader",
+    "LedgerReport",
+    "ledger_tables",
+    "utc_text",
+]  # fmt: skip
+
+NAME = "admissions"
+
+LEDGER_COLUMNS = (
+    "candidacy_id", "kind", "unit_id", "depth", "child_id", "branch_id", "on_date",
+    "recorded_at", "delta", "women", "ethnic_minority", "religious", "youth_union",
+    "aged_30_or_under", "education", "sector",
+)  # fmt: skip
+_BREAKDOWN = ("women", "ethnic_minority", "religious", "youth_union", "aged_30_or_under")
+
+
+def ledger_tables(prefix: str, dialect: Dialect) -> list[str]:
+    """The CREATE statements of one generation of the ledger projection."""
+    d, t = dialect.date_type, dialect.time_type
+    return [
+        f"CREATE TABLE IF NOT EXISTS {prefix}ledger (candidacy_id TEXT NOT NULL, "
+        f"kind TEXT NOT NULL, unit_id TEXT NOT NULL, depth INTEGER NOT NULL, child_id TEXT, "
+        f"branch_id TEXT NOT NULL, on_date {d} NOT NULL, recorded_at {t} NOT NULL, "
+        "delta INTEGER NOT NULL, women INTEGER NOT NULL, ethnic_minority INTEGER NOT NULL, "
+        "religious INTEGER NOT NULL, youth_union INTEGER NOT NULL, "
+        "aged_30_or_under INTEGER NOT NULL, education TEXT NOT NULL, sector TEXT NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS {prefix}ledger_unit ON {prefix}ledger "
+        "(unit_id, kind, on_date)",
+        f"CREATE TABLE IF NOT EXISTS {prefix}source (candidacy_id TEXT PRIMARY KEY, "
+        f"data {dialect.json_type} NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {prefix}quota (organisation_id TEXT NOT NULL, "
+        f"period TEXT NOT NULL, version INTEGER NOT NULL, target INTEGER NOT NULL, "
+        f"set_on {d} NOT NULL, recorded_at {t} NOT NULL, "
+        "PRIMARY KEY (organisation_id, period, version))",
+        f"CREATE TABLE IF NOT EXISTS {prefix}unit_event (notification_id BIGINT PRIMARY KEY, "
+        f"topic TEXT NOT NULL, data {dialect.json_type} NOT NULL, recorded_at {t} NOT NULL)",
+    ]
+
+
+def utc_text(moment: datetime) -> str:
+    """A recording time as fixed-width UTC text (sorts like the instant it names)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One stored event the ledger takes, decoded as far as it needs.
+
+    Candidacy events come as their stored payload (``payload``); organisation and quota
+    events, which are few, come as domain events (``event``).
+    """
+
+    notification_id: int
+    topic: str
+    originator_id: UUID
+    version: int
+    recorded_at: datetime
+    payload: dict[str, Any] | None = None
+    event: OrganisationEvent | QuotaSet | None = None
+
+
+class LedgerEngine:
+    """Applies pages of events to one generation of the ledger (see the module doc)."""
+
+    name = NAME
+
+    def __init__(self, view: View, application_name: str) -> None:
+        self.view = view
+        self.application_name = application_name
+        self.tree = OrganisationTree()
+        self._paths: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._load_tree()
+
+    @staticmethod
+    def wants(topic: str) -> bool:
+        """Whether the ledger needs stored events of ``topic`` (others are skipped
+        before decoding)."""
+        return (
+            is_fact_event(topic)
+            or topic.startswith("domain.organisation:")
+            or topic == "domain.quota:QuotaSet"
+        )
+
+    def position(self) -> int:
+        return self.view.max_tracking_id(self.application_name) or 0
+
+    def _load_tree(self) -> None:
+        p = self.view.prefix
+        with self.view.read() as cursor:
+            cursor.execute(f"SELECT topic, data FROM {p}unit_event ORDER BY notification_id")
+            for row in cursor.fetchall():
+                self.tree.apply(_organisation_event(row["topic"], row["data"]))
+
+    # --- applying ----------------------------------------------------------------------
+
+    def process(self, items: Sequence[Item], tracking: Tracking | None) -> int:
+        """Apply ``items`` (in notification order) and record ``tracking`` in the same
+        transaction; returns the number of ledger rows written."""
+        p, dialect = self.view.prefix, self.view.dialect
+        with self.view.write() as cursor:
+            candidacy_ids = {str(i.originator_id) for i in items if i.payload is not None}
+            sources = self._load_sources(cursor, candidacy_ids)
+            dirty: set[str] = set()
+            rows: list[tuple[Any, ...]] = []
+            quotas: list[tuple[Any, ...]] = []
+            units: list[tuple[Any, ...]] = []
+            for item in items:
+                stamp = self._stamp(item.recorded_at)
+                if item.payload is not None:
+                    key = str(item.originator_id)
+                    source = sources.setdefault(key, Source([], []))
+                    name = item.topic.rpartition(":")[2]
+                    if source.add(item.version, name, item.payload):
+                        self._refresh(key, source, stamp, rows)
+                        dirty.add(key)
+                elif isinstance(item.event, QuotaSet):
+                    e = item.event
+                    quotas.append((str(e.organisation_id), e.period, e.originator_version,
+                                   e.target, self._day(e.set_on), stamp))  # fmt: skip
+                elif isinstance(item.event, OrganisationEvent):
+                    affected = self._affected(cursor, sources, item.event)
+                    self.tree.apply(item.event)
+                    self._paths.clear()
+                    for key in affected:
+                        self._refresh(key, sources[key], stamp, rows)
+                        dirty.add(key)
+                    data = orjson.dumps(item.event.model_dump(mode="json")).decode()
+                    units.append((item.notification_id, item.topic, data, stamp))
+            self._save_sources(cursor, {k: sources[k] for k in dirty})
+            self.view.copy_rows(cursor, f"{p}ledger", LEDGER_COLUMNS, rows)
+            if quotas:
+                cursor.executemany(f"INSERT INTO {p}quota VALUES ({dialect.params(6)})", quotas)
+            if units:
+                cursor.executemany(f"INSERT INTO {p}unit_event VALUES ({dialect.params(4)})", units)
+            if tracking is not None:
+                self.view.track(cursor, tracking)
+        return len(rows)
+
+    def _stamp(self, moment: datetime) -> Any:
+        return utc_text(moment) if self.view.dialect.name == "sqlite" else moment
+
+    def _day(self, day: date) -> Any:
+        return day.isoformat() if self.view.dialect.name == "sqlite" else day
+
+    def _load_sources(self, cursor: Cursor, keys: set[str]) -> dict[str, Source]:
+        if not keys:
+            return {}
+        p, dialect = self.view.prefix, self.view.dialect
+        found: dict[str, Source] = {}
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            cursor.execute(
+                f"SELECT candidacy_id, data FROM {p}source WHERE candidacy_id IN "
+                f"({dialect.params(len(chunk))})",
+                chunk,
+            )
+            for row in cursor.fetchall():
+                found[row["candidacy_id"]] = Source.from_json(orjson.loads(row["data"]))
+        return found
+
+    def _save_sources(self, cursor: Cursor, sources: dict[str, Source]) -> None:
+        if not sources:
+            return
+        p, dialect = self.view.prefix, self.view.dialect
+        cursor.executemany(
+            f"INSERT INTO {p}source (candidacy_id, data) VALUES ({dialect.params(2)}) "
+            "ON CONFLICT (candidacy_id) DO UPDATE SET data = excluded.data",
+            [(k, orjson.dumps(s.to_json()).decode()) for k, s in sources.items()],
+        )
+
+    def _path(self, branch_id: str, on: str) -> tuple[str, ...]:
+        key = (branch_id, on)
+        path = self._paths.get(key)
+        if path is None:
+            units = self.tree.path_on(UUID(branch_id), date.fromisoformat(on))
+            path = tuple(str(u) for u in units) or (branch_id,)
+            self._paths[key] = path
+        return path
+
+    def _refresh(self, key: str, source: Source, stamp: Any, rows: list[tuple[Any, ...]]) -> None:
+        """Derive the candidacy's facts again and append the difference to ``rows``."""
+        new = [(row, self._path(row.branch_id, row.on)) for row in derive_facts(source.events)]
+        before, after = Counter(source.facts), Counter(new)
+        for (row, path), count in (before - after).items():
+            for _ in range(count):
+                rows.extend(self._expand(key, row, path, -1, stamp))
+        for (row, path), count in (after - before).items():
+            for _ in range(count):
+                rows.extend(self._expand(key, row, path, +1, stamp))
+        source.facts = new
+
+    def _expand(self, key: str, row: FactRow, path: tuple[str, ...], delta: int,
+                stamp: Any) -> Iterable[tuple[Any, ...]]:  # fmt: skip
+        on = row.on if self.view.dialect.name == "sqlite" else date.fromisoformat(row.on)
+        last = len(path) - 1
+        for depth, unit in enumerate(path):
+            child = path[depth + 1] if depth < last else None
+            yield (key, row.kind, unit, depth, child, row.branch_id, on, stamp, delta,
+                   row.women, row.ethnic_minority, row.religious, row.youth_union,
+                   row.aged_30_or_under, row.education, row.sector)  # fmt: skip
+
+    def _affected(self, cursor: Cursor, sources: dict[str, Source],
+                  event: OrganisationEvent) -> list[str]:  # fmt: skip
+        """The candidacies with a fact on or after the event's date whose path went
+        through the unit (only they can roll up differently after it); loads them."""
+        unit, since = str(event.originator_id), event.effective_on.isoformat()
+        keys = {
+            key
+            for key, source in sources.items()
+            if any(unit in path and row.on >= since for row, path in source.facts)
+        }
+        p, dialect = self.view.prefix, self.view.dialect
+        cursor.execute(
+            f"SELECT candidacy_id FROM {p}ledger WHERE unit_id = {dialect.param} "
+            f"AND on_date >= {dialect.param} GROUP BY candidacy_id, kind, on_date "
+            "HAVING SUM(delta) > 0",
+            (unit, self._day(event.effective_on)),
+        )
+        stored = {row["candidacy_id"] for row in cursor.fetchall()} - set(sources)
+        sources.update(self._load_sources(cursor, stored))
+        keys |= stored
+        return sorted(keys)
+
+
+def _organisation_event(topic: str, data: str | bytes) -> OrganisationEvent:
+    from eventsourcing.utils import resolve_topic
+
+    cls = resolve_topic(topic)
+    event = cls.model_validate(orjson.loads(data))
+    assert isinstance(event, OrganisationEvent)
+    return event
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerFigures:
+    """The counted facts of one unit or group and the breakdown of its admissions."""
+
+    organisation_id: UUID | None
+    counts: AdmissionCounts = field(default_factory=AdmissionCounts)
+    breakdown: Breakdown = field(default_factory=Breakdown)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerReport:
+    total: LedgerFigures
+    rows: tuple[LedgerFigures, ...]
+
+
+_KIND_FIELD = {
+    "admitted": "admitted", "rejected": "rejected", "ceremony": "ceremonies",
+    "recognised": "recognised", "removed": "removed", "withdrawn": "withdrawn",
+}  # fmt: skip
+
+
+class LedgerReader:
+    """Answers the quota and admissions reports from the ledger's current generation.
+
+    Every method takes ``known_at`` (None: everything recorded) and reads in one snapshot.
+    The organisation tree is folded from the stored organisation events, as known then.
+    """
+
+    def __init__(self, view_for: Callable[[int], View], application_name: str) -> None:
+        self._view_for = view_for
+        self.application_name = application_name
+        self._tree: OrganisationTree | None = None
+        self._tree_key: tuple[int, int] | None = None
+
+    # --- plumbing --------------------------------------------------------------------
+
+    def generation(self, cursor: Cursor) -> int:
+        p = self._view_for(0).dialect.param
+        cursor.execute(f"SELECT generation FROM {META_TABLE} WHERE name = {p}", (NAME,))
+        row = cursor.fetchone()
+        return int(row["generation"]) if row is not None else 1
+
+    def tree(self, known_at: datetime | None = None) -> OrganisationTree:
+        """The tree from the organisation events recorded (by ``known_at``)."""
+        view = self._view_for(1)
+        with view.read() as cursor:
+            generation = self.generation(cursor)
+            prefix = self._view_for(generation).prefix
+            cursor.execute(f"SELECT MAX(notification_id) AS n FROM {prefix}unit_event")
+            row = cursor.fetchone()
+            latest = int(row["n"] or 0)
+            if (
+                known_at is None
+                and self._tree is not None
+                and self._tree_key == (generation, latest)
+            ):
+                return self._tree
+            cursor.execute(
+                f"SELECT topic, data, recorded_at FROM {prefix}unit_event ORDER BY notification_id"
+            )
+            tree = OrganisationTree()
+            for r in cursor.fetchall():
+                if known_at is None or _instant(r["recorded_at"]) <= known_at:
+                    tree.apply(_organisation_event(r["topic"], r["data"]))
+        if known_at is None:
+            self._tree, self._tree_key = tree, (generation, latest)
+        return tree
+
+    def _conditions(self, dialect: Dialect, start: date | None, end: date | None,
+                    known_at: datetime | None) -> tuple[str, list[Any]]:  # fmt: skip
+        sql, params = "", []
+        m = dialect.param
+        if start is not None:
+            sql += f" AND on_date >= {m}"
+            params.append(start.isoformat() if dialect.name == "sqlite" else start)
+        if end is not None:
+            sql += f" AND on_date <= {m}"
+            params.append(end.isoformat() if dialect.name == "sqlite" else end)
+        if known_at is not None:
+            sql += f" AND recorded_at <= {m}"
+            params.append(utc_text(known_at) if dialect.name == "sqlite" else known_at)
+        return sql, params
+
+    # --- figures ---------------------------------------------------------------------
+
+    def grouped(
+        self,
+        organisation_id: UUID | None,
+        group: str,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        known_at: datetime | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> tuple[LedgerFigures, dict[UUID | None, LedgerFigures]]:
+        """Facts dated within [start, end] in the subtree of ``organisation_id`` (all when
+        None), in total and grouped by ``group``: "branch", "child" (the unit directly
+        below on the fact's path; the root unit when ``organisation_id`` is None) or
+        "unit" (only ``organisation_id`` itself)."""
+        view = self._view_for(1)
+        dialect = view.dialect
+        with view.read() as cursor:
+            prefix = self._view_for(self.generation(cursor)).prefix
+            where, params = self._conditions(dialect, start, end, known_at)
+            if organisation_id is None:
+                where = "depth = 0" + where
+                key = "unit_id" if group == "child" else "branch_id"
+            else:
+                where = f"unit_id = {dialect.param}" + where
+                params.insert(0, str(organisation_id))
+                key = {"branch": "branch_id", "child": "child_id"}.get(group, "unit_id")
+            if kinds:
+                where += f" AND kind IN ({dialect.params(len(kinds))})"
+                params.extend(kinds)
+            sums = ", ".join(f"SUM(delta * {f}) AS {f}" for f in _BREAKDOWN)
+            cursor.execute(
+                f"SELECT {key} AS grp, kind, SUM(delta) AS n, {sums} FROM {prefix}ledger "
+                f"WHERE {where} GROUP BY {key}, kind",
+                params,
+            )
+            rows = cursor.fetchall()
+        total = LedgerFigures(organisation_id)
+        groups: dict[UUID | None, LedgerFigures] = {}
+        for row in rows:
+            grp = UUID(row["grp"]) if row["grp"] is not None else None
+            figures = _add(groups.get(grp, LedgerFigures(grp)), row)
+            groups[grp] = figures
+            total = _add(total, row)
+        return total, groups
+
+    def target(self, organisation_id: UUID, period: Period, as_of: date | None = None,
+               known_at: datetime | None = None) -> int | None:  # fmt: skip
+        """The latest target set for the unit and period by the end of day ``as_of``,
+        as recorded by ``known_at``."""
+        return self.targets([organisation_id], period, as_of, known_at).get(organisation_id)
+
+    def targets(self, organisation_ids: Sequence[UUID], period: Period,
+                as_of: date | None = None,
+                known_at: datetime | None = None) -> dict[UUID, int]:  # fmt: skip
+        if not organisation_ids:
+            return {}
+        view = self._view_for(1)
+        d = view.dialect
+        with view.read() as cursor:
+            prefix = self._view_for(self.generation(cursor)).prefix
+            sql = (
+                f"SELECT organisation_id, version, target FROM {prefix}quota WHERE period = "
+                f"{d.param} AND organisation_id IN ({d.params(len(organisation_ids))})"
+            )
+            params: list[Any] = [period.key, *(str(u) for u in organisation_ids)]
+            if as_of is not None:
+                sql += f" AND set_on <= {d.param}"
+                params.append(as_of.isoformat() if d.name == "sqlite" else as_of)
+            if known_at is not None:
+                sql += f" AND recorded_at <= {d.param}"
+                params.append(utc_text(known_at) if d.name == "sqlite" else known_at)
+            cursor.execute(sql + " ORDER BY organisation_id, version", params)
+            found = {UUID(r["organisation_id"]): int(r["target"]) for r in cursor.fetchall()}
+        return found
+
+    def quota_report(self, organisation_id: UUID, period: Period, *,
+                     as_of: date | None = None,
+                     known_at: datetime | None = None) -> QuotaFigures:  # fmt: skip
+        """The unit's fulfilment for the period and its children's (every unit directly
+        under it on some day of the period up to ``as_of``), from the ledger."""
+        end = period.ends_on if as_of is None else min(period.ends_on, as_of)
+        tree = self.tree(known_at)
+        children = (
+            tree.children_between(organisation_id, period.starts_on, end)
+            if end >= period.starts_on and organisation_id in tree
+            else []
+        )
+        ids = [organisation_id, *children]
+        view = self._view_for(1)
+        d = view.dialect
+        with view.read() as cursor:
+            prefix = self._view_for(self.generation(cursor)).prefix
+            where, params = self._conditions(d, period.starts_on, end, known_at)
+            sums = ", ".join(f"SUM(delta * {f}) AS {f}" for f in _BREAKDOWN)
+            cursor.execute(
+                f"SELECT unit_id AS grp, SUM(delta) AS n, {sums} FROM {prefix}ledger "
+                f"WHERE unit_id IN ({d.params(len(ids))}) AND kind = 'admitted'{where} "
+                "GROUP BY unit_id",
+                [*(str(u) for u in ids), *params],
+            )
+            by_unit = {UUID(r["grp"]): r for r in cursor.fetchall()}
+        targets = self.targets(ids, period, as_of, known_at)
+        own = by_unit.get(organisation_id)
+        admitted = int(own["n"]) if own is not None else 0
+        breakdown = _breakdown(own) if own is not None else Breakdown()
+        child_rows = []
+        for child in children:
+            row = by_unit.get(child)
+            count = int(row["n"]) if row is not None else 0
+            target = targets.get(child)
+            child_rows.append((child, target, count, fulfilment_percent(count, target)))
+        target = targets.get(organisation_id)
+        return QuotaFigures(organisation_id, period.key, target, admitted,
+                            fulfilment_percent(admitted, target), breakdown,
+                            tuple(child_rows))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaFigures:
+    organisation_id: UUID
+    period: str
+    target: int | None
+    admitted: int
+    fulfilment_percent: Decimal | None
+    breakdown: Breakdown
+    children: tuple[tuple[UUID, int | None, int, Decimal | None], ...]
+
+
+def _breakdown(row: Any) -> Breakdown:
+    return Breakdown(*(int(row[f] or 0) for f in _BREAKDOWN))
+
+
+def _add(figures: LedgerFigures, row: Any) -> LedgerFigures:
+    counts = figures.counts
+    kind = row["kind"]
+    name = _KIND_FIELD[kind]
+    counts = AdmissionCounts(**{
+        **{f: getattr(counts, f) for f in _KIND_FIELD.values()},
+        name: getattr(counts, name) + int(row["n"]),
+    })  # fmt: skip
+    breakdown = figures.breakdown
+    if kind == "admitted":
+        extra = _breakdown(row)
+        breakdown = Breakdown(*(getattr(breakdown, f) + getattr(extra, f) for f in _BREAKDOWN))
+    return LedgerFigures(figures.organisation_id, counts, breakdown)
+
+
+def _instant(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))

@@ -1,0 +1,192 @@
+"""Where the persisted projections keep their tables: the library's tracking recorders.
+
+Each projection view is an ``eventsourcing`` tracking recorder (``SQLiteTrackingRecorder``
+or ``PostgresTrackingRecorder``) over the same database as the events, with its own tables
+named ``<projection>_g<generation>_<table>`` and its own tracking table. A page of events is
+applied in one transaction that also writes the tracking record (``_insert_tracking``), so
+each event is applied exactly once, whatever crashes.
+
+Generations make rebuilds safe: ``ketnap projections rebuild NAME`` fills generation N+1
+beside the live generation N, then one transaction points ``ketnap_projection`` at N+1.
+Readers look the generation up in the same snapshot as their query, so they see the old
+view or the new one, never a half-built one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+__all__ = ["META_TABLE", "Cursor", "Dialect", "PostgresView", "SQLiteView", "View"]
+
+META_TABLE = "ketnap_projection"
+
+
+class Cursor(Protocol):
+    def execute(self, query: Any, params: Any = ..., /) -> Any: ...
+    def executemany(self, query: Any, params_seq: Any, /) -> Any: ...
+    def fetchall(self) -> Any: ...
+    def fetchone(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the two stores, in the SQL the projections write."""
+
+    name: str  # "sqlite" | "postgresql"
+    param: str  # "?" | "%s"
+    date_type: str
+    time_type: str
+    json_type: str
+
+    def params(self, count: int) -> str:
+        return ", ".join([self.param] * count)
+
+
+SQLITE = Dialect("sqlite", "?", "TEXT", "TEXT", "TEXT")
+POSTGRES = Dialect("postgresql", "%s", "DATE", "TIMESTAMPTZ", "TEXT")
+
+
+class View(Protocol):
+    """What a projection needs of its view, whichever the store."""
+
+    dialect: Dialect
+    prefix: str
+    tracking_table: str
+
+    def create_table(self) -> None: ...
+    def max_tracking_id(self, application_name: str) -> int | None: ...
+    def write(self) -> Any: ...  # context manager yielding a Cursor, committing
+    def read(self) -> Any: ...  # context manager yielding a Cursor, one snapshot
+    def track(self, cursor: Any, tracking: Tracking) -> None: ...
+    def copy_rows(self, cursor: Any, table: str, columns: Sequence[str],
+                  rows: Sequence[Sequence[Any]]) -> None: ...  # fmt: skip
+    def drop(self) -> None: ...
+
+
+def _meta_statement(dialect: Dialect) -> str:
+    return (
+        f"CREATE TABLE IF NOT EXISTS {META_TABLE} (name TEXT PRIMARY KEY, "
+        "generation INTEGER NOT NULL, building INTEGER)"
+    )
+
+
+class SQLiteView(SQLiteTrackingRecorder):
+    """A projection's tables and tracking table in the embedded SQLite store."""
+
+    dialect = SQLITE
+
+    def __init__(self, datastore: SQLiteDatastore, *, prefix: str, tables: Sequence[str]):
+        self.prefix = prefix
+        self.tracking_table = f"{prefix}tracking"
+        self._tables = list(tables)
+        super().__init__(datastore)
+        t = self.tracking_table
+        self.insert_tracking_statement = self.insert_tracking_statement.replace(
+            "INTO tracking", f"INTO {t}"
+        ).replace("WHERE tracking.", f"WHERE {t}.")
+        self.select_max_tracking_id_statement = self.select_max_tracking_id_statement.replace(
+            "FROM tracking", f"FROM {t}"
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = [
+            s.replace("EXISTS tracking (", f"EXISTS {self.tracking_table} (")
+            for s in super().construct_create_table_statements()
+        ]
+        return [_meta_statement(SQLITE), *statements, *self._tables]
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute("SELECT 1")  # the transaction holds from here
+            yield cursor
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=False) as cursor:
+            yield cursor
+
+    def track(self, cursor: Any, tracking: Tracking) -> None:
+        self._insert_tracking(cursor, tracking)
+
+    def copy_rows(self, cursor: Any, table: str, columns: Sequence[str],
+                  rows: Sequence[Sequence[Any]]) -> None:  # fmt: skip
+        if rows:
+            marks = SQLITE.params(len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def drop(self) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            for name in _created_tables(self._tables, self.tracking_table):
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+class PostgresView(PostgresTrackingRecorder):
+    """A projection's tables and tracking table in PostgreSQL."""
+
+    dialect = POSTGRES
+
+    def __init__(self, datastore: PostgresDatastore, *, prefix: str, tables: Sequence[str]):
+        self.prefix = prefix
+        self._tables = list(tables)
+        super().__init__(datastore, tracking_table_name=f"{prefix}tracking")
+        self.tracking_table = self.tracking_table_name
+
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(_meta_statement(POSTGRES))
+            for statement in self._tables:
+                cursor.execute(statement)
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        with self.datastore.get_connection() as conn, conn.transaction(force_rollback=True):
+            cursor = conn.cursor()
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield cursor
+
+    def track(self, cursor: Any, tracking: Tracking) -> None:
+        self._insert_tracking(cursor, tracking)
+
+    def copy_rows(self, cursor: Any, table: str, columns: Sequence[str],
+                  rows: Sequence[Sequence[Any]]) -> None:  # fmt: skip
+        if rows:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+    def drop(self) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            for name in _created_tables(self._tables, self.tracking_table):
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _created_tables(statements: Sequence[str], tracking_table: str) -> list[str]:
+    names = [tracking_table]
+    for statement in statements:
+        words = statement.split()
+        if words[:2] == ["CREATE", "TABLE"]:
+            names.append(words[5] if words[2:5] == ["IF", "NOT", "EXISTS"] else words[2])
+    return names
+
+
+def is_sqlite(datastore: object) -> bool:
+    return isinstance(datastore, SQLiteDatastore)
+
+
+def sqlite_error() -> type[Exception]:
+    return sqlite3.Error
