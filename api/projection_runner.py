@@ -17,12 +17,13 @@ still finds its tables.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import structlog
 from eventsourcing.persistence import Notification, Tracking
@@ -34,7 +35,7 @@ from domain.organisation import OrganisationEvent
 from domain.quota import QuotaSet
 from projections.facts import FACT_EVENT_NAMES
 from projections.ledger import NAME as LEDGER
-from projections.ledger import Item, LedgerEngine, LedgerReader, ledger_tables
+from projections.ledger import Item, LedgerEngine, LedgerReader, StalePosition, ledger_tables
 from projections.store import META_TABLE, PostgresView, SQLiteView, View
 from workflows.application import Admissions
 
@@ -76,16 +77,22 @@ class Projections:
     def __init__(self, app: Admissions, *, page_size: int = PAGE_SIZE) -> None:
         self.app = app
         self.page_size = page_size
-        self.datastore = app.recorder.datastore  # type: ignore[attr-defined]
+        datastore = getattr(app.recorder, "datastore", None)
+        if datastore is None:  # the in-memory (POPO) store: keep the views in memory too
+            datastore = SQLiteDatastore(f"file:ketnap-views-{uuid4()}?mode=memory&cache=shared")
+        self.datastore: SQLiteDatastore | PostgresDatastore = datastore
         self._views: dict[int, View] = {}
         self._engines: dict[int, LedgerEngine] = {}
         self._topics = ledger_topics()
+        self._lock = threading.RLock()
         self.view(self.generation())  # the live generation's tables exist
-        self.reader = LedgerReader(self.view, app.name)
+        self.reader = LedgerReader(lambda g: self.view(g, create=False), app.name)
 
     # --- views and generations ----------------------------------------------------------
 
-    def view(self, generation: int) -> View:
+    def view(self, generation: int, *, create: bool = True) -> View:
+        """The view of one generation; its tables are created on first use unless
+        ``create`` is false (readers, inside a read transaction)."""
         view = self._views.get(generation)
         if view is None:
             prefix = f"{LEDGER}_g{generation}_"
@@ -98,7 +105,8 @@ class Projections:
                 tables = ledger_tables(prefix, PostgresView.dialect)
                 view_class = PostgresView
             view = view_class(self.datastore, prefix=prefix, tables=tables)
-            view.create_table()
+            if create:
+                view.create_table()
             self._views[generation] = view
         return view
 
@@ -157,32 +165,48 @@ class Projections:
     def catch_up(self, generation: int | None = None, progress: Progress | None = None,
                  *, stop: int | None = None) -> int:  # fmt: skip
         """Apply every stored event up to ``stop`` (the store's newest when None) to the
-        generation (the live one when None); returns the number of events scanned."""
-        engine = self.engine(generation)
-        start = engine.position()
-        stop = self.max_notification_id() if stop is None else stop
-        if stop <= start:
-            return 0
-        total = stop - start
-        scanned = 0
-        position = start
-        while position < stop:
-            page = self.app.recorder.select_notifications(
-                position + 1, self.page_size, stop=stop, topics=self._topics
-            )
-            if not page:
-                break
-            items = [self._item(n) for n in page]
-            engine.process(items, Tracking(self.app.name, page[-1].id))
-            position = page[-1].id
-            scanned = position - start
+        generation (the live one when None); returns the number of notification ids
+        scanned. Safe beside other processes doing the same: a page another process
+        applied first is not applied again (the engine reloads and goes on)."""
+        with self._lock:
+            for _ in range(10):
+                try:
+                    return self._catch_up(generation, progress, stop)
+                except StalePosition:
+                    continue
+            return self._catch_up(generation, progress, stop)
+
+    def _catch_up(self, generation: int | None, progress: Progress | None,
+                  stop: int | None) -> int:  # fmt: skip
+        key = self.generation() if generation is None else generation
+        engine = self.engine(key)
+        try:
+            start = engine.position()
+            stop = self.max_notification_id() if stop is None else stop
+            if stop <= start:
+                return 0
+            total = stop - start
+            position = start
+            while position < stop:
+                page = self.app.recorder.select_notifications(
+                    position + 1, self.page_size, stop=stop, topics=self._topics
+                )
+                if not page:
+                    break
+                items = [self._item(n) for n in page]
+                engine.process(items, Tracking(self.app.name, page[-1].id), expect=position)
+                position = page[-1].id
+                if progress is not None:
+                    progress(position - start, total)
+            if position < stop:  # the newest events were of other topics: mark them seen
+                engine.process([], Tracking(self.app.name, stop), expect=position)
             if progress is not None:
-                progress(scanned, total)
-        if position < stop:  # the newest events were of other topics: mark them seen
-            engine.process([], Tracking(self.app.name, stop))
-        if progress is not None:
-            progress(total, total)
-        return total
+                progress(total, total)
+            return total
+        except BaseException:
+            # The engine's tree may hold events of a page that was not committed.
+            self._engines.pop(key, None)
+            raise
 
     def _item(self, notification: Notification) -> Item:
         topic = notification.topic

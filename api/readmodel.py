@@ -33,12 +33,14 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import TopicError
 
 from api.http.metrics import Metrics
+from api.projection_runner import Projections
 from domain.candidacy.events import CandidacyEvent
 from domain.events import DomainEvent
 from domain.organisation import OrganisationEvent
 from domain.quota import QuotaSet
 from projections.admissions import AdmissionsProjection
 from projections.candidacies import CandidacyIndex
+from projections.ledger import LedgerReader
 from workflows.application import Admissions
 
 log = structlog.get_logger("ketnap.readmodel")
@@ -121,8 +123,13 @@ class LiveProjections:
         *,
         page_size: int = PAGE_SIZE,
         poll_seconds: float = POLL_SECONDS,
+        follow_ledger: bool = True,
     ) -> None:
         self.admissions = admissions
+        # The persisted, bitemporal projections (quota and admissions figures); this
+        # process catches them up unless a separate ``ketnap projections run`` does.
+        self.ledger = Projections(admissions)
+        self.follow_ledger = follow_ledger
         self.page_size = page_size
         self.poll_seconds = poll_seconds
         self._models = ReadModels.empty()
@@ -140,6 +147,8 @@ class LiveProjections:
 
     def catch_up(self) -> int:
         """Apply every notification recorded since the last call; returns how many."""
+        if self.follow_ledger:
+            self.ledger.catch_up()
         with self._lock:
             applied = 0
             for page in notifications(self.admissions, self._position + 1, self.page_size):
@@ -151,11 +160,17 @@ class LiveProjections:
                 applied += len(page)
             return applied
 
+    def ledger_reader(self) -> LedgerReader:
+        """The persisted figures, caught up first when this process follows them."""
+        if self.follow_ledger:
+            self.ledger.catch_up()
+        return self.ledger.reader
+
     def lag(self) -> int:
         """How many notifications the store holds beyond what was applied (an upper bound:
         PostgreSQL sequences may skip ids)."""
         latest = self.admissions.recorder.max_notification_id() or 0
-        return max(0, latest - self._position)
+        return max(0, latest - self._position, self.ledger.lag())
 
     @contextmanager
     def read(self, known_at: datetime | None = None) -> Iterator[ReadModels]:

@@ -79,7 +79,7 @@ def ledger_tables(prefix: str, dialect: Dialect) -> list[str]:
         f"data {dialect.json_type} NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {prefix}quota (organisation_id TEXT NOT NULL, "
         f"period TEXT NOT NULL, version INTEGER NOT NULL, target INTEGER NOT NULL, "
-        f"set_on {d} NOT NULL, recorded_at {t} NOT NULL, "
+        f"set_on {d} NOT NULL, recorded_at {t} NOT NULL, sub_targets TEXT NOT NULL, "
         "PRIMARY KEY (organisation_id, period, version))",
         f"CREATE TABLE IF NOT EXISTS {prefix}unit_event (notification_id BIGINT PRIMARY KEY, "
         f"topic TEXT NOT NULL, data {dialect.json_type} NOT NULL, recorded_at {t} NOT NULL)",
@@ -142,11 +142,23 @@ class LedgerEngine:
 
     # --- applying ----------------------------------------------------------------------
 
-    def process(self, items: Sequence[Item], tracking: Tracking | None) -> int:
+    def process(self, items: Sequence[Item], tracking: Tracking | None,
+                expect: int | None = None) -> int:  # fmt: skip
         """Apply ``items`` (in notification order) and record ``tracking`` in the same
-        transaction; returns the number of ledger rows written."""
+        transaction; returns the number of ledger rows written.
+
+        With ``expect``, the view's position must still be ``expect`` inside the
+        transaction (another process may have applied the page meanwhile): else
+        ``StalePosition`` is raised, nothing is written, and this engine must be dropped
+        (its tree may have taken events that were not committed).
+        """
         p, dialect = self.view.prefix, self.view.dialect
         with self.view.write() as cursor:
+            if expect is not None:
+                self.view.lock(cursor)
+                found = self.view.position_in(cursor, self.application_name)
+                if found != expect:
+                    raise StalePosition(f"{NAME}: position {found}, expected {expect}")
             candidacy_ids = {str(i.originator_id) for i in items if i.payload is not None}
             sources = self._load_sources(cursor, candidacy_ids)
             dirty: set[str] = set()
@@ -164,8 +176,9 @@ class LedgerEngine:
                         dirty.add(key)
                 elif isinstance(item.event, QuotaSet):
                     e = item.event
+                    subs = orjson.dumps(e.sub_targets.model_dump(mode="json")).decode()
                     quotas.append((str(e.organisation_id), e.period, e.originator_version,
-                                   e.target, self._day(e.set_on), stamp))  # fmt: skip
+                                   e.target, self._day(e.set_on), stamp, subs))  # fmt: skip
                 elif isinstance(item.event, OrganisationEvent):
                     affected = self._affected(cursor, sources, item.event)
                     self.tree.apply(item.event)
@@ -178,7 +191,7 @@ class LedgerEngine:
             self._save_sources(cursor, {k: sources[k] for k in dirty})
             self.view.copy_rows(cursor, f"{p}ledger", LEDGER_COLUMNS, rows)
             if quotas:
-                cursor.executemany(f"INSERT INTO {p}quota VALUES ({dialect.params(6)})", quotas)
+                cursor.executemany(f"INSERT INTO {p}quota VALUES ({dialect.params(7)})", quotas)
             if units:
                 cursor.executemany(f"INSERT INTO {p}unit_event VALUES ({dialect.params(4)})", units)
             if tracking is not None:
@@ -272,6 +285,10 @@ class LedgerEngine:
         return sorted(keys)
 
 
+class StalePosition(RuntimeError):
+    """Another process moved the view on: reload and continue from its position."""
+
+
 def _organisation_event(topic: str, data: str | bytes) -> OrganisationEvent:
     from eventsourcing.utils import resolve_topic
 
@@ -321,7 +338,7 @@ class LedgerReader:
     # --- plumbing --------------------------------------------------------------------
 
     def generation(self, cursor: Cursor) -> int:
-        p = self._view_for(0).dialect.param
+        p = self._view_for(1).dialect.param
         cursor.execute(f"SELECT generation FROM {META_TABLE} WHERE name = {p}", (NAME,))
         row = cursor.fetchone()
         return int(row["generation"]) if row is not None else 1
@@ -418,11 +435,20 @@ class LedgerReader:
                known_at: datetime | None = None) -> int | None:  # fmt: skip
         """The latest target set for the unit and period by the end of day ``as_of``,
         as recorded by ``known_at``."""
-        return self.targets([organisation_id], period, as_of, known_at).get(organisation_id)
+        found = self.quota_sets([organisation_id], period, as_of, known_at)
+        return found[organisation_id][0] if organisation_id in found else None
 
     def targets(self, organisation_ids: Sequence[UUID], period: Period,
                 as_of: date | None = None,
                 known_at: datetime | None = None) -> dict[UUID, int]:  # fmt: skip
+        found = self.quota_sets(organisation_ids, period, as_of, known_at)
+        return {unit: target for unit, (target, _) in found.items()}
+
+    def quota_sets(self, organisation_ids: Sequence[UUID], period: Period,
+                   as_of: date | None = None, known_at: datetime | None = None,
+                   ) -> dict[UUID, tuple[int, dict[str, Any]]]:  # fmt: skip
+        """Per unit, the latest (target, sub-targets) set by the end of day ``as_of`` (its
+        ``set_on``), as recorded by ``known_at``; units without one are left out."""
         if not organisation_ids:
             return {}
         view = self._view_for(1)
@@ -430,8 +456,9 @@ class LedgerReader:
         with view.read() as cursor:
             prefix = self._view_for(self.generation(cursor)).prefix
             sql = (
-                f"SELECT organisation_id, version, target FROM {prefix}quota WHERE period = "
-                f"{d.param} AND organisation_id IN ({d.params(len(organisation_ids))})"
+                f"SELECT organisation_id, version, target, sub_targets FROM {prefix}quota "
+                f"WHERE period = {d.param} "
+                f"AND organisation_id IN ({d.params(len(organisation_ids))})"
             )
             params: list[Any] = [period.key, *(str(u) for u in organisation_ids)]
             if as_of is not None:
@@ -441,8 +468,10 @@ class LedgerReader:
                 sql += f" AND recorded_at <= {d.param}"
                 params.append(utc_text(known_at) if d.name == "sqlite" else known_at)
             cursor.execute(sql + " ORDER BY organisation_id, version", params)
-            found = {UUID(r["organisation_id"]): int(r["target"]) for r in cursor.fetchall()}
-        return found
+            return {
+                UUID(r["organisation_id"]): (int(r["target"]), orjson.loads(r["sub_targets"]))
+                for r in cursor.fetchall()
+            }
 
     def quota_report(self, organisation_id: UUID, period: Period, *,
                      as_of: date | None = None,

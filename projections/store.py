@@ -66,6 +66,8 @@ class View(Protocol):
     def write(self) -> Any: ...  # context manager yielding a Cursor, committing
     def read(self) -> Any: ...  # context manager yielding a Cursor, one snapshot
     def track(self, cursor: Any, tracking: Tracking) -> None: ...
+    def lock(self, cursor: Any) -> None: ...  # serialise writers of this view
+    def position_in(self, cursor: Any, application_name: str) -> int: ...
     def copy_rows(self, cursor: Any, table: str, columns: Sequence[str],
                   rows: Sequence[Sequence[Any]]) -> None: ...  # fmt: skip
     def drop(self) -> None: ...
@@ -117,6 +119,13 @@ class SQLiteView(SQLiteTrackingRecorder):
     def track(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)
 
+    def lock(self, cursor: Any) -> None:
+        # Take SQLite's write lock now, so the position read next cannot go stale.
+        cursor.execute(f"DELETE FROM {self.tracking_table} WHERE 0")
+
+    def position_in(self, cursor: Any, application_name: str) -> int:
+        return int(self._max_tracking_id(application_name, cursor) or 0)
+
     def copy_rows(self, cursor: Any, table: str, columns: Sequence[str],
                   rows: Sequence[Sequence[Any]]) -> None:  # fmt: skip
         if rows:
@@ -161,6 +170,12 @@ class PostgresView(PostgresTrackingRecorder):
 
     def track(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)
+
+    def lock(self, cursor: Any) -> None:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.tracking_table,))
+
+    def position_in(self, cursor: Any, application_name: str) -> int:
+        return int(self._max_tracking_id(application_name, cursor) or 0)
 
     def copy_rows(self, cursor: Any, table: str, columns: Sequence[str],
                   rows: Sequence[Sequence[Any]]) -> None:  # fmt: skip

@@ -195,24 +195,25 @@ def quota_fulfilment(
     admissions.organisation(organisation_id)
     require_scope(admissions, principal, organisation_id)
     day = min(quota_period.ends_on, as_of or admissions.today())
-    with projections.read(known_at) as models:
-        figures = models.admissions
-        report = figures.quota_report(organisation_id, quota_period, as_of=as_of)
-        quota = figures.quota_set_as_of(organisation_id, quota_period, as_of)
-        children = [
-            ChildFulfilment(
-                organisation_id=child.organisation_id,
-                name=figures.tree.display_name(child.organisation_id, day),
-                target=child.target,
-                admitted=child.admitted,
-                fulfilment_percent=percent(child.fulfilment_percent),
-            )
-            for child in report.children
-        ]
-        name = figures.tree.display_name(organisation_id, day)
+    reader = projections.ledger_reader()
+    report = reader.quota_report(organisation_id, quota_period, as_of=as_of, known_at=known_at)
+    quota = reader.quota_sets([organisation_id], quota_period, as_of, known_at).get(organisation_id)
+    tree = reader.tree(known_at)
+    children = [
+        ChildFulfilment(
+            organisation_id=child_id,
+            name=tree.display_name(child_id, day),
+            target=target,
+            admitted=admitted,
+            fulfilment_percent=percent(child_percent),
+        )
+        for child_id, target, admitted, child_percent in report.children
+    ]
+    name = tree.display_name(organisation_id, day)
+    sub_targets = SubTargets.model_validate(quota[1]) if quota is not None else None
     return QuotaFulfilment(
         organisation_id=organisation_id, name=name, period=report.period, target=report.target,
-        sub_targets=quota.sub_targets if quota is not None else None, admitted=report.admitted,
+        sub_targets=sub_targets, admitted=report.admitted,
         fulfilment_percent=percent(report.fulfilment_percent),
         breakdown=BreakdownOut.of(report.breakdown), children=children, as_of=as_of,
         known_at=known_at,
