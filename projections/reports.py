@@ -9,12 +9,14 @@ for the unit directly below on that path.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
 from domain.values import Person
 from projections.admissions import AdmissionCounts, AdmissionsProjection, Breakdown, FactKind
+from projections.ledger import LedgerReader
+from projections.tree import OrganisationTree
 
 
 class GroupBy(StrEnum):
@@ -77,10 +79,38 @@ def admissions_report(
         if group is not None:
             figures[group] = _plus(figures.get(group, UnitFigures(group)), fact.kind, person,
                                    fact.on)  # fmt: skip
-    for unit_id in _expected_rows(projection, organisation_id, group_by, start, end, today):
+    for unit_id in _expected_rows(tree, organisation_id, group_by, start, end, today):
         figures.setdefault(unit_id, UnitFigures(unit_id))
-    rows = sorted(figures.values(), key=lambda f: row_key(projection, f.organisation_id))
+    rows = sorted(figures.values(), key=lambda f: row_key(tree, f.organisation_id))
     return AdmissionsReport(total=total, rows=tuple(rows))
+
+
+def ledger_admissions_report(
+    reader: LedgerReader,
+    organisation_id: UUID | None,
+    group_by: GroupBy,
+    *,
+    start: date | None,
+    end: date | None,
+    today: date,
+    known_at: datetime | None = None,
+) -> tuple[AdmissionsReport, OrganisationTree]:
+    """The same report from the persisted ledger (as recorded by ``known_at``), with the
+    tree it was laid out on: sums of ±1 rows per group, no replay."""
+    tree = reader.tree(known_at)
+    total_figures, groups = reader.grouped(
+        organisation_id, group_by.value, start=start, end=end, known_at=known_at
+    )
+    figures = {
+        group: UnitFigures(group, f.counts, f.breakdown)
+        for group, f in groups.items()
+        if group is not None
+    }
+    for unit_id in _expected_rows(tree, organisation_id, group_by, start, end, today):
+        figures.setdefault(unit_id, UnitFigures(unit_id))
+    rows = sorted(figures.values(), key=lambda f: row_key(tree, f.organisation_id))
+    total = UnitFigures(organisation_id, total_figures.counts, total_figures.breakdown)
+    return AdmissionsReport(total=total, rows=tuple(rows)), tree
 
 
 def _plus(figures: UnitFigures, kind: FactKind, person: Person | None, on: date) -> UnitFigures:
@@ -91,14 +121,13 @@ def _plus(figures: UnitFigures, kind: FactKind, person: Person | None, on: date)
 
 
 def _expected_rows(
-    projection: AdmissionsProjection,
+    tree: OrganisationTree,
     organisation_id: UUID | None,
     group_by: GroupBy,
     start: date | None,
     end: date | None,
     today: date,
 ) -> list[UUID]:
-    tree = projection.tree
     if group_by is GroupBy.BRANCH:
         day = end or today
         return [
@@ -114,8 +143,8 @@ def _expected_rows(
     return tree.children_between(organisation_id, start or date.min, end or date.max)
 
 
-def row_key(projection: AdmissionsProjection, unit_id: UUID | None) -> tuple[str, str]:
+def row_key(tree: OrganisationTree, unit_id: UUID | None) -> tuple[str, str]:
     """Rows are ordered by unit code, then id (also the pagination key)."""
-    if unit_id is None or unit_id not in projection.tree:
+    if unit_id is None or unit_id not in tree:
         return ("", str(unit_id))
-    return (projection.tree.unit(unit_id).code, str(unit_id))
+    return (tree.unit(unit_id).code, str(unit_id))

@@ -28,9 +28,9 @@ from api.http.problems import ApiError
 from api.http.security import FIGURES, READERS, AdmissionsDep, PrincipalDep, require
 from domain.candidacy.deadlines import DeadlineKind
 from domain.candidacy.state import Stage
-from projections.admissions import AdmissionsProjection
 from projections.candidacies import DeadlineItem, StageFigures, deadline_key
-from projections.reports import GroupBy, UnitFigures, admissions_report, row_key
+from projections.reports import GroupBy, UnitFigures, ledger_admissions_report, row_key
+from projections.tree import OrganisationTree
 
 router = APIRouter(tags=["reports"])
 _ERRORS = problem_responses(401, 403, 404, 422)
@@ -139,11 +139,9 @@ class DeadlinesPage(BaseModel):
     next_cursor: str | None
 
 
-def _row(figures: AdmissionsProjection, unit: UnitFigures, day: date, name: str) -> AdmissionsRow:
+def _row(tree: OrganisationTree, unit: UnitFigures, day: date, name: str) -> AdmissionsRow:
     unit_id, counts = unit.organisation_id, unit.counts
-    code = (
-        figures.tree.unit(unit_id).code if unit_id is not None and unit_id in figures.tree else None
-    )
+    code = tree.unit(unit_id).code if unit_id is not None and unit_id in tree else None
     return AdmissionsRow(
         organisation_id=unit_id, code=code, name=name, admitted=counts.admitted,
         ceremonies=counts.ceremonies, recognised=counts.recognised, removed=counts.removed,
@@ -180,23 +178,23 @@ def admissions_figures(
     if from_ and end and end < from_:
         raise ApiError(422, "Invalid request", "`to` is before `from`", "invalid_input")
     today = admissions.today()
-    with projections.read(known_at) as models:
-        figures = models.admissions
-        report = admissions_report(figures, unit, group_by, start=from_, end=end, today=today)
-        rows, next_cursor = paginate(report.rows,
-                                     lambda r: row_key(figures, r.organisation_id), limit,
-                                     cursor)  # fmt: skip
-        day = min(end or today, today)
-        items = [_row(figures, r, day, _name(figures, r.organisation_id, day)) for r in rows]
-        total = _row(figures, report.total, day, _name(figures, unit, day))
+    report, tree = ledger_admissions_report(
+        projections.ledger_reader(), unit, group_by, start=from_, end=end, today=today,
+        known_at=known_at,
+    )  # fmt: skip
+    rows, next_cursor = paginate(report.rows, lambda r: row_key(tree, r.organisation_id),
+                                 limit, cursor)  # fmt: skip
+    day = min(end or today, today)
+    items = [_row(tree, r, day, _name(tree, r.organisation_id, day)) for r in rows]
+    total = _row(tree, report.total, day, _name(tree, unit, day))
     return AdmissionsReportPage(
         organisation_id=unit, group_by=group_by, from_=from_, to=end, known_at=known_at,
         total=total, items=items, next_cursor=next_cursor,
     )  # fmt: skip
 
 
-def _name(figures: AdmissionsProjection, unit_id: UUID | None, day: date) -> str:
-    return "Tổng cộng" if unit_id is None else figures.tree.display_name(unit_id, day)
+def _name(tree: OrganisationTree, unit_id: UUID | None, day: date) -> str:
+    return "Tổng cộng" if unit_id is None else tree.display_name(unit_id, day)
 
 
 @router.get(
