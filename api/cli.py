@@ -29,6 +29,7 @@ from rich.table import Table
 from api.bootstrap import build_app
 from api.cli_audit import audit
 from api.cli_http import print_demo_tokens, serve, tokens
+from api.cli_projections import projections_cli
 from api.demo import PROVINCE_ID, DemoClock, DemoIncomplete, DemoSummary, load_demo
 from api.logging import configure_logging
 from api.settings import DatabaseUrlError, Settings
@@ -50,6 +51,7 @@ log = structlog.get_logger("ketnap.cli")
 cli.command()(serve)
 cli.add_typer(tokens, name="tokens")
 cli.add_typer(audit, name="audit")
+cli.add_typer(projections_cli, name="projections")
 
 
 def main() -> None:

@@ -1,0 +1,158 @@
+"""``ketnap projections list|status|rebuild NAME|run``: the persisted projections.
+
+``run`` is the projection runner process for deployments that keep catching up out of
+the API (``KETNAP_SERVE_PROJECTIONS=false`` on ``ketnap serve``); ``rebuild`` fills a fresh
+generation beside the live one with a progress bar and swaps it in atomically.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from types import FrameType
+from typing import Annotated
+
+import structlog
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from api.bootstrap import build_app
+from api.projection_runner import Projections
+from api.settings import DatabaseUrlError, Settings
+from workflows.application import Admissions
+
+projections_cli = typer.Typer(
+    name="projections",
+    help="List, inspect, rebuild and run the persisted projections.",
+    no_args_is_help=True,
+)
+console = Console()
+log = structlog.get_logger("ketnap.cli.projections")
+
+
+def _open() -> tuple[Admissions, Projections]:
+    try:
+        app = build_app(Settings())
+    except DatabaseUrlError as exc:
+        console.print(f"[red]KETNAP_DATABASE_URL: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    return app, Projections(app)
+
+
+@projections_cli.command("list")
+def list_() -> None:
+    """Each projection with its live generation, position and lag."""
+    app, projections = _open()
+    try:
+        table = Table("projection", "generation", "position", "lag (events)")
+        for s in projections.status():
+            table.add_row(s.name, str(s.generation), f"{s.position:,}", f"{s.lag:,}")
+        console.print(table)
+    finally:
+        app.close()
+
+
+@projections_cli.command()
+def status() -> None:
+    """Details: the store's newest event, each projection's position and lag, and any
+    rebuild under way."""
+    app, projections = _open()
+    try:
+        newest = projections.max_notification_id()
+        console.print(f"store: {app.recorder.__class__.__name__}, newest event id {newest:,}")
+        table = Table("projection", "generation", "position", "lag", "rebuilding into")
+        for s in projections.status():
+            building = str(s.building) if s.building else "—"
+            table.add_row(s.name, str(s.generation), f"{s.position:,}", f"{s.lag:,}", building)
+        console.print(table)
+    finally:
+        app.close()
+
+
+@projections_cli.command()
+def rebuild(
+    name: Annotated[str, typer.Argument(help="The projection to rebuild (see `list`).")],
+    page_size: Annotated[int, typer.Option(min=100, max=100_000)] = 5000,
+) -> None:
+    """Build NAME afresh from the first event beside the live copy, then swap it in.
+
+    Readers keep reading the live copy until the new one has caught up; the swap is one
+    transaction. The copy before the live one is dropped.
+    """
+    app, projections = _open()
+    try:
+        if name not in projections.names:
+            console.print(
+                f"[red]unknown projection '{name}': choose one of "
+                f"{', '.join(projections.names)}[/red]"
+            )
+            raise typer.Exit(2)
+        projections.page_size = page_size
+        columns = (
+            TextColumn(f"[bold]rebuild {name}"), BarColumn(), MofNCompleteColumn(),
+            TaskProgressColumn(), TextColumn("{task.fields[rate]} events/s"),
+            TimeElapsedColumn(), TimeRemainingColumn(),
+        )  # fmt: skip
+        started = time.perf_counter()
+        with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
+            task = bar.add_task("rebuild", total=None, rate="—")
+
+            def advance(done: int, total: int) -> None:
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                bar.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f}")
+
+            generation = projections.rebuild(advance)
+        seconds = time.perf_counter() - started
+        position = projections.status()[0].position
+        console.print(
+            f"{name}: generation {generation} is live, at event {position:,} "
+            f"({position / max(seconds, 1e-9):,.0f} events/s, {seconds:.1f} s)"
+        )
+    finally:
+        app.close()
+
+
+@projections_cli.command()
+def run(
+    poll: Annotated[float, typer.Option(help="Seconds between polls when idle.")] = 0.5,
+    once: Annotated[bool, typer.Option(help="Catch up once and exit.")] = False,
+) -> None:
+    """Keep the projections caught up with the store until stopped (SIGTERM, Ctrl+C).
+
+    Safe beside other runners and the API's own catch-up: each page is applied once, in
+    one transaction with its tracking record.
+    """
+    app, projections = _open()
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        log.info("projections.run_started", position=projections.status()[0].position)
+        if once:
+            applied = projections.catch_up()
+            console.print(f"caught up {applied:,} events; lag {projections.lag():,}")
+            return
+
+        def on_page(applied: int) -> None:
+            log.info("projections.caught_up", events=applied,
+                     position=projections.status()[0].position)  # fmt: skip
+
+        projections.run(poll_seconds=poll, should_stop=lambda: stopping, on_page=on_page)
+        log.info("projections.run_stopped")
+    finally:
+        app.close()
