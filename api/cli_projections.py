@@ -111,9 +111,9 @@ def rebuild(
                 elapsed = max(time.perf_counter() - started, 1e-9)
                 bar.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f}")
 
-            generation = projections.rebuild(advance)
+            generation = projections.rebuild(name, advance)
         seconds = time.perf_counter() - started
-        position = projections.status()[0].position
+        position = next(s.position for s in projections.status() if s.name == name)
         console.print(
             f"{name}: generation {generation} is live, at event {position:,} "
             f"({position / max(seconds, 1e-9):,.0f} events/s, {seconds:.1f} s)"
@@ -142,15 +142,15 @@ def run(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        log.info("projections.run_started", position=projections.status()[0].position)
+        log.info("projections.run_started",
+                 positions={s.name: s.position for s in projections.status()})  # fmt: skip
         if once:
             applied = projections.catch_up()
             console.print(f"caught up {applied:,} events; lag {projections.lag():,}")
             return
 
         def on_page(applied: int) -> None:
-            log.info("projections.caught_up", events=applied,
-                     position=projections.status()[0].position)  # fmt: skip
+            log.info("projections.caught_up", events=applied)
 
         projections.run(poll_seconds=poll, should_stop=lambda: stopping, on_page=on_page)
         log.info("projections.run_stopped")

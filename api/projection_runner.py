@@ -1,12 +1,20 @@
 """Runs the persisted projections: catch-up in large pages, rebuild beside the live view,
 atomic swap, status (``ketnap projections ...``, the API's catch-up, ``/ready``).
 
+Two projections follow the store (docs/adr/0010-persisted-projections.md):
+
+- ``admissions``: the bitemporal ledger of counted facts and targets
+  (``projections.ledger``): admission counts, quota fulfilment, the admissions report;
+- ``candidacies``: the register of stage and open-deadline spans
+  (``projections.register``): the pipeline, the deadline register, certificates about to
+  expire.
+
 Catch-up reads ``select_notifications`` straight from the application's recorder in pages
 of ``PAGE_SIZE`` (never the 10-item notification log), asks the store only for the topics
-the projection uses, decodes only those (payload dicts through the mapper, which undoes the
-cipher and compression and upcasts; no pydantic validation of candidacy events), and
-applies each page in one transaction together with its tracking record. A runner killed
-at any point resumes from the last committed page: nothing is applied twice or lost.
+the projection uses, and applies each page in one transaction together with its tracking
+record. The ledger decodes candidacy payloads to dicts only (the mapper undoes cipher and
+compression and upcasts; no pydantic validation). A runner killed at any point resumes
+from the last committed page: nothing is applied twice or lost.
 
 Rebuild fills generation N+1 beside the live generation N, then flips
 ``ketnap_projection.generation`` in one transaction once it has caught up; readers look
@@ -19,7 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,18 +39,22 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from domain.candidacy import events as candidacy_events
+from domain.candidacy.events import CandidacyEvent
 from domain.organisation import OrganisationEvent
 from domain.quota import QuotaSet
 from projections.facts import FACT_EVENT_NAMES
 from projections.ledger import NAME as LEDGER
 from projections.ledger import Item, LedgerEngine, LedgerReader, StalePosition, ledger_tables
-from projections.store import META_TABLE, PostgresView, SQLiteView, View
+from projections.register import NAME as REGISTER
+from projections.register import RegisterEngine, RegisterReader, register_tables
+from projections.store import META_TABLE, Dialect, PostgresView, SQLiteView, View
 from workflows.application import Admissions
 
 log = structlog.get_logger("ketnap.projections")
 
 PAGE_SIZE = 5000
-Progress = Callable[[int, int], None]  # (events scanned so far, events to scan)
+Progress = Callable[[int, int], None]  # (notification ids scanned so far, to scan)
+Engine = LedgerEngine | RegisterEngine
 
 
 def _subclasses(cls: type) -> Iterator[type]:
@@ -52,12 +64,27 @@ def _subclasses(cls: type) -> Iterator[type]:
         yield from _subclasses(sub)
 
 
+def _topic(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
 def ledger_topics() -> tuple[str, ...]:
     """The stored topics the ledger reads (the store filters on them)."""
     topics = [f"{candidacy_events.__name__}:{name}" for name in sorted(FACT_EVENT_NAMES)]
-    topics += sorted(f"{c.__module__}:{c.__qualname__}" for c in _subclasses(OrganisationEvent))
-    topics.append(f"{QuotaSet.__module__}:{QuotaSet.__qualname__}")
+    topics += sorted(_topic(c) for c in _subclasses(OrganisationEvent))
+    topics.append(_topic(QuotaSet))
     return tuple(topics)
+
+
+def register_topics() -> tuple[str, ...]:
+    """The stored topics the register reads: every candidacy event."""
+    return tuple(sorted(_topic(c) for c in _subclasses(CandidacyEvent)))
+
+
+_TABLES: dict[str, Callable[[str, Dialect], list[str]]] = {
+    LEDGER: ledger_tables,
+    REGISTER: register_tables,
+}
 
 
 @dataclass(frozen=True)
@@ -72,7 +99,7 @@ class ProjectionStatus:
 class Projections:
     """The persisted projections of one application's store."""
 
-    names = (LEDGER,)
+    names = (LEDGER, REGISTER)
 
     def __init__(self, app: Admissions, *, page_size: int = PAGE_SIZE) -> None:
         self.app = app
@@ -81,72 +108,87 @@ class Projections:
         if datastore is None:  # the in-memory (POPO) store: keep the views in memory too
             datastore = SQLiteDatastore(f"file:ketnap-views-{uuid4()}?mode=memory&cache=shared")
         self.datastore: SQLiteDatastore | PostgresDatastore = datastore
-        self._views: dict[int, View] = {}
-        self._engines: dict[int, LedgerEngine] = {}
-        self._topics = ledger_topics()
+        self._views: dict[tuple[str, int], View] = {}
+        self._engines: dict[tuple[str, int], Engine] = {}
+        self._topics = {LEDGER: ledger_topics(), REGISTER: register_topics()}
         self._lock = threading.RLock()
-        self.view(self.generation())  # the live generation's tables exist
-        self.reader = LedgerReader(lambda g: self.view(g, create=False), app.name)
+        for name in self.names:
+            self.view(name, self.generation(name))  # the live generations' tables exist
+        self.reader = LedgerReader(lambda g: self.view(LEDGER, g, create=False), app.name)
+        self.register = RegisterReader(lambda g: self.view(REGISTER, g, create=False))
 
     # --- views and generations ----------------------------------------------------------
 
-    def view(self, generation: int, *, create: bool = True) -> View:
+    def view(self, name: str, generation: int, *, create: bool = True) -> View:
         """The view of one generation; its tables are created on first use unless
         ``create`` is false (readers, inside a read transaction)."""
-        view = self._views.get(generation)
+        view = self._views.get((name, generation))
         if view is None:
-            prefix = f"{LEDGER}_g{generation}_"
+            prefix = f"{name}_g{generation}_"
             view_class: Any
             if isinstance(self.datastore, SQLiteDatastore):
-                tables = ledger_tables(prefix, SQLiteView.dialect)
                 view_class = SQLiteView
             else:
                 assert isinstance(self.datastore, PostgresDatastore)
-                tables = ledger_tables(prefix, PostgresView.dialect)
                 view_class = PostgresView
+            tables = _TABLES[name](prefix, view_class.dialect)
             view = view_class(self.datastore, prefix=prefix, tables=tables)
             if create:
                 view.create_table()
-            self._views[generation] = view
+            self._views[(name, generation)] = view
         return view
 
-    def _meta(self) -> tuple[int, int | None]:
-        view = self._views.get(1) or next(iter(self._views.values()), None)
-        if view is None:
-            view = self.view(1)
+    def _any_view(self) -> View:
+        if not self._views:
+            return self.view(LEDGER, 1)
+        return next(iter(self._views.values()))
+
+    def _meta(self, name: str) -> tuple[int, int | None]:
+        view = self._any_view()
         with view.read() as cursor:
             p = view.dialect.param
             cursor.execute(
-                f"SELECT generation, building FROM {META_TABLE} WHERE name = {p}", (LEDGER,)
+                f"SELECT generation, building FROM {META_TABLE} WHERE name = {p}", (name,)
             )
             row = cursor.fetchone()
         if row is None:
             return 1, None
         return int(row["generation"]), (int(row["building"]) if row["building"] else None)
 
-    def generation(self) -> int:
-        if not self._views:
-            self.view(1)
-        return self._meta()[0]
+    def generation(self, name: str) -> int:
+        return self._meta(name)[0]
 
-    def _set_meta(self, generation: int, building: int | None) -> None:
-        view = self.view(generation)
+    def _set_meta(self, name: str, generation: int, building: int | None) -> None:
+        view = self._any_view()
         p = view.dialect.param
         with view.write() as cursor:
             cursor.execute(
                 f"INSERT INTO {META_TABLE} (name, generation, building) VALUES ({p}, {p}, {p}) "
                 "ON CONFLICT (name) DO UPDATE SET generation = excluded.generation, "
                 "building = excluded.building",
-                (LEDGER, generation, building),
+                (name, generation, building),
             )
 
-    def engine(self, generation: int | None = None) -> LedgerEngine:
-        generation = self.generation() if generation is None else generation
-        engine = self._engines.get(generation)
+    def engine(self, name: str, generation: int | None = None) -> Engine:
+        generation = self.generation(name) if generation is None else generation
+        engine = self._engines.get((name, generation))
         if engine is None:
-            engine = LedgerEngine(self.view(generation), self.app.name)
-            self._engines[generation] = engine
+            view = self.view(name, generation)
+            if name == LEDGER:
+                engine = LedgerEngine(view, self.app.name)
+            else:
+                engine = RegisterEngine(view, self.app.name, self.app.calendar, self._history)
+            self._engines[(name, generation)] = engine
         return engine
+
+    def _history(self, candidacy_id: UUID, up_to: int) -> list[CandidacyEvent]:
+        """A candidacy's stored events up to version ``up_to``, decoded."""
+        if up_to < 1:
+            return []
+        stored = self.app.recorder.select_events(candidacy_id, lte=up_to)
+        events = [self.app.mapper.to_domain_event(s) for s in stored]
+        assert all(isinstance(e, CandidacyEvent) for e in events)
+        return events  # type: ignore[return-value]
 
     # --- catching up ----------------------------------------------------------------------
 
@@ -154,32 +196,43 @@ class Projections:
         return int(self.app.recorder.max_notification_id() or 0)
 
     def status(self) -> list[ProjectionStatus]:
-        generation, building = self._meta()
-        position = self.view(generation).max_tracking_id(self.app.name) or 0
-        lag = max(0, self.max_notification_id() - position)
-        return [ProjectionStatus(LEDGER, generation, position, lag, building)]
+        newest = self.max_notification_id()
+        found = []
+        for name in self.names:
+            generation, building = self._meta(name)
+            position = self.view(name, generation).max_tracking_id(self.app.name) or 0
+            found.append(ProjectionStatus(name, generation, position,
+                                          max(0, newest - position), building))  # fmt: skip
+        return found
 
     def lag(self) -> int:
         return max(s.lag for s in self.status())
 
-    def catch_up(self, generation: int | None = None, progress: Progress | None = None,
-                 *, stop: int | None = None) -> int:  # fmt: skip
+    def catch_up(self, name: str | None = None, generation: int | None = None,
+                 progress: Progress | None = None, *, stop: int | None = None) -> int:  # fmt: skip
         """Apply every stored event up to ``stop`` (the store's newest when None) to the
-        generation (the live one when None); returns the number of notification ids
-        scanned. Safe beside other processes doing the same: a page another process
-        applied first is not applied again (the engine reloads and goes on)."""
+        projection ``name`` (all when None), generation ``generation`` (the live one when
+        None); returns the number of notification ids scanned. Safe beside other
+        processes doing the same: a page another process applied first is not applied
+        again (the engine reloads and goes on)."""
+        names = self.names if name is None else (name,)
+        scanned = 0
         with self._lock:
-            for _ in range(10):
-                try:
-                    return self._catch_up(generation, progress, stop)
-                except StalePosition:
-                    continue
-            return self._catch_up(generation, progress, stop)
+            for each in names:
+                for _ in range(10):
+                    try:
+                        scanned += self._catch_up(each, generation, progress, stop)
+                        break
+                    except StalePosition:
+                        continue
+                else:
+                    scanned += self._catch_up(each, generation, progress, stop)
+        return scanned
 
-    def _catch_up(self, generation: int | None, progress: Progress | None,
+    def _catch_up(self, name: str, generation: int | None, progress: Progress | None,
                   stop: int | None) -> int:  # fmt: skip
-        key = self.generation() if generation is None else generation
-        engine = self.engine(key)
+        key = (name, self.generation(name) if generation is None else generation)
+        engine = self.engine(*key)
         try:
             start = engine.position()
             stop = self.max_notification_id() if stop is None else stop
@@ -189,24 +242,35 @@ class Projections:
             position = start
             while position < stop:
                 page = self.app.recorder.select_notifications(
-                    position + 1, self.page_size, stop=stop, topics=self._topics
+                    position + 1, self.page_size, stop=stop, topics=self._topics[name]
                 )
                 if not page:
                     break
-                items = [self._item(n) for n in page]
-                engine.process(items, Tracking(self.app.name, page[-1].id), expect=position)
+                self._apply(engine, page, Tracking(self.app.name, page[-1].id), position)
                 position = page[-1].id
                 if progress is not None:
                     progress(position - start, total)
             if position < stop:  # the newest events were of other topics: mark them seen
-                engine.process([], Tracking(self.app.name, stop), expect=position)
+                self._apply(engine, [], Tracking(self.app.name, stop), position)
             if progress is not None:
                 progress(total, total)
             return total
         except BaseException:
-            # The engine's tree may hold events of a page that was not committed.
+            # The engine may hold events of a page that was not committed.
             self._engines.pop(key, None)
             raise
+
+    def _apply(self, engine: Engine, page: list[Notification] | Any, tracking: Tracking,
+               expect: int) -> None:  # fmt: skip
+        if isinstance(engine, LedgerEngine):
+            engine.process([self._item(n) for n in page], tracking, expect=expect)
+        else:
+            decoded = []
+            for notification in page:
+                event = self.app.mapper.to_domain_event(notification)
+                assert isinstance(event, CandidacyEvent), notification.topic
+                decoded.append((event, event.timestamp))
+            engine.process(decoded, tracking, expect=expect)
 
     def _item(self, notification: Notification) -> Item:
         topic = notification.topic
@@ -224,27 +288,29 @@ class Projections:
 
     # --- rebuilding ------------------------------------------------------------------------
 
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Build a fresh generation from the first event, catch it up to the live store,
-        then swap it in atomically; returns the new generation."""
-        live, _ = self._meta()
+    def rebuild(self, name: str, progress: Progress | None = None) -> int:
+        """Build a fresh generation of ``name`` from the first event, catch it up to the
+        live store, then swap it in atomically; returns the new generation."""
+        if name not in self.names:
+            raise ValueError(f"unknown projection {name!r}: one of {', '.join(self.names)}")
+        live, _ = self._meta(name)
         fresh = live + 1
         for old in (live - 1, fresh):  # the one before the live one; a failed attempt's
             if old >= 1:
-                self.view(old).drop()
-                self._views.pop(old, None)
-                self._engines.pop(old, None)
-        self._set_meta(live, fresh)
-        self.view(fresh)
+                self.view(name, old).drop()
+                self._views.pop((name, old), None)
+                self._engines.pop((name, old), None)
+        self._set_meta(name, live, fresh)
+        self.view(name, fresh)
         started = time.perf_counter()
-        scanned = self.catch_up(fresh, progress)
+        scanned = self.catch_up(name, fresh, progress)
         while True:  # what arrived meanwhile, until nothing more is left
-            more = self.catch_up(fresh)
+            more = self.catch_up(name, fresh)
             if more == 0:
                 break
             scanned += more
-        self._set_meta(fresh, None)
-        log.info("projections.rebuilt", projection=LEDGER, generation=fresh, events=scanned,
+        self._set_meta(name, fresh, None)
+        log.info("projections.rebuilt", projection=name, generation=fresh, events=scanned,
                  seconds=round(time.perf_counter() - started, 3))  # fmt: skip
         return fresh
 
@@ -257,7 +323,3 @@ class Projections:
                 on_page(applied)
             if applied == 0:
                 time.sleep(poll_seconds)
-
-
-def notifications_scanned(pages: Sequence[Sequence[Notification]]) -> int:
-    return sum(len(p) for p in pages)
