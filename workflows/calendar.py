@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import holidays
 
@@ -126,6 +126,19 @@ def vietnam_public_holidays(year: int) -> frozenset[date]:
     return frozenset(day for day in generated if day.year == year)
 
 
+@lru_cache(maxsize=65_536)
+def _add_working_days(calendar: VietnamCalendar, start: date, days: int) -> date:
+    """``VietnamCalendar.add_working_days``, memoised: the calendar is immutable and the
+    projections ask the same questions for every candidacy."""
+    day = start
+    remaining = days
+    while remaining:
+        day += _ONE_DAY
+        if calendar.is_working_day(day):
+            remaining -= 1
+    return day
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VietnamCalendar:
     """The Vietnamese working-day calendar (satisfies ``domain.calendar.WorkingCalendar``).
@@ -172,13 +185,7 @@ class VietnamCalendar:
         """
         if days < 1:
             raise ValueError(f"a period must last at least 1 working day, got {days}")
-        day = start
-        remaining = days
-        while remaining:
-            day += _ONE_DAY
-            if self.is_working_day(day):
-                remaining -= 1
-        return day
+        return _add_working_days(self, start, days)
 
     def working_days_between(self, start: date, end: date) -> int:
         """How many working days lie in (start, end]; when end < start, minus those in (end, start].
