@@ -30,13 +30,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import structlog
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import MapperDeserialisationError, Notification, Tracking
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.utils import TopicError
 
 from domain.candidacy import events as candidacy_events
 from domain.candidacy.events import CandidacyEvent
@@ -55,6 +56,7 @@ log = structlog.get_logger("ketnap.projections")
 PAGE_SIZE = 5000
 Progress = Callable[[int, int], None]  # (notification ids scanned so far, to scan)
 Engine = LedgerEngine | RegisterEngine
+T = TypeVar("T")
 
 
 def _subclasses(cls: type) -> Iterator[type]:
@@ -112,6 +114,7 @@ class Projections:
         self._engines: dict[tuple[str, int], Engine] = {}
         self._topics = {LEDGER: ledger_topics(), REGISTER: register_topics()}
         self._lock = threading.RLock()
+        self.undecodable: list[int] = []  # notification ids that no longer decode
         for name in self.names:
             self.view(name, self.generation(name))  # the live generations' tables exist
         self.reader = LedgerReader(lambda g: self.view(LEDGER, g, create=False), app.name)
@@ -185,10 +188,17 @@ class Projections:
         """A candidacy's stored events up to version ``up_to``, decoded."""
         if up_to < 1:
             return []
-        stored = self.app.recorder.select_events(candidacy_id, lte=up_to)
-        events = [self.app.mapper.to_domain_event(s) for s in stored]
-        assert all(isinstance(e, CandidacyEvent) for e in events)
-        return events  # type: ignore[return-value]
+        events: list[CandidacyEvent] = []
+        for stored in self.app.recorder.select_events(candidacy_id, lte=up_to):
+            try:
+                event = self.app.mapper.to_domain_event(stored)
+            except (MapperDeserialisationError, TopicError, ValueError) as exc:
+                log.error("projections.undecodable_history", candidacy_id=str(candidacy_id),
+                          version=stored.originator_version, error=type(exc).__name__)  # fmt: skip
+                continue
+            assert isinstance(event, CandidacyEvent), stored.topic
+            events.append(event)
+        return events
 
     # --- catching up ----------------------------------------------------------------------
 
@@ -263,14 +273,31 @@ class Projections:
     def _apply(self, engine: Engine, page: list[Notification] | Any, tracking: Tracking,
                expect: int) -> None:  # fmt: skip
         if isinstance(engine, LedgerEngine):
-            engine.process([self._item(n) for n in page], tracking, expect=expect)
+            items = [i for i in (self._decoded(self._item, n, engine) for n in page) if i]
+            engine.process(items, tracking, expect=expect)
         else:
             decoded = []
             for notification in page:
-                event = self.app.mapper.to_domain_event(notification)
-                assert isinstance(event, CandidacyEvent), notification.topic
-                decoded.append((event, event.timestamp))
+                event = self._decoded(self.app.mapper.to_domain_event, notification, engine)
+                if event is not None:
+                    assert isinstance(event, CandidacyEvent), notification.topic
+                    decoded.append((event, event.timestamp))
             engine.process(decoded, tracking, expect=expect)
+
+    def _decoded(self, decode: Callable[[Notification], T], notification: Notification,
+                 engine: Engine) -> T | None:  # fmt: skip
+        """``decode(notification)``, or None for a stored event that no longer decodes
+        (altered in the store): it is logged, its id kept in ``undecodable``, and the
+        projection goes on without it (``ketnap audit verify`` says what happened)."""
+        try:
+            return decode(notification)
+        except (MapperDeserialisationError, TopicError, ValueError, KeyError) as exc:
+            if notification.id not in self.undecodable:
+                self.undecodable.append(notification.id)
+            log.error("projections.undecodable_event", projection=engine.name,
+                      notification_id=notification.id, topic=notification.topic,
+                      error=type(exc).__name__)  # fmt: skip
+            return None
 
     def _item(self, notification: Notification) -> Item:
         topic = notification.topic

@@ -31,16 +31,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from statistics import median
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Tracking
 
 from domain.calendar import WorkingCalendar
-from domain.candidacy.deadlines import deadlines
+from domain.candidacy.deadlines import DeadlineKind, deadlines
 from domain.candidacy.events import CandidacyEvent, Corrected, stamp, steps_as_of
 from domain.candidacy.state import CandidacyState, Stage
+from projections.candidacies import (
+    OPEN_STAGES,
+    OUTCOMES,
+    DeadlineItem,
+    OpenStatus,
+    Pipeline,
+    StageFigures,
+    deadline_key,
+)
 from projections.ledger import StalePosition, utc_text
 from projections.store import META_TABLE, Cursor, Dialect, View
 from projections.tree import OrganisationTree
@@ -386,3 +395,55 @@ def median_days(days: list[int]) -> float | None:
 
 def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def pipeline(reader: RegisterReader, tree: OrganisationTree, organisation_id: UUID | None,
+             today: date, *, as_of: date | None = None,
+             known_at: datetime | None = None) -> Pipeline:  # fmt: skip
+    """Candidates per stage in the subtree (the tree of ``as_of`` or ``today``) at the end
+    of ``as_of`` (today when None), as recorded by ``known_at``, with the median days each
+    has spent in its stage by then."""
+    on = as_of or today
+    days: dict[Stage, list[int]] = {stage: [] for stage in Stage}
+    within: dict[UUID, bool] = {}
+    for standing in reader.standings(on, known_at):
+        branch = standing.branch_id
+        if branch not in within:
+            within[branch] = tree.within(branch, organisation_id, on)
+        if within[branch]:
+            days[standing.stage].append((on - standing.since).days)
+
+    def figures(stage: Stage) -> StageFigures:
+        return StageFigures(stage, len(days[stage]), median_days(days[stage]))
+
+    return Pipeline(
+        organisation_id=organisation_id, on=on,
+        stages=tuple(figures(s) for s in OPEN_STAGES),
+        outcomes=tuple(figures(s) for s in OUTCOMES),
+    )  # fmt: skip
+
+
+def open_deadlines(reader: RegisterReader, tree: OrganisationTree,
+                   organisation_id: UUID | None, today: date,
+                   status: OpenStatus | None = None, *, as_of: date | None = None,
+                   known_at: datetime | None = None,
+                   kinds: frozenset[str] | None = None) -> list[DeadlineItem]:  # fmt: skip
+    """The deadlines open at the end of ``as_of`` (today when None) in the subtree, due
+    when that day is on or before the due date, else overdue; ordered by due date."""
+    on = as_of or today
+    within: dict[UUID, bool] = {}
+    items = []
+    for found in reader.open_deadlines(on, known_at):
+        if kinds is not None and found.kind not in kinds:
+            continue
+        state: OpenStatus = "overdue" if on > found.due_on else "due"
+        if status is not None and state != status:
+            continue
+        branch = found.branch_id
+        if branch not in within:
+            within[branch] = tree.within(branch, organisation_id, on)
+        if within[branch]:
+            items.append(DeadlineItem(candidacy_id=found.candidacy_id, branch_id=branch,
+                                      kind=cast(DeadlineKind, found.kind),
+                                      due_on=found.due_on, status=state))  # fmt: skip
+    return sorted(items, key=deadline_key)

@@ -29,6 +29,8 @@ from api.http.security import FIGURES, READERS, AdmissionsDep, PrincipalDep, req
 from domain.candidacy.deadlines import DeadlineKind
 from domain.candidacy.state import Stage
 from projections.candidacies import DeadlineItem, StageFigures, deadline_key
+from projections.register import open_deadlines as register_deadlines
+from projections.register import pipeline as register_pipeline
 from projections.reports import GroupBy, UnitFigures, ledger_admissions_report, row_key
 from projections.tree import OrganisationTree
 
@@ -215,8 +217,9 @@ def pipeline(
     `as_of`), counted by their stage."""
     require(principal, *FIGURES)
     unit = covered_unit(admissions, principal, organisation_id)
-    with projections.read(known_at) as models:
-        result = models.candidacies.pipeline(unit, admissions.today(), as_of=as_of)
+    ledger = projections.ledger_reader()  # catches the projections up when this process does
+    result = register_pipeline(projections.ledger.register, ledger.tree(known_at), unit,
+                               admissions.today(), as_of=as_of, known_at=known_at)  # fmt: skip
     return PipelineReport(
         organisation_id=unit, on=result.on, known_at=known_at,
         stages=[StageRow.of(s) for s in result.stages],
@@ -246,10 +249,10 @@ def open_deadlines(
     or at the end of `as_of`; ordered by due date. Admins, boards and auditors."""
     require(principal, *READERS)
     unit = covered_unit(admissions, principal, organisation_id)
-    with projections.read(known_at) as models:
-        items = models.candidacies.deadlines(
-            unit, admissions.today(), admissions.calendar, status, as_of=as_of
-        )
+    ledger = projections.ledger_reader()
+    items = register_deadlines(projections.ledger.register, ledger.tree(known_at), unit,
+                               admissions.today(), status, as_of=as_of,
+                               known_at=known_at)  # fmt: skip
     page, next_cursor = paginate(items, deadline_key, limit, cursor)
     return DeadlinesPage(
         on=as_of or admissions.today(), items=[DeadlineRow.of(i) for i in page],
