@@ -41,9 +41,10 @@ from eventsourcing.utils import TopicError
 
 from domain.candidacy import events as candidacy_events
 from domain.candidacy.events import CandidacyEvent
+from domain.member import MemberEvent
 from domain.organisation import OrganisationEvent
 from domain.quota import QuotaSet
-from projections.facts import FACT_EVENT_NAMES
+from projections.facts import FACT_EVENT_NAMES, MEMBER_TOPIC_PREFIX
 from projections.ledger import NAME as LEDGER
 from projections.ledger import Item, LedgerEngine, LedgerReader, StalePosition, ledger_tables
 from projections.register import NAME as REGISTER
@@ -74,6 +75,7 @@ def ledger_topics() -> tuple[str, ...]:
     """The stored topics the ledger reads (the store filters on them)."""
     topics = [f"{candidacy_events.__name__}:{name}" for name in sorted(FACT_EVENT_NAMES)]
     topics += sorted(_topic(c) for c in _subclasses(OrganisationEvent))
+    topics += sorted(_topic(c) for c in _subclasses(MemberEvent))
     topics.append(_topic(QuotaSet))
     return tuple(topics)
 
@@ -302,7 +304,7 @@ class Projections:
     def _item(self, notification: Notification) -> Item:
         topic = notification.topic
         recorded: datetime
-        if topic.startswith(candidacy_events.__name__ + ":"):
+        if topic.startswith((candidacy_events.__name__ + ":", MEMBER_TOPIC_PREFIX)):
             payload = self.app.mapper.decode_state(notification)  # type: ignore[attr-defined]
             del payload["originator_id"], payload["originator_version"]
             recorded = datetime.fromisoformat(payload["timestamp"])

@@ -208,3 +208,48 @@ def derive_facts(events: Iterable[tuple[int, str, dict[str, Any]]]) -> list[Fact
         young = int(whole_months(born, date.fromisoformat(on)) // 12 <= YOUTH_AGE_LIMIT_YEARS)
         facts.append(FactRow(kind, on, branch, *flags, young, education, sector))
     return facts
+
+
+MEMBER_TOPIC_PREFIX = "domain.member:"
+# (branch id, official 0/1, from ISO date, to ISO date or "")
+MemberSpan = tuple[str, int, str, str]
+
+
+def member_spans(events: Iterable[tuple[int, str, dict[str, Any]]]) -> list[MemberSpan]:
+    """Where a member of the roster belonged, and whether official, day by day: spans
+    from admission until leaving, split at recognition and at each transfer's date."""
+    ordered = sorted(events, key=lambda e: e[0])
+    registered = next((p for _, n, p in ordered if n == "MemberRegistered"), None)
+    if registered is None:
+        return []
+    admitted: str = registered["admitted_on"]
+    official: str | None = registered.get("official_on")
+    left: str | None = None
+    transfers: list[tuple[str, int, str]] = []
+    for version, name, payload in ordered:
+        if name == "MemberRecognised":
+            official = payload["official_on"]
+        elif name == "MemberRecordRestated":
+            admitted, official = payload["admitted_on"], payload.get("official_on")
+        elif name == "MemberTransferred":
+            transfers.append((payload["transferred_on"], version, payload["branch_id"]))
+        elif name == "MemberLeft":
+            left = payload["left_on"]
+    transfers.sort()
+    edges = {admitted, *(t[0] for t in transfers)}
+    if official is not None:
+        edges.add(official)
+    days = sorted(d for d in edges if d >= admitted and (left is None or d < left))
+    spans: list[MemberSpan] = []
+    for index, start in enumerate(days):
+        until = days[index + 1] if index + 1 < len(days) else (left or "")
+        branch = registered["branch_id"]
+        for on, _, to_branch in transfers:
+            if on <= start:
+                branch = to_branch
+        is_official = int(official is not None and official <= start)
+        if spans and spans[-1][0] == branch and spans[-1][1] == is_official:
+            spans[-1] = (branch, is_official, spans[-1][2], until)
+        else:
+            spans.append((branch, is_official, start, until))
+    return spans

@@ -38,7 +38,15 @@ from domain.organisation import OrganisationEvent
 from domain.quota import QuotaSet
 from domain.values import Period
 from projections.admissions import AdmissionCounts, Breakdown, fulfilment_percent
-from projections.facts import FactRow, Source, derive_facts, is_fact_event
+from projections.facts import (
+    MEMBER_TOPIC_PREFIX,
+    FactRow,
+    MemberSpan,
+    Source,
+    derive_facts,
+    is_fact_event,
+    member_spans,
+)
 from projections.store import META_TABLE, Cursor, Dialect, View
 from projections.tree import OrganisationTree
 
@@ -60,6 +68,10 @@ LEDGER_COLUMNS = (
     "recorded_at", "delta", "women", "ethnic_minority", "religious", "youth_union",
     "aged_30_or_under", "education", "sector",
 )  # fmt: skip
+MEMBER_COLUMNS = (
+    "member_id", "branch_id", "official", "from_date", "to_date", "recorded_at", "delta",
+)  # fmt: skip
+Member = tuple[list[tuple[int, str, dict[str, Any]]], list[MemberSpan]]
 _BREAKDOWN = ("women", "ethnic_minority", "religious", "youth_union", "aged_30_or_under")
 
 
@@ -81,6 +93,11 @@ def ledger_tables(prefix: str, dialect: Dialect) -> list[str]:
         f"period TEXT NOT NULL, version INTEGER NOT NULL, target INTEGER NOT NULL, "
         f"set_on {d} NOT NULL, recorded_at {t} NOT NULL, sub_targets TEXT NOT NULL, "
         "PRIMARY KEY (organisation_id, period, version))",
+        f"CREATE TABLE IF NOT EXISTS {prefix}member_span (member_id TEXT NOT NULL, "
+        f"branch_id TEXT NOT NULL, official INTEGER NOT NULL, from_date {d} NOT NULL, "
+        f"to_date {d}, recorded_at {t} NOT NULL, delta INTEGER NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {prefix}member_source (member_id TEXT PRIMARY KEY, "
+        f"data {dialect.json_type} NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {prefix}unit_event (notification_id BIGINT PRIMARY KEY, "
         f"topic TEXT NOT NULL, data {dialect.json_type} NOT NULL, recorded_at {t} NOT NULL)",
     ]
@@ -126,6 +143,7 @@ class LedgerEngine:
         before decoding)."""
         return (
             is_fact_event(topic)
+            or topic.startswith(MEMBER_TOPIC_PREFIX)
             or topic.startswith("domain.organisation:")
             or topic == "domain.quota:QuotaSet"
         )
@@ -159,15 +177,35 @@ class LedgerEngine:
                 found = self.view.position_in(cursor, self.application_name)
                 if found != expect:
                     raise StalePosition(f"{NAME}: position {found}, expected {expect}")
-            candidacy_ids = {str(i.originator_id) for i in items if i.payload is not None}
+            candidacy_ids = {
+                str(i.originator_id)
+                for i in items
+                if i.payload is not None and not i.topic.startswith(MEMBER_TOPIC_PREFIX)
+            }
             sources = self._load_sources(cursor, candidacy_ids)
+            member_ids = {
+                str(i.originator_id) for i in items if i.topic.startswith(MEMBER_TOPIC_PREFIX)
+            }
+            members = self._load_members(cursor, member_ids)
+            member_rows: list[tuple[Any, ...]] = []
+            dirty_members: set[str] = set()
             dirty: set[str] = set()
             rows: list[tuple[Any, ...]] = []
             quotas: list[tuple[Any, ...]] = []
             units: list[tuple[Any, ...]] = []
             for item in items:
                 stamp = self._stamp(item.recorded_at)
-                if item.payload is not None:
+                if item.payload is not None and item.topic.startswith(MEMBER_TOPIC_PREFIX):
+                    key = str(item.originator_id)
+                    member = members.setdefault(key, ([], []))
+                    if all(v != item.version for v, _, _ in member[0]):
+                        member[0].append((item.version, item.topic.rpartition(":")[2],
+                                          _member_payload(item.payload)))  # fmt: skip
+                        spans = member_spans(member[0])
+                        self._member_diff(key, member[1], spans, stamp, member_rows)
+                        members[key] = (member[0], spans)
+                        dirty_members.add(key)
+                elif item.payload is not None:
                     key = str(item.originator_id)
                     source = sources.setdefault(key, Source([], []))
                     name = item.topic.rpartition(":")[2]
@@ -189,6 +227,14 @@ class LedgerEngine:
                     data = orjson.dumps(item.event.model_dump(mode="json")).decode()
                     units.append((item.notification_id, item.topic, data, stamp))
             self._save_sources(cursor, {k: sources[k] for k in dirty})
+            if dirty_members:
+                cursor.executemany(
+                    f"INSERT INTO {p}member_source (member_id, data) VALUES "
+                    f"({dialect.params(2)}) "
+                    "ON CONFLICT (member_id) DO UPDATE SET data = excluded.data",
+                    [(k, orjson.dumps(members[k]).decode()) for k in sorted(dirty_members)],
+                )
+            self.view.copy_rows(cursor, f"{p}member_span", MEMBER_COLUMNS, member_rows)
             self.view.copy_rows(cursor, f"{p}ledger", LEDGER_COLUMNS, rows)
             if quotas:
                 cursor.executemany(f"INSERT INTO {p}quota VALUES ({dialect.params(7)})", quotas)
@@ -230,6 +276,39 @@ class LedgerEngine:
             "ON CONFLICT (candidacy_id) DO UPDATE SET data = excluded.data",
             [(k, orjson.dumps(s.to_json()).decode()) for k, s in sources.items()],
         )
+
+    def _load_members(self, cursor: Cursor, keys: set[str]) -> dict[str, Member]:
+        p, dialect = self.view.prefix, self.view.dialect
+        found: dict[str, Member] = {}
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            cursor.execute(
+                f"SELECT member_id, data FROM {p}member_source WHERE member_id IN "
+                f"({dialect.params(len(chunk))})",
+                chunk,
+            )
+            for row in cursor.fetchall():
+                events, spans = orjson.loads(row["data"])
+                found[row["member_id"]] = (
+                    [(int(v), str(n), dict(d)) for v, n, d in events],
+                    [(str(b), int(o), str(f), str(t)) for b, o, f, t in spans],
+                )
+        return found
+
+    def _member_diff(self, key: str, old: list[MemberSpan], new: list[MemberSpan],
+                     stamp: Any, rows: list[tuple[Any, ...]]) -> None:  # fmt: skip
+        sqlite = self.view.dialect.name == "sqlite"
+        before, after = Counter(old), Counter(new)
+        for delta, changed in ((-1, before - after), (+1, after - before)):
+            for (branch, official, start, until), count in changed.items():
+                row: tuple[Any, ...]
+                if sqlite:
+                    row = (key, branch, official, start, until or None, stamp, delta)
+                else:
+                    row = (key, branch, official, date.fromisoformat(start),
+                           date.fromisoformat(until) if until else None, stamp, delta)  # fmt: skip
+                rows.extend([row] * count)
 
     def _path(self, branch_id: str, on: str) -> tuple[str, ...]:
         key = (branch_id, on)
@@ -283,6 +362,12 @@ class LedgerEngine:
         sources.update(self._load_sources(cursor, stored))
         keys |= stored
         return sorted(keys)
+
+
+def _member_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Only the roster fields the spans need: no personal data is kept in the view."""
+    keep = ("branch_id", "admitted_on", "official_on", "transferred_on", "left_on")
+    return {k: payload[k] for k in keep if k in payload}
 
 
 class StalePosition(RuntimeError):
@@ -430,6 +515,35 @@ class LedgerReader:
             groups[grp] = figures
             total = _add(total, row)
         return total, groups
+
+    def members_by_branch(self, day: date, known_at: datetime | None = None,
+                          ) -> dict[UUID, tuple[int, int]]:  # fmt: skip
+        """Per branch, (official, probationary) members at the end of ``day``, as the
+        roster was recorded by ``known_at``."""
+        view = self._view_for(1)
+        d = view.dialect
+        m = d.param
+        with view.read() as cursor:
+            prefix = self._view_for(self.generation(cursor)).prefix
+            on = day.isoformat() if d.name == "sqlite" else day
+            sql = (
+                f"SELECT branch_id, official, SUM(delta) AS n FROM {prefix}member_span "
+                f"WHERE from_date <= {m} AND (to_date IS NULL OR to_date > {m})"
+            )
+            params: list[Any] = [on, on]
+            if known_at is not None:
+                sql += f" AND recorded_at <= {m}"
+                params.append(utc_text(known_at) if d.name == "sqlite" else known_at)
+            cursor.execute(sql + " GROUP BY branch_id, official", params)
+            found: dict[UUID, tuple[int, int]] = {}
+            for row in cursor.fetchall():
+                official, probationary = found.get(UUID(row["branch_id"]), (0, 0))
+                if int(row["official"]):
+                    official += int(row["n"])
+                else:
+                    probationary += int(row["n"])
+                found[UUID(row["branch_id"])] = (official, probationary)
+        return found
 
     def target(self, organisation_id: UUID, period: Period, as_of: date | None = None,
                known_at: datetime | None = None) -> int | None:  # fmt: skip
