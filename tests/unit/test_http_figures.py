@@ -4,6 +4,7 @@ access follows roles and subtrees, and the untouched demo verifies."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,8 +19,12 @@ from api.demo import PROVINCE_ID, DemoClock, DemoSummary, load_demo
 from api.http.app import create_app
 from api.settings import Settings
 from domain.access import Role
-from domain.candidacy.events import CandidacyEvent, Corrected
+from domain.candidacy.deadlines import deadlines
+from domain.candidacy.events import CandidacyEvent, Corrected, state_as_of
+from domain.member import MemberEvent
+from domain.organisation import OrganisationEvent
 from projections.admissions import AdmissionCounts, AdmissionsProjection, QuotaReport
+from projections.tree import OrganisationTree
 from tests.scenario import ADMIN
 from tests.unit.helpers import make_world
 from workflows.application import Admissions
@@ -196,6 +201,97 @@ def test_deadlines_are_for_readers_of_records(demo):
     after = demo.get("/deadlines", "auditor", limit=3, cursor=first["next_cursor"]).json()
     keys = [(i["due_on"], i["candidacy_id"], i["kind"]) for i in first["items"] + after["items"]]
     assert keys == sorted(keys) and len(set(keys)) == 6
+
+
+def _tree(demo: Demo) -> OrganisationTree:
+    tree = OrganisationTree()
+    for event in stored_events(demo.app):
+        if isinstance(event, OrganisationEvent):
+            tree.apply(event)
+    return tree
+
+
+def _folded(demo: Demo) -> tuple[dict[UUID, Any], dict[UUID, Any]]:
+    """Every candidacy and member state, folded from the stored events (naively)."""
+    candidacies: dict[UUID, Any] = {}
+    members: dict[UUID, Any] = {}
+    for event in stored_events(demo.app):
+        if isinstance(event, CandidacyEvent):
+            candidacies[event.originator_id] = event.mutate(candidacies.get(event.originator_id))
+        elif isinstance(event, MemberEvent):
+            members[event.originator_id] = event.mutate(members.get(event.originator_id))
+    return candidacies, members
+
+
+@pytest.mark.parametrize("as_of", [None, "2025-03-01", "2025-12-31"])
+def test_pipeline_and_deadlines_equal_a_naive_fold(demo, as_of):
+    today = demo.app.today()
+    on = date.fromisoformat(as_of) if as_of else today
+    tree = _tree(demo)
+    candidacies, _ = _folded(demo)
+    stages: Counter[str] = Counter()
+    expected_deadlines = set()
+    for state in candidacies.values():
+        at = state_as_of(state.history, on)
+        if at is None or not tree.within(at.branch_id, PROVINCE_ID, on):
+            continue
+        stages[at.stage.value] += 1
+        for deadline in deadlines(at, demo.app.calendar, on):
+            if deadline.status in ("due", "overdue"):
+                expected_deadlines.add((str(at.id), deadline.kind, deadline.due_on.isoformat(),
+                                        deadline.status))  # fmt: skip
+    params = {"as_of": as_of} if as_of else {}
+    body = demo.get("/reports/pipeline", "auditor", **params).json()
+    got = {row["stage"]: row["candidates"] for row in body["stages"] + body["outcomes"]}
+    assert {k: v for k, v in got.items() if v} == dict(stages)
+    listed = demo.get("/deadlines", "auditor", limit=500, **params).json()
+    assert {(i["candidacy_id"], i["kind"], i["due_on"], i["status"])
+            for i in listed["items"]} == expected_deadlines  # fmt: skip
+    assert listed["next_cursor"] is None
+
+
+def test_certificates_about_to_expire(demo):
+    today = demo.app.today()
+    candidacies, _ = _folded(demo)
+    left: dict[str, tuple[str, int]] = {}
+    for state in candidacies.values():
+        for deadline in deadlines(state, demo.app.calendar, today):
+            if deadline.kind == "certificate_expiry" and deadline.met_on is None:
+                left[str(state.id)] = (deadline.due_on.isoformat(), (deadline.due_on - today).days)
+    assert left, "the demo has certificates not yet used by a branch vote"
+    horizon = sorted(days for _, days in left.values())[len(left) // 2]  # about half of them
+    for within in (horizon, 3660):
+        body = demo.get("/reports/certificates-expiring", "auditor", within_days=within,
+                        limit=500).json()  # fmt: skip
+        got = {i["candidacy_id"]: (i["expires_on"], i["days_left"]) for i in body["items"]}
+        assert got == {k: v for k, v in left.items() if v[1] <= within}
+        assert {i["status"] for i in body["items"]} <= {"expiring", "expired"}
+    assert demo.get("/reports/certificates-expiring", "reporter").status_code == 403
+
+
+def test_residential_coverage_counts_members_and_areas(demo):
+    today = demo.app.today()
+    _, members = _folded(demo)
+    tree = _tree(demo)
+    official: Counter[UUID] = Counter()
+    for m in members.values():
+        present = m.admitted_on <= today and (m.left_on is None or m.left_on > today)
+        if present and m.official_on is not None and m.official_on <= today:
+            official[m.branch_id] += 1
+    body = demo.get("/reports/residential-coverage", "reporter").json()
+    rows = {UUID(r["branch_id"]): r for r in body["items"]}
+    branches = [u for u in tree.units() if u.kind.is_branch and u.exists_on(today)
+                and tree.within(u.id, PROVINCE_ID, today)]  # fmt: skip
+    assert set(rows) == {u.id for u in branches}
+    for unit in branches:
+        row = rows[unit.id]
+        assert row["official_members"] == official[unit.id]
+        assert row["residential_areas"] == sorted(a.code for a in unit.areas if a.since <= today)
+        assert row["below_minimum"] == (official[unit.id] < 3)
+    assert body["branches_below_minimum"] == sum(official[u.id] < 3 for u in branches)
+    assert body["residential_areas"] == len({a for r in rows.values()
+                                              for a in r["residential_areas"]})  # fmt: skip
+    assert body["residential_areas"] > 0
 
 
 def test_the_untouched_demo_verifies(demo):

@@ -29,6 +29,7 @@ from api.http.security import FIGURES, READERS, AdmissionsDep, PrincipalDep, req
 from domain.candidacy.deadlines import DeadlineKind
 from domain.candidacy.state import Stage
 from projections.candidacies import DeadlineItem, StageFigures, deadline_key
+from projections.coverage import coverage
 from projections.register import open_deadlines as register_deadlines
 from projections.register import pipeline as register_pipeline
 from projections.reports import GroupBy, UnitFigures, ledger_admissions_report, row_key
@@ -257,4 +258,148 @@ def open_deadlines(
     return DeadlinesPage(
         on=as_of or admissions.today(), items=[DeadlineRow.of(i) for i in page],
         next_cursor=next_cursor,
+    )  # fmt: skip
+
+
+class ExpiringCertificate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"candidacy_id": "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f",
+                        "branch_id": _UNIT, "issued_on": "2021-03-02",
+                        "expires_on": "2026-03-02", "days_left": 45, "status": "expiring"}
+        }
+    )  # fmt: skip
+
+    candidacy_id: UUID
+    branch_id: UUID
+    issued_on: date = Field(description="The awareness-class certificate's date.")
+    expires_on: date = Field(description="60 months later: the last day a branch vote may use it.")
+    days_left: int = Field(
+        description="Calendar days from `on` to `expires_on` (negative: expired)."
+    )
+    status: Literal["expiring", "expired"]
+
+
+class ExpiringCertificatesPage(BaseModel):
+    on: date
+    within_days: int
+    items: list[ExpiringCertificate]
+    next_cursor: str | None
+
+
+@router.get(
+    "/reports/certificates-expiring",
+    response_model=ExpiringCertificatesPage,
+    summary="Awareness-class certificates about to expire before the branch vote",
+    responses=_ERRORS,
+)
+def certificates_expiring(
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    projections: ProjectionsDep,
+    organisation_id: OrganisationQuery = None,
+    within_days: Annotated[int, Query(ge=0, le=3660, description="Horizon in days.")] = 90,
+    include_expired: Annotated[bool, Query(description="Also those already expired.")] = True,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> ExpiringCertificatesPage:
+    """Candidacies whose certificate (CN-NTVĐ) has not yet served a branch vote and
+    expires within `within_days` of today (or of `as_of`), soonest first; expired ones
+    too unless `include_expired=false`. Admins, boards and auditors."""
+    require(principal, *READERS)
+    unit = covered_unit(admissions, principal, organisation_id)
+    on = as_of or admissions.today()
+    ledger = projections.ledger_reader()
+    found = register_deadlines(projections.ledger.register, ledger.tree(known_at), unit,
+                               admissions.today(), as_of=as_of, known_at=known_at,
+                               kinds=frozenset({"certificate_expiry"}))  # fmt: skip
+    items = [
+        i for i in found
+        if (i.due_on - on).days <= within_days and (include_expired or i.status == "due")
+    ]  # fmt: skip
+    page, next_cursor = paginate(items, deadline_key, limit, cursor)
+    issued = {
+        d.candidacy_id: d.basis_on
+        for d in projections.ledger.register.open_deadlines(on, known_at)
+        if d.kind == "certificate_expiry"
+    }
+    return ExpiringCertificatesPage(
+        on=on, within_days=within_days,
+        items=[
+            ExpiringCertificate(
+                candidacy_id=i.candidacy_id, branch_id=i.branch_id,
+                issued_on=issued[i.candidacy_id], expires_on=i.due_on,
+                days_left=(i.due_on - on).days,
+                status="expiring" if i.status == "due" else "expired",
+            )
+            for i in page
+        ],
+        next_cursor=next_cursor,
+    )  # fmt: skip
+
+
+class BranchCoverageRow(BaseModel):
+    branch_id: UUID
+    code: str
+    name: str
+    official_members: int
+    probationary_members: int
+    residential_areas: list[str] = Field(description="Codes of the areas it covers that day.")
+    shares_branch: bool = Field(description="Covers several areas (chi bộ sinh hoạt ghép).")
+    below_minimum: bool = Field(description="Fewer than 3 official members.")
+
+
+class CoverageReport(BaseModel):
+    organisation_id: UUID | None
+    on: date
+    known_at: datetime | None = None
+    branches: int
+    residential_areas: int
+    areas_without_members: list[str] = Field(
+        description="Areas no covering branch had a member for (thôn trắng đảng viên)."
+    )
+    areas_sharing_a_branch: list[str] = Field(description="Areas without a branch of their own.")
+    branches_below_minimum: int = Field(description="Branches with fewer than 3 official members.")
+    items: list[BranchCoverageRow]
+
+
+@router.get(
+    "/reports/residential-coverage",
+    response_model=CoverageReport,
+    summary="Residential areas without members or an own branch; branches below 3 members",
+    responses=_ERRORS,
+)
+def residential_coverage(
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    projections: ProjectionsDep,
+    organisation_id: OrganisationQuery = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> CoverageReport:
+    """The branches of the subtree on the day (today, or `as_of`) with their members and
+    the residential areas they cover; an area counts as without members when no branch
+    covering it had one (the roster knows members' branches, not their homes)."""
+    require(principal, *FIGURES)
+    unit = covered_unit(admissions, principal, organisation_id)
+    on = as_of or admissions.today()
+    ledger = projections.ledger_reader()
+    result = coverage(ledger.tree(known_at), unit, on, ledger.members_by_branch(on, known_at))
+    return CoverageReport(
+        organisation_id=unit, on=on, known_at=known_at, branches=len(result.branches),
+        residential_areas=result.areas,
+        areas_without_members=list(result.areas_without_members),
+        areas_sharing_a_branch=list(result.areas_sharing_a_branch),
+        branches_below_minimum=len(result.branches_below_minimum),
+        items=[
+            BranchCoverageRow(
+                branch_id=b.branch_id, code=b.code, name=b.name,
+                official_members=b.official_members,
+                probationary_members=b.probationary_members, residential_areas=list(b.areas),
+                shares_branch=b.shares_branch, below_minimum=b.below_minimum,
+            )
+            for b in result.branches
+        ],
     )  # fmt: skip
