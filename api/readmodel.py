@@ -161,10 +161,18 @@ class LiveProjections:
             return applied
 
     def ledger_reader(self) -> LedgerReader:
-        """The persisted figures, caught up first when this process follows them."""
+        """The persisted figures, caught up first (with the in-memory index) when this
+        process follows them."""
         if self.follow_ledger:
-            self.ledger.catch_up()
+            self.catch_up()
         return self.ledger.reader
+
+    def report_lag(self, metrics: Metrics) -> None:
+        """Set the lag gauge of each persisted projection and of the in-memory index."""
+        for status in self.ledger.status():
+            metrics.projection_lag.labels(status.name).set(status.lag)
+        latest = self.admissions.recorder.max_notification_id() or 0
+        metrics.projection_lag.labels("candidacy_index").set(max(0, latest - self._position))
 
     def lag(self) -> int:
         """How many notifications the store holds beyond what was applied (an upper bound:
@@ -221,10 +229,8 @@ class LiveProjections:
         while True:
             try:
                 self.catch_up()
-                lag = self.lag()
                 if metrics is not None:
-                    for name in NAMES:
-                        metrics.projection_lag.labels(name).set(lag)
+                    self.report_lag(metrics)
                 if failing:
                     log.info("projections.recovered", position=self._position)
                 failing = False

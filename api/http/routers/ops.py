@@ -11,13 +11,12 @@ from typing import Any, Literal
 import structlog
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.deps import ProjectionsDep
 from api.http.metrics import Metrics
 from api.http.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem, problem
 from api.http.security import AdmissionsDep, PrincipalDep
-from api.readmodel import NAMES
 
 router = APIRouter(tags=["operations"])
 log = structlog.get_logger("ketnap.api")
@@ -29,6 +28,13 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
+class ProjectionState(BaseModel):
+    name: str
+    generation: int
+    position: int = Field(description="The last stored event id applied.")
+    lag: int = Field(description="Stored events not applied yet.")
+
+
 class Readiness(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -38,15 +44,22 @@ class Readiness(BaseModel):
                 "projection_lag": 0,
                 "projection_position": 18342,
                 "undecodable_events": 0,
+                "projections": [
+                    {"name": "admissions", "generation": 2, "position": 18342, "lag": 0},
+                    {"name": "candidacies", "generation": 1, "position": 18342, "lag": 0},
+                ],
             }
         }
     )
 
     status: Literal["ready"]
     store: Literal["ok"]
-    projection_lag: int
+    projection_lag: int = Field(description="The largest lag of any read model, in events.")
     projection_position: int
     undecodable_events: int
+    projections: list[ProjectionState] = Field(
+        default_factory=list, description="Each persisted projection (`ketnap projections list`)."
+    )
 
 
 @router.get("/health", response_model=Health, summary="The process is alive")
@@ -73,6 +86,10 @@ def ready(admissions: AdmissionsDep, projections: ProjectionsDep) -> Any:
     try:
         admissions.recorder.max_notification_id()
         lag = projections.lag()
+        persisted = [
+            ProjectionState(name=p.name, generation=p.generation, position=p.position, lag=p.lag)
+            for p in projections.ledger.status()
+        ]
     except Exception as exc:  # any failure of the store means "not ready"
         log.warning("ready.store_unreachable", error=type(exc).__name__)
         return problem(503, "Service unavailable", "the event store does not answer",
@@ -80,7 +97,8 @@ def ready(admissions: AdmissionsDep, projections: ProjectionsDep) -> Any:
     return Readiness(
         status="ready", store="ok", projection_lag=lag,
         projection_position=projections.position,
-        undecodable_events=len(projections.undecodable),
+        undecodable_events=len(projections.undecodable) + len(projections.ledger.undecodable),
+        projections=persisted,
     )  # fmt: skip
 
 
@@ -98,10 +116,7 @@ def metrics(request: Request, _: PrincipalDep, projections: ProjectionsDep) -> R
     each scrape as well as by the background poller). Any role may read it."""
     registry: Metrics = request.app.state.metrics
     try:
-        lag = projections.lag()
+        projections.report_lag(registry)
     except Exception as exc:  # the scrape still answers: the gauge keeps its last value
         log.warning("metrics.lag_unavailable", error=type(exc).__name__)
-    else:
-        for name in NAMES:
-            registry.projection_lag.labels(name).set(lag)
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
