@@ -46,7 +46,7 @@ from domain.organisation import OrganisationEvent
 from domain.quota import QuotaSet
 from projections.facts import FACT_EVENT_NAMES, MEMBER_TOPIC_PREFIX
 from projections.ledger import NAME as LEDGER
-from projections.ledger import Item, LedgerEngine, LedgerReader, StalePosition, ledger_tables
+from projections.ledger import Item, LedgerEngine, LedgerReader, ledger_tables
 from projections.register import NAME as REGISTER
 from projections.register import RegisterEngine, RegisterReader, register_tables
 from projections.store import META_TABLE, Dialect, PostgresView, SQLiteView, View
@@ -231,14 +231,7 @@ class Projections:
         scanned = 0
         with self._lock:
             for each in names:
-                for _ in range(10):
-                    try:
-                        scanned += self._catch_up(each, generation, progress, stop)
-                        break
-                    except StalePosition:
-                        continue
-                else:
-                    scanned += self._catch_up(each, generation, progress, stop)
+                scanned += self._catch_up(each, generation, progress, stop)
         return scanned
 
     def _catch_up(self, name: str, generation: int | None, progress: Progress | None,
@@ -258,12 +251,12 @@ class Projections:
                 )
                 if not page:
                     break
-                self._apply(engine, page, Tracking(self.app.name, page[-1].id), position)
+                self._apply(engine, page, Tracking(self.app.name, page[-1].id))
                 position = page[-1].id
                 if progress is not None:
                     progress(position - start, total)
             if position < stop:  # the newest events were of other topics: mark them seen
-                self._apply(engine, [], Tracking(self.app.name, stop), position)
+                self._apply(engine, [], Tracking(self.app.name, stop))
             if progress is not None:
                 progress(total, total)
             return total
@@ -272,19 +265,18 @@ class Projections:
             self._engines.pop(key, None)
             raise
 
-    def _apply(self, engine: Engine, page: list[Notification] | Any, tracking: Tracking,
-               expect: int) -> None:  # fmt: skip
+    def _apply(self, engine: Engine, page: list[Notification] | Any, tracking: Tracking) -> None:
         if isinstance(engine, LedgerEngine):
             items = [i for i in (self._decoded(self._item, n, engine) for n in page) if i]
-            engine.process(items, tracking, expect=expect)
+            engine.process(items, tracking)
         else:
             decoded = []
             for notification in page:
                 event = self._decoded(self.app.mapper.to_domain_event, notification, engine)
                 if event is not None:
                     assert isinstance(event, CandidacyEvent), notification.topic
-                    decoded.append((event, event.timestamp))
-            engine.process(decoded, tracking, expect=expect)
+                    decoded.append((notification.id, event, event.timestamp))
+            engine.process(decoded, tracking)
 
     def _decoded(self, decode: Callable[[Notification], T], notification: Notification,
                  engine: Engine) -> T | None:  # fmt: skip

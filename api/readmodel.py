@@ -146,9 +146,10 @@ class LiveProjections:
         return self._position
 
     def catch_up(self) -> int:
-        """Apply every notification recorded since the last call; returns how many."""
-        if self.follow_ledger:
-            self.ledger.catch_up()
+        """Apply every notification recorded since the last call; returns how many.
+
+        The in-memory index first, then the persisted projections, which therefore end
+        at least as far on."""
         with self._lock:
             applied = 0
             for page in notifications(self.admissions, self._position + 1, self.page_size):
@@ -158,7 +159,9 @@ class LiveProjections:
                         self._latest = event.timestamp
                 self._position = page[-1].id
                 applied += len(page)
-            return applied
+        if self.follow_ledger:
+            self.ledger.catch_up()
+        return applied
 
     def ledger_reader(self) -> LedgerReader:
         """The persisted figures, caught up first (with the in-memory index) when this

@@ -135,7 +135,7 @@ class LedgerEngine:
         self.application_name = application_name
         self.tree = OrganisationTree()
         self._paths: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._load_tree()
+        self._known: int | None = None  # the position the tree reflects
 
     @staticmethod
     def wants(topic: str) -> bool:
@@ -151,32 +151,43 @@ class LedgerEngine:
     def position(self) -> int:
         return self.view.max_tracking_id(self.application_name) or 0
 
-    def _load_tree(self) -> None:
-        p = self.view.prefix
-        with self.view.read() as cursor:
-            cursor.execute(f"SELECT topic, data FROM {p}unit_event ORDER BY notification_id")
-            for row in cursor.fetchall():
-                self.tree.apply(_organisation_event(row["topic"], row["data"]))
+    def _load_tree(self, cursor: Cursor) -> None:
+        """Fold the tree again from the organisation events the view holds."""
+        self.tree = OrganisationTree()
+        self._paths.clear()
+        cursor.execute(
+            f"SELECT topic, data FROM {self.view.prefix}unit_event ORDER BY notification_id"
+        )
+        for row in cursor.fetchall():
+            self.tree.apply(_organisation_event(row["topic"], row["data"]))
 
     # --- applying ----------------------------------------------------------------------
 
-    def process(self, items: Sequence[Item], tracking: Tracking | None,
-                expect: int | None = None) -> int:  # fmt: skip
+    def process(self, items: Sequence[Item], tracking: Tracking) -> int:
         """Apply ``items`` (in notification order) and record ``tracking`` in the same
         transaction; returns the number of ledger rows written.
 
-        With ``expect``, the view's position must still be ``expect`` inside the
-        transaction (another process may have applied the page meanwhile): else
-        ``StalePosition`` is raised, nothing is written, and this engine must be dropped
-        (its tree may have taken events that were not committed).
+        Writers of one view take turns (a lock in the transaction) and each skips what
+        another applied first: items at or below the view's position are ignored, and
+        the tree is read again when the position is not where this engine left it. A
+        failed transaction leaves the engine to read its tree again next time.
         """
+        try:
+            return self._process(items, tracking)
+        except BaseException:
+            self._known = None
+            raise
+
+    def _process(self, items: Sequence[Item], tracking: Tracking) -> int:
         p, dialect = self.view.prefix, self.view.dialect
         with self.view.write() as cursor:
-            if expect is not None:
-                self.view.lock(cursor)
-                found = self.view.position_in(cursor, self.application_name)
-                if found != expect:
-                    raise StalePosition(f"{NAME}: position {found}, expected {expect}")
+            self.view.lock(cursor)
+            position = self.view.position_in(cursor, self.application_name)
+            if tracking.notification_id <= position:
+                return 0  # applied already, by this process or another
+            if position != self._known:
+                self._load_tree(cursor)
+            items = [i for i in items if i.notification_id > position]
             candidacy_ids = {
                 str(i.originator_id)
                 for i in items
@@ -240,8 +251,8 @@ class LedgerEngine:
                 cursor.executemany(f"INSERT INTO {p}quota VALUES ({dialect.params(7)})", quotas)
             if units:
                 cursor.executemany(f"INSERT INTO {p}unit_event VALUES ({dialect.params(4)})", units)
-            if tracking is not None:
-                self.view.track(cursor, tracking)
+            self.view.track(cursor, tracking)
+        self._known = tracking.notification_id
         return len(rows)
 
     def _stamp(self, moment: datetime) -> Any:
@@ -368,10 +379,6 @@ def _member_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """Only the roster fields the spans need: no personal data is kept in the view."""
     keep = ("branch_id", "admitted_on", "official_on", "transferred_on", "left_on")
     return {k: payload[k] for k in keep if k in payload}
-
-
-class StalePosition(RuntimeError):
-    """Another process moved the view on: reload and continue from its position."""
 
 
 def _organisation_event(topic: str, data: str | bytes) -> OrganisationEvent:

@@ -50,7 +50,7 @@ from projections.candidacies import (
     StageFigures,
     deadline_key,
 )
-from projections.ledger import StalePosition, utc_text
+from projections.ledger import utc_text
 from projections.store import META_TABLE, Cursor, Dialect, View
 from projections.tree import OrganisationTree
 
@@ -190,6 +190,7 @@ class RegisterEngine:
         self.cache_size = cache_size
         # Per candidacy: its decoded history and its standings (bounded, least recent out).
         self._cache: OrderedDict[UUID, tuple[list[CandidacyEvent], list[Standing]]] = OrderedDict()
+        self._known: int | None = None  # the position the cache reflects
 
     def position(self) -> int:
         return self.view.max_tracking_id(self.application_name) or 0
@@ -233,24 +234,35 @@ class RegisterEngine:
             return [*standings[:-1], entry]
         return [*standings, entry]
 
-    def process(self, events: Sequence[tuple[CandidacyEvent, datetime]], tracking: Tracking | None,
-                expect: int | None = None) -> int:  # fmt: skip
-        """Apply decoded candidacy events (with their recording times) in order, with the
-        tracking record in the same transaction; returns the rows written."""
+    def process(self, events: Sequence[tuple[int, CandidacyEvent, datetime]],
+                tracking: Tracking) -> int:  # fmt: skip
+        """Apply decoded candidacy events (notification id, event, recording time) in
+        order, with the tracking record in the same transaction; returns the rows
+        written. Like the ledger, it skips what another writer applied first."""
+        try:
+            return self._process(events, tracking)
+        except BaseException:
+            self._cache.clear()
+            self._known = None
+            raise
+
+    def _process(self, events: Sequence[tuple[int, CandidacyEvent, datetime]],
+                 tracking: Tracking) -> int:  # fmt: skip
         p = self.view.prefix
         sqlite = self.view.dialect.name == "sqlite"
         with self.view.write() as cursor:
-            if expect is not None:
-                self.view.lock(cursor)
-                found = self.view.position_in(cursor, self.application_name)
-                if found != expect:
-                    self._cache.clear()
-                    raise StalePosition(f"{NAME}: position {found}, expected {expect}")
-            keys = sorted({str(e.originator_id) for e, _ in events})
+            self.view.lock(cursor)
+            position = self.view.position_in(cursor, self.application_name)
+            if tracking.notification_id <= position:
+                return 0
+            if position != self._known:
+                self._cache.clear()  # another writer moved on: its histories are unknown here
+            taken = [(e, r) for n, e, r in events if n > position]
+            keys = sorted({str(e.originator_id) for e, _ in taken})
             written = self._load(cursor, keys)
             rows: list[tuple[Any, ...]] = []
             dirty: set[str] = set()
-            for event, recorded in events:
+            for event, recorded in taken:
                 key = str(event.originator_id)
                 new = _assemble(self._standings_after(event))
                 old = written.get(key, [])
@@ -270,8 +282,8 @@ class RegisterEngine:
                     [(k, orjson.dumps(written[k]).decode()) for k in sorted(dirty)],
                 )
             self.view.copy_rows(cursor, f"{p}span", SPAN_COLUMNS, rows)
-            if tracking is not None:
-                self.view.track(cursor, tracking)
+            self.view.track(cursor, tracking)
+        self._known = tracking.notification_id
         return len(rows)
 
     def forget(self) -> None:
