@@ -29,13 +29,19 @@ def build_app(
     ``env`` overrides the persistence environment derived from the settings (tests).
     """
     settings = settings or Settings()
+    store_env = store_environment(settings)
+    if env:
+        store_env.update(env)
+    return Admissions(store_env, clock=clock, calendar=calendar or VietnamCalendar())
+
+
+def store_environment(settings: Settings) -> dict[str, str]:
+    """The eventsourcing environment of the configured store (and cipher)."""
     store_env = persistence_env(settings.database_url, pool_size=settings.postgres_pool_size)
     if settings.cipher_key is not None:
         store_env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
         store_env["CIPHER_KEY"] = settings.cipher_key.get_secret_value()
-    if env:
-        store_env.update(env)
-    return Admissions(store_env, clock=clock, calendar=calendar or VietnamCalendar())
+    return store_env
 
 
 def build_projections(admissions: Admissions) -> LiveProjections:

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import structlog
 import typer
+from eventsourcing.postgres import PostgresDatastore
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -26,7 +27,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from api.bootstrap import build_app
+from api.bootstrap import build_app, store_environment
 from api.projection_runner import Projections
 from api.settings import DatabaseUrlError, Settings
 from workflows.application import Admissions
@@ -124,13 +125,18 @@ def rebuild(
 
 @projections_cli.command()
 def run(
-    poll: Annotated[float, typer.Option(help="Seconds between polls when idle.")] = 0.5,
+    poll: Annotated[float, typer.Option(help="Seconds between polls when idle (SQLite).")] = 0.5,
     once: Annotated[bool, typer.Option(help="Catch up once and exit.")] = False,
+    polling: Annotated[
+        bool, typer.Option("--polling", help="Poll even on PostgreSQL (no LISTEN/NOTIFY).")
+    ] = False,
 ) -> None:
     """Keep the projections caught up with the store until stopped (SIGTERM, Ctrl+C).
 
-    Safe beside other runners and the API's own catch-up: each page is applied once, in
-    one transaction with its tracking record.
+    Catches up in large pages first; then, on PostgreSQL, follows with the eventsourcing
+    library's ProjectionRunner (LISTEN/NOTIFY), on SQLite by polling. Safe beside other
+    runners and the API's own catch-up: each event is applied once, in one transaction
+    with its tracking record.
     """
     app, projections = _open()
     stopping = False
@@ -152,7 +158,12 @@ def run(
         def on_page(applied: int) -> None:
             log.info("projections.caught_up", events=applied)
 
-        projections.run(poll_seconds=poll, should_stop=lambda: stopping, on_page=on_page)
+        if isinstance(projections.datastore, PostgresDatastore) and not polling:
+            from api.projection_follow import follow
+
+            follow(projections, store_environment(Settings()), should_stop=lambda: stopping)
+        else:
+            projections.run(poll_seconds=poll, should_stop=lambda: stopping, on_page=on_page)
         log.info("projections.run_stopped")
     finally:
         app.close()

@@ -55,6 +55,7 @@ from workflows.application import Admissions
 log = structlog.get_logger("ketnap.projections")
 
 PAGE_SIZE = 5000
+LAG_PROBE = 1000
 Progress = Callable[[int, int], None]  # (notification ids scanned so far, to scan)
 Engine = LedgerEngine | RegisterEngine
 T = TypeVar("T")
@@ -182,11 +183,11 @@ class Projections:
             if name == LEDGER:
                 engine = LedgerEngine(view, self.app.name)
             else:
-                engine = RegisterEngine(view, self.app.name, self.app.calendar, self._history)
+                engine = RegisterEngine(view, self.app.name, self.app.calendar, self.history)
             self._engines[(name, generation)] = engine
         return engine
 
-    def _history(self, candidacy_id: UUID, up_to: int) -> list[CandidacyEvent]:
+    def history(self, candidacy_id: UUID, up_to: int) -> list[CandidacyEvent]:
         """A candidacy's stored events up to version ``up_to``, decoded."""
         if up_to < 1:
             return []
@@ -213,9 +214,20 @@ class Projections:
         for name in self.names:
             generation, building = self._meta(name)
             position = self.view(name, generation).max_tracking_id(self.app.name) or 0
-            found.append(ProjectionStatus(name, generation, position,
-                                          max(0, newest - position), building))  # fmt: skip
+            lag = self._lag(name, position, newest)
+            found.append(ProjectionStatus(name, generation, position, lag, building))
         return found
+
+    def _lag(self, name: str, position: int, newest: int) -> int:
+        """Stored events of the projection's topics beyond its position. A follower
+        tracks only the events it takes, so the newest events of other topics are not
+        lag; counted exactly up to ``LAG_PROBE`` events, then bounded by the ids."""
+        if newest <= position:
+            return 0
+        pending = self.app.recorder.select_notifications(
+            position + 1, LAG_PROBE, stop=newest, topics=self._topics[name]
+        )
+        return len(pending) if len(pending) < LAG_PROBE else newest - position
 
     def lag(self) -> int:
         return max(s.lag for s in self.status())

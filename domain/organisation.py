@@ -82,19 +82,29 @@ class OrganisationState(ChainedState):
 
     @property
     def name(self) -> str:
-        return self.names[-1][1]
+        name: str = _latest(self.names)
+        return name
 
     @property
     def parent_id(self) -> UUID | None:
-        return self.parents[-1][1]
+        parent: UUID | None = _latest(self.parents)
+        return parent
 
 
 def _as_of(history: tuple[tuple[date, Any], ...], day: date) -> Any:
+    """The value with the latest ``since`` on or before ``day`` (of two with the same day,
+    the one recorded last): changes may be recorded out of date order."""
     found = None
+    latest: date | None = None
     for since, value in history:
-        if since <= day:
-            found = value
+        if since <= day and (latest is None or since >= latest):
+            latest, found = since, value
     return found
+
+
+def _latest(history: tuple[tuple[date, Any], ...]) -> Any:
+    """The value with the latest ``since`` (of equal days, the one recorded last)."""
+    return max(enumerate(history), key=lambda item: (item[1][0], item[0]))[1][1]
 
 
 class OrganisationEvent(DomainEvent):

@@ -365,7 +365,11 @@ def _derive_facts(
         return None, ()  # the stream began before what we were given
     transfers = [e for e in effective if isinstance(e, Transferred)]
     facts = []
+    admitted = False
     for event in effective:
+        if isinstance(event, GrassrootsVoteHeld) and admitted:
+            continue  # the committee's 15-KNĐ on recognition: it rejects nobody
+        admitted = admitted or (isinstance(event, AdmissionDecided) and event.decision == "admit")
         found = _fact_of(event)
         if found is not None:
             kind, on = found

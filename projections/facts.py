@@ -196,7 +196,11 @@ def derive_facts(events: Iterable[tuple[int, str, dict[str, Any]]]) -> list[Fact
         if n == "Transferred"
     )
     facts = []
+    admitted = False
     for name, payload in effective:
+        if name == "GrassrootsVoteHeld" and admitted:
+            continue  # the committee's 15-KNĐ on recognition: it rejects nobody
+        admitted = admitted or (name == "AdmissionDecided" and payload["decision"] == "admit")
         found = _fact_of(name, payload)
         if found is None:
             continue

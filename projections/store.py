@@ -24,7 +24,9 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-__all__ = ["META_TABLE", "Cursor", "Dialect", "PostgresView", "SQLiteView", "View"]
+__all__ = [
+    "META_TABLE", "POSTGRES", "SQLITE", "Cursor", "Dialect", "PostgresView", "SQLiteView", "View",
+]  # fmt: skip
 
 META_TABLE = "ketnap_projection"
 

@@ -74,15 +74,50 @@ class OrganisationTree:
         return self.children_between(unit_id, period.starts_on, period.ends_on)
 
     def children_between(self, unit_id: UUID, start: date, end: date) -> list[UUID]:
-        """Units that had ``unit_id`` as their direct parent on some day of [start, end],
-        ordered by code."""
+        """Units directly below ``unit_id`` on their path (``path_on``) on some day of
+        [start, end], ordered by code.
+
+        "Directly below on the path" is what the roll-up uses: a unit whose own parent was
+        merged into ``unit_id`` is its child from the merger on, and a unit whose parent
+        was dissolved is the child of the parent above from the dissolution on. The
+        candidates are the units whose recorded parents stand for ``unit_id`` (itself, or
+        a unit merged or dissolved into it); each is looked at on every day its path
+        could change within the window.
+        """
+        stand_ins = self._stand_ins(unit_id)
+        days = {start}
+        for member in stand_ins:
+            days.update(_change_days(self._units[member]))
         result = []
         for unit in self._units.values():
-            if unit.id == unit_id:
+            if unit.id == unit_id or not any(p in stand_ins for _, p in unit.parents):
                 continue
-            if _parent_during(unit, unit_id, start, end):
-                result.append(unit.id)
+            own = days | _change_days(unit)
+            for day in sorted(d for d in own if start <= d <= end):
+                if not unit.exists_on(day):
+                    continue
+                path = self.path_on(unit.id, day)
+                if len(path) >= 2 and path[-1] == unit.id and path[-2] == unit_id:
+                    result.append(unit.id)
+                    break
         return sorted(result, key=lambda u: (self._units[u].code, str(u)))
+
+    def _stand_ins(self, unit_id: UUID) -> set[UUID]:
+        """``unit_id`` and every unit that can stand for it on a path: merged into it, or
+        dissolved while under it (transitively)."""
+        found = {unit_id}
+        changed = True
+        while changed:
+            changed = False
+            for unit in self._units.values():
+                if unit.id in found or unit.ended_on is None:
+                    continue
+                merged = unit.merged_into in found
+                dissolved = unit.merged_into is None and any(p in found for _, p in unit.parents)
+                if merged or dissolved:
+                    found.add(unit.id)
+                    changed = True
+        return found
 
     def within(self, unit_id: UUID, ancestor_id: UUID | None, day: date) -> bool:
         """Whether ``unit_id`` lies in the subtree of ``ancestor_id`` (itself included) as
@@ -100,17 +135,9 @@ class OrganisationTree:
         return unit.name_on(day)
 
 
-def _parent_during(unit: OrganisationState, parent_id: UUID, start: date, end: date) -> bool:
-    """Whether ``unit`` existed under ``parent_id`` on some day of [start, end]."""
-    life_end = unit.ended_on  # exclusive
-    parents = sorted(unit.parents, key=lambda p: p[0])
-    for index, (since, parent) in enumerate(parents):
-        until = parents[index + 1][0] if index + 1 < len(parents) else None  # exclusive
-        if life_end is not None and (until is None or life_end < until):
-            until = life_end
-        if parent != parent_id:
-            continue
-        first = max(since, unit.founded_on, start)
-        if first <= end and (until is None or first < until):
-            return True
-    return False
+def _change_days(unit: OrganisationState) -> set[date]:
+    """The days a unit's own place in the tree changes."""
+    days = {unit.founded_on, *(since for since, _ in unit.parents)}
+    if unit.ended_on is not None:
+        days.add(unit.ended_on)
+    return days
