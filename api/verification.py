@@ -1,124 +1,268 @@
-"""Tamper evidence: verify the candidacy streams as they lie in the store.
+"""Tamper evidence: verify the store as it lies in the database, in one pass.
 
-Each candidacy event carries ``prev_hash``, the SHA-256 of the event before it (ADR 0002),
-computed over the canonical JSON of topic, originator id, version and payload. The
-verifier reads the **raw stored JSON** (not the read models) and, per stream:
+Two independent checks, both over the **raw stored events** (never the read models):
 
-- recomputes every event's hash from the stored JSON (``domain.events.hash_payload``) and
-  checks it equals the hash of the event decoded from it (``altered``: the JSON was edited
-  into something the event would not serialise to, or no longer decodes);
-- checks each ``prev_hash`` against the recomputed hash of the event before (``altered``;
-  ``reordered`` when it matches another event of the stream stored at another position);
-- checks versions are contiguous from 1 (``removed``) and that the store's global order
-  (notification ids) follows the versions (``reordered``);
-- compares with the events this server's read models took in earlier (a witness): an event
-  it read that is gone or differs is ``removed`` or ``altered``. The witness lives in memory
-  only, so it catches a truncated tail or a whole deleted stream only while the server that
-  saw them runs.
+1. **Hash chains**, per candidacy stream. Each candidacy event carries ``prev_hash``, the
+   SHA-256 of the event before it (ADR 0002), computed over the canonical JSON of topic,
+   originator id, version and payload. The verifier recomputes every event's hash from the
+   stored JSON (``domain.events.hash_payload``, no pydantic) and:
 
-Not yet covered (a later issue): a durable rolling digest over the global notification
-order, which would catch a deleted whole stream, a truncated tail or a rewritten chain
-across restarts. The whole store is scanned on each run (correct, not fast).
+   - checks each ``prev_hash`` against the recomputed hash of the event before
+     (``altered``; ``reordered`` when it matches another event of the stream stored at
+     another position), and the genesis value on position 1;
+   - checks versions run from 1 without gaps (``removed``) and that the store's global
+     order (notification ids) follows the versions (``reordered``);
+   - decodes the newest event of each stream with its event class and checks it
+     serialises back to the stored JSON (``altered``): nothing after it names its hash.
+
+2. **The audit digest** (``api.digest``, ADR 0011): the rolling digest over the global
+   order and the per-stream rows recorded as events arrived. It catches what chains cannot:
+   a whole candidacy deleted, the newest events deleted, bytes re-encoded without changing
+   the content, and any stream that is not a candidacy. Without an organisation it is
+   checked store-wide (every checkpoint window, the tip, every stream); for an organisation
+   only the rows of that subtree's candidacies are compared.
+
+Every problem is a ``Finding``: the stream (``candidacy_id`` for candidacies), the position
+(version) where it can be named, the kind and a detail. Problems of the global order itself
+name a range of notification ids instead. A chain finding and a digest finding about the
+same event are reported once (the chain's, which says more).
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from itertools import product
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
+import orjson
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import TopicError, resolve_topic
 
-from api.readmodel import notifications
+from api.digest import STORE, DigestCheck, Finding, GlobalDigest, ProblemKind, pages
 from domain.candidacy.events import CandidacyEvent
 from domain.events import GENESIS_HASH, DomainEvent, hash_payload
 from workflows.application import Admissions
 from workflows.persistence import PydanticMapper
 
-ProblemKind = Literal["altered", "removed", "reordered"]
 Witness = Callable[[UUID], tuple[CandidacyEvent, ...] | None]
+Progress = Callable[[int, int], None]  # (events read, events expected)
 _CANDIDACY_MODULE = CandidacyEvent.__module__
+
+__all__ = ["Finding", "ProblemKind", "Verification", "verify_candidacies", "verify_store"]
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
-    """One problem with one stored event."""
+class DigestSummary:
+    """What the audit digest covered in a verification."""
 
-    candidacy_id: UUID
-    position: int
-    kind: ProblemKind
-    detail: str
+    store_wide: bool  # the global order was checked (not scoped to an organisation)
+    position: int  # last notification id the digest recorded
+    events: int  # events it recorded up to there
+    checkpoints: int
+    tip: str | None  # its newest checkpoint digest: anchor it outside the database
 
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    events_checked: int
-    streams_checked: int
+    events_checked: int  # candidacy events whose chains were checked
+    streams_checked: int  # candidacy streams
     problems: tuple[Finding, ...]
+    store_events_read: int = 0
+    digest: DigestSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class _Stored:
-    """One stored event as found in the store."""
+    """One stored event as found in the store (its JSON is not kept: a province's payloads
+    held at once would cost more in memory and garbage collection than the hashing)."""
 
     notification_id: int
     version: int
     topic: str
-    payload: dict[str, Any] | None  # the stored JSON; None when it is not JSON any more
-    hash: str | None  # recomputed from the stored JSON
-    decoded_hash: str | None  # of the event decoded from it; None when it does not decode
+    hash: str | None  # recomputed from the stored JSON; None when it is not JSON any more
+    prev_hash: str | None  # as the stored JSON records it
     error: str | None = None
+    decoded_hash: str | None = None  # of the event decoded from it (newest event only)
+
+
+# The JSON of a stream's stored events by version (topic, payload), read again only when a
+# link is broken, to tell a reordering from an alteration.
+Payloads = Callable[[], dict[int, tuple[str, dict[str, Any]]]]
 
 
 def verify_candidacies(
     admissions: Admissions, candidacy_ids: Iterable[UUID] | None = None,
     witness: Witness | None = None,
 ) -> Verification:  # fmt: skip
-    """Verify the given candidacy streams (every candidacy stream in the store and in the
-    witness when None)."""
+    """The chains of the given candidacy streams (every one in the store when None), without
+    the audit digest."""
+    return verify_store(admissions, None, candidacy_ids=candidacy_ids, witness=witness)
+
+
+def verify_store(
+    admissions: Admissions,
+    digest: GlobalDigest | None,
+    *,
+    candidacy_ids: Iterable[UUID] | None = None,
+    witness: Witness | None = None,
+    progress: Progress | None = None,
+    anchors: dict[int, str] | None = None,
+) -> Verification:
+    """Verify the chains of the candidacies (all, or ``candidacy_ids``) and, with a
+    ``digest``, compare the store with it: store-wide without ``candidacy_ids``, else for
+    those streams only. ``progress(read, expected)`` follows the pass in events;
+    ``anchors`` (notification id -> digest, printed by an earlier run and kept outside the
+    database) must still be what the store hashes to."""
     wanted = set(candidacy_ids) if candidacy_ids is not None else None
     streams: dict[UUID, list[_Stored]] = {cid: [] for cid in wanted or ()}
+    newest: dict[UUID, Notification] = {}
     mapper = admissions.mapper
     assert isinstance(mapper, PydanticMapper), "ketnap stores through PydanticMapper"
-    for page in notifications(admissions):
+    check = digest.check(wanted, anchors) if digest is not None else None
+    read = 0
+    expected = (
+        check.expected(admissions) if check is not None
+        else admissions.recorder.max_notification_id() or 0
+    )  # fmt: skip
+    for page in pages(admissions):
         for notification in page:
+            if check is not None:
+                check.add(notification)
             if notification.topic.partition(":")[0] != _CANDIDACY_MODULE:
                 continue
-            cid = UUID(str(notification.originator_id))
-            if wanted is not None and cid not in wanted:
-                continue
-            streams.setdefault(cid, []).append(_read(mapper, notification))
-    problems: list[Finding] = []
+            cid = _uuid(notification.originator_id)
+            if wanted is None or cid in wanted:
+                streams.setdefault(cid, []).append(_read(mapper, notification))
+                last = newest.get(cid)
+                if last is None or last.originator_version < notification.originator_version:
+                    newest[cid] = notification
+        read += len(page)
+        if progress is not None:
+            progress(read, max(read, expected))
+    chained: list[Finding] = []
     for cid in sorted(streams, key=str):
-        problems += check_stream(cid, streams[cid], witness(cid) if witness else None)
+        records = streams[cid]
+        if cid in newest:
+            at = next(i for i, r in enumerate(records) if r.notification_id == newest[cid].id)
+            records[at] = _decode(mapper, newest[cid], records[at])
+        chained += check_stream(
+            cid, records, witness(cid) if witness else None, _payloads(admissions, cid)
+        )
+    problems = _merge(chained, check.finish() if check is not None else [], streams)
     checked = sum(len(records) for records in streams.values())
-    return Verification(checked, len(streams), tuple(problems))
+    summary = _summary(check) if check is not None else None
+    return Verification(checked, len(streams), tuple(problems), read, summary)
+
+
+def _summary(check: DigestCheck) -> DigestSummary:
+    tip = check.checkpoints[-1] if check.checkpoints else None
+    return DigestSummary(
+        store_wide=check.store_wide, position=check.position,
+        events=tip.total if tip else 0,
+        checkpoints=len(check.checkpoints) if check.checkpoints is not None else 0,
+        tip=tip.digest if tip else None,
+    )  # fmt: skip
+
+
+def _merge(
+    chained: list[Finding], digested: list[Finding], streams: dict[UUID, list[_Stored]]
+) -> list[Finding]:
+    """Chain findings, then the digest's about events the chains did not name; a wanted
+    candidacy with no stored event that neither names is reported removed."""
+    named = {(f.stream_id, f.position) for f in chained}
+    flagged = {f.stream_id for f in chained}
+    extra = [
+        f for f in digested
+        if f.stream_id is None
+        or ((f.stream_id, f.position) not in named
+            and not (f.position is None and f.stream_id in flagged))
+    ]  # fmt: skip
+    flagged |= {f.stream_id for f in extra}
+    for cid, records in streams.items():
+        if not records and cid not in flagged:
+            chained.append(Finding(cid, 1, "removed", "no event of this candidacy is in the "
+                                   "store, though it was asked for by id"))  # fmt: skip
+    ordered = sorted(
+        chained + extra,
+        key=lambda f: (f.aggregate != STORE, str(f.stream_id), f.position or 0, f.kind),
+    )
+    return ordered
+
+
+def _uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _stored_json(mapper: PydanticMapper, stored: StoredEvent) -> dict[str, Any]:
+    """The payload exactly as recorded: the stored JSON (deciphered, decompressed, not
+    upcast), with the originator id and version it was hashed with."""
+    data = stored.state
+    if mapper.cipher:
+        data = mapper.cipher.decrypt(data)
+    if mapper.compressor:
+        data = mapper.compressor.decompress(data)
+    payload = orjson.loads(data)
+    if not isinstance(payload, dict):
+        raise ValueError("the stored JSON is not an object")
+    payload.pop("class_version", None)  # added by the mapper, not part of the hash
+    payload["originator_id"] = str(stored.originator_id)
+    payload["originator_version"] = stored.originator_version
+    return payload
 
 
 def _read(mapper: PydanticMapper, notification: Notification) -> _Stored:
     nid, version, topic = notification.id, notification.originator_version, notification.topic
     try:
-        payload = mapper.decode_state(notification)
-    except (ValueError, TopicError) as exc:
-        return _Stored(nid, version, topic, None, None, None, error=type(exc).__name__)
-    stored = _Stored(nid, version, topic, payload, hash_payload(topic, payload), None)
+        payload = _stored_json(mapper, notification)
+    except (ValueError, zlib.error) as exc:
+        return _Stored(nid, version, topic, None, None, error=type(exc).__name__)
+    prev = payload.get("prev_hash")
+    return _Stored(nid, version, topic, hash_payload(topic, payload),
+                   prev if isinstance(prev, str) else None)  # fmt: skip
+
+
+def _decode(mapper: PydanticMapper, notification: Notification, stored: _Stored) -> _Stored:
+    """``stored`` with the hash of the event its JSON decodes to: the check of the newest
+    event of a stream, which no later ``prev_hash`` covers. Skipped for an event stored
+    under an older class version (upcasting changes what it serialises to)."""
+    if stored.hash is None:
+        return stored
     try:
-        cls = resolve_topic(topic)
+        cls = resolve_topic(stored.topic)
         if not (isinstance(cls, type) and issubclass(cls, DomainEvent)):
-            raise TopicError(f"{topic} is not an event class")
+            raise TopicError(f"{stored.topic} is not an event class")
+        payload = mapper.decode_state(notification)
+        if getattr(cls, "class_version", 1) > 1:
+            return stored
         event = cls.model_validate(payload)
     except (ValueError, TopicError) as exc:
         return replace(stored, error=type(exc).__name__)
     return replace(stored, decoded_hash=event.content_hash())
 
 
+def _payloads(admissions: Admissions, cid: UUID) -> Payloads:
+    def load() -> dict[int, tuple[str, dict[str, Any]]]:
+        mapper = admissions.mapper
+        assert isinstance(mapper, PydanticMapper)
+        found: dict[int, tuple[str, dict[str, Any]]] = {}
+        for stored in admissions.recorder.select_events(cid):
+            with suppress(ValueError, zlib.error):
+                found[stored.originator_version] = (stored.topic, _stored_json(mapper, stored))
+        return found
+
+    return load
+
+
 def check_stream(
-    candidacy_id: UUID, stored: list[_Stored], witnessed: tuple[CandidacyEvent, ...] | None
-) -> list[Finding]:
-    """The problems of one stream, ordered by position, at most one per position and kind."""
+    candidacy_id: UUID, stored: list[_Stored], witnessed: tuple[CandidacyEvent, ...] | None,
+    payloads: Payloads,
+) -> list[Finding]:  # fmt: skip
+    """The chain problems of one stream, ordered by position, at most one per position and
+    kind."""
     found: dict[tuple[int, ProblemKind], str] = {}
 
     def report(position: int, kind: ProblemKind, detail: str) -> None:
@@ -136,14 +280,14 @@ def check_stream(
             report(record.version, "reordered", f"stored before position {previous.version} "
                    "in the store's global order")  # fmt: skip
         previous = record
-        if record.decoded_hash is None:
+        if record.hash is None or record.error is not None:
             report(record.version, "altered", f"the stored event no longer decodes "
                    f"({record.error})")  # fmt: skip
-        elif record.hash != record.decoded_hash:
+        elif record.decoded_hash is not None and record.hash != record.decoded_hash:
             report(record.version, "altered", "the stored JSON is not what the recorded "
                    "event serialises to")  # fmt: skip
     for record in records:
-        _check_link(record, by_version, report)
+        _check_link(record, by_version, payloads, report)
     for event in witnessed or ():
         position = event.originator_version
         seen = by_version.get(position)
@@ -162,13 +306,14 @@ def check_stream(
 
 
 def _check_link(
-    record: _Stored, by_version: dict[int, _Stored], report: Callable[[int, ProblemKind, str], None]
-) -> None:
+    record: _Stored, by_version: dict[int, _Stored], payloads: Payloads,
+    report: Callable[[int, ProblemKind, str], None],
+) -> None:  # fmt: skip
     """Check that ``record`` names the hash of the event before it. When it names another
     event of the stream (at whatever position), the events were reordered."""
-    if record.payload is None:
+    if record.hash is None:
         return
-    recorded = record.payload.get("prev_hash")
+    recorded = record.prev_hash
     before = record.version - 1
     if before == 0:
         if recorded != GENESIS_HASH:
@@ -179,16 +324,16 @@ def _check_link(
         return  # a missing or undecodable prior event is reported as such
     last = max(by_version)
     topics = {r.topic for r in by_version.values()}
-    for other in by_version.values():
-        if other.payload is None or other is record:
+    for version_of_other, (_, payload) in payloads().items():
+        if version_of_other == record.version:
             continue
         for version, topic in product(range(1, last + 1), topics):
-            if other is prior and version == before and topic == prior.topic:
+            if version_of_other == before and version == before and topic == prior.topic:
                 continue
-            if recorded != hash_payload(topic, {**other.payload, "originator_version": version}):
+            if recorded != hash_payload(topic, {**payload, "originator_version": version}):
                 continue
             report(record.version, "reordered", f"position {record.version} follows the event "
-                   f"stored at position {other.version}, not the one at {before}")  # fmt: skip
+                   f"stored at position {version_of_other}, not the one at {before}")  # fmt: skip
             return
     report(before, "altered", f"position {before} does not hash to the value position "
            f"{record.version} recorded for it")  # fmt: skip

@@ -160,7 +160,7 @@ def _execute(path: Path, sql: str, *args: object) -> None:
         assert db.execute(sql, args).rowcount == 1
 
 
-def _kinds(world: World, cid: UUID, witness: bool = False) -> set[tuple[int, str]]:
+def _kinds(world: World, cid: UUID, witness: bool = False) -> set[tuple[int | None, str]]:
     seen = world.app.candidacy(cid).history if witness else None
     result = verify_candidacies(world.app, [cid], (lambda _: seen) if witness else None)
     assert result.streams_checked == 1

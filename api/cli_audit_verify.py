@@ -1,0 +1,198 @@
+"""``ketnap audit verify [--organisation ID]``: prove that nobody altered the stored record.
+
+Builds the application as ``ketnap`` does (``build_app(Settings())``), folds the newest
+events into the audit digest (``--no-catch-up`` to skip), then verifies in one pass: the
+candidacies' hash chains and the digest over the store's global order (``api.verification``,
+ADR 0011). A progress bar shows events per second and the time left; a table lists every
+problem. The last line prints an anchor (notification id and digest) to keep outside the
+database; ``--anchor`` checks the store still hashes to one kept earlier.
+
+Exit codes: 0 the store verifies, 1 problems were found, 2 a usage error (a malformed
+option, an unknown organisation, a bad ``KETNAP_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+from uuid import UUID
+
+import structlog
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from api.bootstrap import build_app
+from api.cli_audit import audit
+from api.digest import GlobalDigest
+from api.dossier import audit_read, cli_actor
+from api.http.routers.audit import report
+from api.readmodel import LiveProjections
+from api.settings import DatabaseUrlError, Settings
+from api.verification import Verification, verify_store
+from domain.errors import NotFound
+from workflows.application import Admissions
+
+console = Console()
+if not console.is_terminal and "COLUMNS" not in os.environ:
+    console = Console(width=160)  # piped to a file: keep table rows on one line
+log = structlog.get_logger("ketnap.audit")
+_ANCHOR = re.compile(r"^(\d+):([0-9a-f]{64})$")
+
+
+class _Rate(ProgressColumn):
+    """Events per second (rich's speed estimate)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} events/s" if speed else "… events/s", style="cyan")
+
+
+@contextmanager
+def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar fed with ``(done, total)``; silent when not on a terminal."""
+    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), _Rate(),
+               TextColumn("ETA"), TimeRemainingColumn(), TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True,
+                  disable=not console.is_terminal) as progress:  # fmt: skip
+        task = progress.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def _anchors(values: list[str]) -> dict[int, str]:
+    anchors: dict[int, str] = {}
+    for value in values:
+        match = _ANCHOR.match(value.strip().lower())
+        if match is None:
+            raise typer.BadParameter(
+                f"{value!r} is not NOTIFICATION_ID:DIGEST (64 hex digits)", param_hint="--anchor"
+            )
+        anchors[int(match[1])] = match[2]
+    return anchors
+
+
+def _subtree(app: Admissions, organisation: UUID) -> list[UUID]:
+    """The candidacies whose branch lies in the unit's subtree today (exits 2 if unknown)."""
+    try:
+        app.organisation(organisation)
+    except NotFound as exc:
+        raise typer.BadParameter(
+            f"no organisation {organisation}", param_hint="--organisation"
+        ) from exc
+    live = LiveProjections(app, follow_ledger=False)
+    with live.read() as models:
+        return [s.id for s in models.candidacies.in_subtree(organisation, app.today())]
+
+
+@audit.command("verify")
+def verify(
+    organisation: Annotated[
+        UUID | None,
+        typer.Option(
+            "--organisation",
+            "-o",
+            metavar="ID",
+            help="Check only the candidacies whose branch lies in this unit's subtree today "
+            "(their chains and digest rows; the store-wide digest is then not checked).",
+        ),
+    ] = None,
+    catch_up: Annotated[
+        bool,
+        typer.Option(
+            "--catch-up/--no-catch-up",
+            help="Fold the newest events into the audit digest before verifying.",
+        ),
+    ] = True,
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="ID:DIGEST",
+            help="An anchor printed by an earlier run and kept outside the database: the store "
+            "must still hash to it (repeatable; store-wide runs only).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (GET /audit/verify's shape).")
+    ] = False,
+) -> None:
+    """Verify that no stored event was altered, removed or reordered (exit 1 if any was)."""
+    anchors = _anchors(anchor or [])
+    if anchors and organisation is not None:
+        raise typer.BadParameter("anchors check the whole store: drop --organisation",
+                                 param_hint="--anchor")  # fmt: skip
+    try:
+        app = build_app(Settings())
+    except DatabaseUrlError as exc:
+        console.print(f"[red]KETNAP_DATABASE_URL: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    try:
+        ids = _subtree(app, organisation) if organisation is not None else None
+        audit_read("verify", actor=cli_actor(), role="operator", at=app.clock(), via="cli",
+                   organisation_id=organisation)  # fmt: skip
+        digest = GlobalDigest(app)
+        if catch_up:
+            with _bar("Cập nhật dấu niêm phong · digest catch-up") as progress:
+                digest.catch_up(progress)
+        with _bar("Kiểm tra toàn vẹn · verifying") as progress:
+            result = verify_store(app, digest, candidacy_ids=ids, progress=progress,
+                                  anchors=anchors)  # fmt: skip
+    finally:
+        app.close()
+    log.info("audit.verified", organisation_id=str(organisation) if organisation else None,
+             events=result.events_checked, problems=len(result.problems))  # fmt: skip
+    if as_json:
+        console.print_json(report(result).model_dump_json())
+    else:
+        _print(result)
+    raise typer.Exit(1 if result.problems else 0)
+
+
+def _print(result: Verification) -> None:
+    summary = result.digest
+    scope = (
+        "the whole store" if summary and summary.store_wide else "the organisation's candidacies"
+    )
+    console.print(
+        f"Checked {result.events_checked:,} candidacy events in {result.streams_checked:,} "
+        f"candidacies and {result.store_events_read:,} stored events against the audit "
+        f"digest ({scope}).",
+        highlight=False,
+    )
+    if result.problems:
+        table = Table(title=f"{len(result.problems)} problems: the stored record was changed "
+                      "after it was recorded")  # fmt: skip
+        for header in ("Kind", "Record", "Id", "Position", "Detail"):
+            table.add_column(header, overflow="fold", no_wrap=header in ("Id", "Kind"))
+        for p in result.problems:
+            where = "—" if p.stream_id is None else str(p.stream_id)
+            if p.notification_ids is not None:
+                where = f"ids {p.notification_ids[0]}–{p.notification_ids[1]}"
+            table.add_row(f"[red]{p.kind}[/red]", p.aggregate, where,
+                          "—" if p.position is None else str(p.position), p.detail)  # fmt: skip
+        console.print(table)
+    else:
+        console.print("[green]No problem: every stored event is as it was recorded.[/green]")
+    if not result.problems and summary is not None and summary.store_wide and summary.tip:
+        console.print(
+            f"Anchor (keep it outside the database; check it later with --anchor): "
+            f"{summary.position}:{summary.tip}",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
