@@ -14,3 +14,6 @@ audit = typer.Typer(
     help="Replay, explain, export and verify stored histories (read-only).",
     no_args_is_help=True,
 )
+
+import api.cli_audit_dossier  # noqa: E402, F401  (registers history, state, explain, export, compliance)
+from api import cli_audit_verify  # noqa: E402, F401  (registers verify)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+import structlog
 from hypothesis import settings
 from psycopg import sql
 
@@ -28,6 +29,16 @@ def _with_database(url: str, dbname: str) -> str:
     """``url`` with its database name replaced by ``dbname``."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + dbname))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_logging_configuration() -> Iterator[None]:
+    """Each test starts from structlog's defaults and leaves them behind: a CLI test that
+    configures logging (a level filter, JSON lines) must not hide another test's log lines
+    from ``structlog.testing.capture_logs``."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")

@@ -84,9 +84,10 @@ def create_app(
     app.state.metrics = metrics
     problems.install(app)
     middleware.install(app, metrics)
-    from api.http.routers import include_all
+    from api.http.routers import compliance, include_all
 
     include_all(app)
+    app.include_router(compliance.router)  # GET /reports/deadline-compliance
     return app
 
 

@@ -8,12 +8,14 @@ roster answers with what a board needs to pick introducers and helpers, nothing 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.dossier_text import explain_check
 from api.http import examples as ex
 from api.http.problems import PROBLEM_RESPONSES
 from domain.candidacy.deadlines import Deadline
@@ -257,9 +259,20 @@ class HistoryItem(BaseModel):
     restates: int | None = Field(
         default=None, description="For a correction: the position it restates"
     )
+    restated_by: list[int] = Field(
+        default=[], description="The positions of the corrections that restate this event"
+    )
+    explanation: list[str] | None = Field(
+        default=None,
+        description="With `explain=true`: one readable line per check, in Vietnamese from "
+        "its parameters, then the rule set and the recorded English detail",
+    )
 
     @classmethod
-    def of(cls, event: CandidacyEvent, *, with_person: bool) -> HistoryItem:
+    def of(
+        cls, event: CandidacyEvent, *, with_person: bool, restated_by: Sequence[int] = (),
+        explain: bool = False,
+    ) -> HistoryItem:  # fmt: skip
         data = event.model_dump(mode="json", include=set(event.data_fields()))
         if not with_person:
             data = _without_personal(data)
@@ -270,6 +283,8 @@ class HistoryItem(BaseModel):
             rule_set=event.rule_set, document=event.document, note=event.note, data=data,
             checks=list(event.checks), hash=event.content_hash(), prev_hash=event.prev_hash,
             restates=event.position if isinstance(event, Corrected) else None,
+            restated_by=list(restated_by),
+            explanation=[explain_check(check) for check in event.checks] if explain else None,
         )  # fmt: skip
 
 

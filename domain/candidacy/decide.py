@@ -36,8 +36,8 @@ def _not_in_future(event: CandidacyEvent, rs: RuleSet) -> CheckResult:
     passed = event.effective_on <= today
     return CheckResult(
         rule="date_in_future", passed=passed, rule_set=rs.code,
-        detail=f"{event.date_field} {event.effective_on.isoformat()} is after the recording "
-        f"day {today.isoformat()}",
+        detail=f"{event.date_field} {event.effective_on.isoformat()} is "
+        f"{'not ' if passed else ''}after the recording day {today.isoformat()}",
     )  # fmt: skip
 
 

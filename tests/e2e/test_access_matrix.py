@@ -248,9 +248,17 @@ ROUTES: dict[tuple[str, str], Route] = {
         Access.FIGURES, lambda w, s: Call(f"/organisations/{s.commune}/quotas/2024")),
     ("GET", "/reports/admissions"): _figures("/reports/admissions"),
     ("GET", "/reports/pipeline"): _figures("/reports/pipeline"),
+    ("GET", "/reports/residential-coverage"): _figures("/reports/residential-coverage"),
+    # Expiring certificates name candidacies: read like records.
+    ("GET", "/reports/certificates-expiring"): _figures(
+        "/reports/certificates-expiring", Access.READ
+    ),
     # Deadlines name candidacies: read like records (admin, board, auditor), not a report.
     ("GET", "/deadlines"): _figures("/deadlines", Access.READ),
     ("GET", "/audit/verify"): _figures("/audit/verify", Access.READ),
+    # The compliance report names candidacies too: read like records.
+    ("GET", "/reports/deadline-compliance"): Route(Access.READ, lambda w, s: Call(
+        "/reports/deadline-compliance", {"organisation_id": str(s.commune), "period": "2024"})),
 }  # fmt: skip
 
 # ``POST /candidacies/{candidacy_id}/<command>``: a valid body of each command.

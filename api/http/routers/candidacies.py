@@ -17,6 +17,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import AwareDatetime
 
+from api.dossier import AuditRead, audit_read, history_items
 from api.http import examples as ex
 from api.http.deps import ActorDep, IdempotencyKey, IfMatch, ProjectionsDep, expected_version
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
@@ -24,7 +25,6 @@ from api.http.schemas import (
     CandidacyOut,
     CandidacyPage,
     CandidacySummary,
-    HistoryItem,
     HistoryOut,
     errors,
 )
@@ -198,6 +198,7 @@ def get_candidacy(
 ) -> CandidacyOut:
     state = _readable(admissions, principal, candidacy_id)
     if as_of is not None or known_at is not None:
+        _audited(admissions, principal, "state", candidacy_id, as_of=as_of, known_at=known_at)
         then = state_as_of(state.history, as_of, known_at)
         if then is None:
             raise NotFound(f"candidacy {candidacy_id} did not exist yet at that time")
@@ -211,21 +212,39 @@ def get_candidacy(
     summary="Every recorded event of a candidacy",
     description="The events in order, as recorded (never edited): effective day, recording "
     "instant, who recorded it in which role and unit, the request, the rule set it was "
-    "checked under, the document, the checks that ran, and the hash chain (`hash` is the "
-    "event's SHA-256 content hash, `prev_hash` its predecessor's). A correction names the "
-    "position it restates in `restates`.",
+    "checked under, the document, the checks that ran with their parameters (`checks`, "
+    "always), and the hash chain (`hash` is the event's SHA-256 content hash, `prev_hash` its "
+    "predecessor's). A correction names the position it restates in `restates`; the event it "
+    "restates lists the corrections in `restated_by`. With `explain=true` each event also "
+    "carries `explanation`: one readable line per check (Vietnamese from the parameters, the "
+    "rule set, the recorded English detail). Every call is logged as an audit read.",
     responses={**READ_ERRORS, 200: {"headers": ETAG_HEADER}},
     operation_id="get_candidacy_history",
 )
 def get_history(
-    candidacy_id: UUID, response: Response, admissions: AdmissionsDep, principal: PrincipalDep
+    candidacy_id: UUID,
+    response: Response,
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    explain: Annotated[
+        bool, Query(description="Add a readable `explanation` of the checks to each event")
+    ] = False,
 ) -> HistoryOut:
     state = _readable(admissions, principal, candidacy_id)
+    _audited(admissions, principal, "history", candidacy_id)
     response.headers["ETag"] = f'"{state.version}"'
-    with_person = sees_person(principal)
-    return HistoryOut(
-        candidacy_id=state.id, version=state.version,
-        items=[HistoryItem.of(event, with_person=with_person) for event in state.history],
+    items = history_items(state.history, with_person=sees_person(principal), explain=explain)
+    return HistoryOut(candidacy_id=state.id, version=state.version, items=items)
+
+
+def _audited(
+    admissions: Admissions, principal: Principal, what: AuditRead, candidacy_id: UUID,
+    **target: object,
+) -> None:  # fmt: skip
+    """Log an audit read of one candidacy by ``principal``."""
+    audit_read(
+        what, actor=principal.name, role=principal.role.value, at=admissions.clock(),
+        via="http", candidacy_id=candidacy_id, **target,
     )  # fmt: skip
 
 
