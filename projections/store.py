@@ -151,9 +151,14 @@ class PostgresView(PostgresTrackingRecorder):
         super().__init__(datastore, tracking_table_name=f"{prefix}tracking")
         self.tracking_table = self.tracking_table_name
 
+    def _create_table(self, curs: Any) -> None:
+        curs.execute("SELECT pg_advisory_xact_lock(hashtext('ketnap-schema'))", prepare=False)
+        super()._create_table(curs)
+
     def create_table(self) -> None:
         super().create_table()
         with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('ketnap-schema'))")
             cursor.execute(_meta_statement(POSTGRES))
             for statement in self._tables:
                 cursor.execute(statement)

@@ -17,7 +17,12 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+
+# One transaction at a time creates or replaces ketnap's tables and functions.
+SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('ketnap-schema'))"
 
 
 class OrderedPostgresRecorder(PostgresApplicationRecorder):
@@ -53,6 +58,12 @@ class OrderedPostgresRecorder(PostgresApplicationRecorder):
         self.sql_call_ordered_insert = SQL("SELECT * FROM {schema}.{function}((%s))").format(
             schema=schema, function=function
         )
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        # Processes starting together (API workers, a projection runner) would otherwise
+        # race on CREATE OR REPLACE FUNCTION ("tuple concurrently updated").
+        curs.execute(SCHEMA_LOCK, prepare=False)
+        super()._create_table(curs)
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
