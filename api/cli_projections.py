@@ -28,6 +28,7 @@ from rich.progress import (
 from rich.table import Table
 
 from api.bootstrap import build_app, store_environment
+from api.digest import digest_for
 from api.projection_runner import Projections
 from api.settings import DatabaseUrlError, Settings
 from workflows.application import Admissions
@@ -58,6 +59,8 @@ def list_() -> None:
         table = Table("projection", "generation", "position", "lag (events)")
         for s in projections.status():
             table.add_row(s.name, str(s.generation), f"{s.position:,}", f"{s.lag:,}")
+        digest = digest_for(app)
+        table.add_row(digest.name, "—", f"{digest.position():,}", f"{digest.lag():,}")
         console.print(table)
     finally:
         app.close()
@@ -75,7 +78,13 @@ def status() -> None:
         for s in projections.status():
             building = str(s.building) if s.building else "—"
             table.add_row(s.name, str(s.generation), f"{s.position:,}", f"{s.lag:,}", building)
+        digest = digest_for(app)
+        table.add_row(digest.name, "—", f"{digest.position():,}", f"{digest.lag():,}", "—")
         console.print(table)
+        console.print(
+            f"{digest.name} is the tamper-evidence digest (ADR 0011): `ketnap audit verify` "
+            "checks the store against it; it is not rebuilt from here."
+        )
     finally:
         app.close()
 
@@ -150,12 +159,15 @@ def run(
     try:
         log.info("projections.run_started",
                  positions={s.name: s.position for s in projections.status()})  # fmt: skip
+        digest = digest_for(app)
         if once:
             applied = projections.catch_up()
+            digest.catch_up()
             console.print(f"caught up {applied:,} events; lag {projections.lag():,}")
             return
 
         def on_page(applied: int) -> None:
+            digest.catch_up()
             log.info("projections.caught_up", events=applied)
 
         if isinstance(projections.datastore, PostgresDatastore) and not polling:

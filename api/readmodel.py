@@ -32,6 +32,7 @@ import structlog
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import TopicError
 
+from api.digest import digest_for
 from api.http.metrics import Metrics
 from api.projection_runner import Projections
 from domain.candidacy.events import CandidacyEvent
@@ -161,6 +162,7 @@ class LiveProjections:
                 applied += len(page)
         if self.follow_ledger:
             self.ledger.catch_up()
+            digest_for(self.admissions).catch_up()
         return applied
 
     def ledger_reader(self) -> LedgerReader:

@@ -7,10 +7,10 @@ limit 60"). Events keep their check results so an auditor can see what ran.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Sequence
 from datetime import date
 
-from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict
 
 from domain.calendar import WorkingCalendar
@@ -35,15 +35,23 @@ class CheckResult(BaseModel):
 
 
 def whole_months(start: date, end: date) -> int:
-    """Whole calendar months from ``start`` to ``end`` (negative if end precedes start)."""
-    delta = relativedelta(end, start)
-    return delta.years * 12 + delta.months
+    """Whole calendar months from ``start`` to ``end`` (negative if end precedes start);
+    the same as ``relativedelta(end, start)`` in months, in plain arithmetic."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months > 0 and add_months(start, months) > end:
+        months -= 1
+    elif months < 0 and add_months(start, months) < end:
+        months += 1
+    return months
 
 
 def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months, clamped to the month's last day."""
-    result: date = day + relativedelta(months=months)
-    return result
+    """``day`` plus ``months`` calendar months, clamped to the month's last day (as
+    ``day + relativedelta(months=months)``)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return day.replace(year=year, month=month + 1,
+                       day=min(day.day, monthrange(year, month + 1)[1]))  # fmt: skip
 
 
 def _result(rule: str, rs: RuleSet, passed: bool, detail: str, **params: Param) -> CheckResult:

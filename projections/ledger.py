@@ -23,7 +23,7 @@ The engine is backend-neutral; ``projections.store`` gives it SQLite or PostgreS
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -34,7 +34,12 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import Tracking
 
-from domain.organisation import OrganisationEvent
+from domain.organisation import (
+    OrganisationDissolved,
+    OrganisationEvent,
+    OrganisationMerged,
+    OrganisationMoved,
+)
 from domain.quota import QuotaSet
 from domain.values import Period
 from projections.admissions import AdmissionCounts, Breakdown, fulfilment_percent
@@ -68,6 +73,14 @@ LEDGER_COLUMNS = (
     "recorded_at", "delta", "women", "ethnic_minority", "religious", "youth_union",
     "aged_30_or_under", "education", "sector",
 )  # fmt: skip
+SOURCE_CACHE = 20_000
+# The organisation events that change where units stand on paths (founding, renaming and
+# residential areas never move an existing fact).
+_RESHAPING = (OrganisationMoved, OrganisationMerged, OrganisationDissolved)
+QUOTA_COLUMNS = (
+    "organisation_id", "period", "version", "target", "set_on", "recorded_at", "sub_targets",
+)  # fmt: skip
+UNIT_EVENT_COLUMNS = ("notification_id", "topic", "data", "recorded_at")
 MEMBER_COLUMNS = (
     "member_id", "branch_id", "official", "from_date", "to_date", "recorded_at", "delta",
 )  # fmt: skip
@@ -135,7 +148,9 @@ class LedgerEngine:
         self.application_name = application_name
         self.tree = OrganisationTree()
         self._paths: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._known: int | None = None  # the position the tree reflects
+        self._known: int | None = None  # the position the tree and the cache reflect
+        # Recently used sources (bounded): a page need not read back what it just wrote.
+        self._cache: OrderedDict[str, Source] = OrderedDict()
 
     @staticmethod
     def wants(topic: str) -> bool:
@@ -179,7 +194,7 @@ class LedgerEngine:
             raise
 
     def _process(self, items: Sequence[Item], tracking: Tracking) -> int:
-        p, dialect = self.view.prefix, self.view.dialect
+        p = self.view.prefix
         with self.view.write() as cursor:
             self.view.lock(cursor)
             position = self.view.position_in(cursor, self.application_name)
@@ -187,6 +202,7 @@ class LedgerEngine:
                 return 0  # applied already, by this process or another
             if position != self._known:
                 self._load_tree(cursor)
+                self._cache.clear()  # another writer moved on: what we hold may be old
             items = [i for i in items if i.notification_id > position]
             candidacy_ids = {
                 str(i.originator_id)
@@ -228,7 +244,9 @@ class LedgerEngine:
                     subs = orjson.dumps(e.sub_targets.model_dump(mode="json")).decode()
                     quotas.append((str(e.organisation_id), e.period, e.originator_version,
                                    e.target, self._day(e.set_on), stamp, subs))  # fmt: skip
-                elif isinstance(item.event, OrganisationEvent):
+                elif isinstance(item.event, _RESHAPING):
+                    # Only these change where units stand on a path: re-derive the facts
+                    # on or after their date under the unit.
                     affected = self._affected(cursor, sources, item.event)
                     self.tree.apply(item.event)
                     self._paths.clear()
@@ -237,20 +255,19 @@ class LedgerEngine:
                         dirty.add(key)
                     data = orjson.dumps(item.event.model_dump(mode="json")).decode()
                     units.append((item.notification_id, item.topic, data, stamp))
+                elif isinstance(item.event, OrganisationEvent):
+                    self.tree.apply(item.event)
+                    data = orjson.dumps(item.event.model_dump(mode="json")).decode()
+                    units.append((item.notification_id, item.topic, data, stamp))
             self._save_sources(cursor, {k: sources[k] for k in dirty})
-            if dirty_members:
-                cursor.executemany(
-                    f"INSERT INTO {p}member_source (member_id, data) VALUES "
-                    f"({dialect.params(2)}) "
-                    "ON CONFLICT (member_id) DO UPDATE SET data = excluded.data",
-                    [(k, orjson.dumps(members[k]).decode()) for k in sorted(dirty_members)],
-                )
+            self.view.upsert(
+                cursor, f"{p}member_source", "member_id",
+                [(k, orjson.dumps(members[k]).decode()) for k in sorted(dirty_members)],
+            )  # fmt: skip
             self.view.copy_rows(cursor, f"{p}member_span", MEMBER_COLUMNS, member_rows)
             self.view.copy_rows(cursor, f"{p}ledger", LEDGER_COLUMNS, rows)
-            if quotas:
-                cursor.executemany(f"INSERT INTO {p}quota VALUES ({dialect.params(7)})", quotas)
-            if units:
-                cursor.executemany(f"INSERT INTO {p}unit_event VALUES ({dialect.params(4)})", units)
+            self.view.copy_rows(cursor, f"{p}quota", QUOTA_COLUMNS, quotas)
+            self.view.copy_rows(cursor, f"{p}unit_event", UNIT_EVENT_COLUMNS, units)
             self.view.track(cursor, tracking)
         self._known = tracking.notification_id
         return len(rows)
@@ -262,11 +279,24 @@ class LedgerEngine:
         return day.isoformat() if self.view.dialect.name == "sqlite" else day
 
     def _load_sources(self, cursor: Cursor, keys: set[str]) -> dict[str, Source]:
-        if not keys:
+        """The sources of ``keys``: from the bounded cache, else from the view."""
+        found: dict[str, Source] = {}
+        missing = []
+        for key in keys:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                found[key] = cached
+            else:
+                missing.append(key)
+        found.update(self._read_sources(cursor, sorted(missing)))
+        return found
+
+    def _read_sources(self, cursor: Cursor, ordered: list[str]) -> dict[str, Source]:
+        if not ordered:
             return {}
         p, dialect = self.view.prefix, self.view.dialect
         found: dict[str, Source] = {}
-        ordered = sorted(keys)
         for start in range(0, len(ordered), 500):
             chunk = ordered[start : start + 500]
             cursor.execute(
@@ -279,14 +309,12 @@ class LedgerEngine:
         return found
 
     def _save_sources(self, cursor: Cursor, sources: dict[str, Source]) -> None:
-        if not sources:
-            return
-        p, dialect = self.view.prefix, self.view.dialect
-        cursor.executemany(
-            f"INSERT INTO {p}source (candidacy_id, data) VALUES ({dialect.params(2)}) "
-            "ON CONFLICT (candidacy_id) DO UPDATE SET data = excluded.data",
-            [(k, orjson.dumps(s.to_json()).decode()) for k, s in sources.items()],
-        )
+        rows = [(k, orjson.dumps(s.to_json()).decode()) for k, s in sorted(sources.items())]
+        self.view.upsert(cursor, f"{self.view.prefix}source", "candidacy_id", rows)
+        for key, source in sources.items():
+            self._cache[key] = source
+        while len(self._cache) > SOURCE_CACHE:
+            self._cache.popitem(last=False)
 
     def _load_members(self, cursor: Cursor, keys: set[str]) -> dict[str, Member]:
         p, dialect = self.view.prefix, self.view.dialect

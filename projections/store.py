@@ -73,6 +73,8 @@ class View(Protocol):
     def copy_rows(self, cursor: Any, table: str, columns: Sequence[str],
                   rows: Sequence[Sequence[Any]]) -> None: ...  # fmt: skip
     def drop(self) -> None: ...
+    def upsert(self, cursor: Any, table: str, key: str,
+               rows: Sequence[tuple[str, str]]) -> None: ...  # fmt: skip
 
 
 def _meta_statement(dialect: Dialect) -> str:
@@ -134,6 +136,16 @@ class SQLiteView(SQLiteTrackingRecorder):
             marks = SQLITE.params(len(columns))
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
+    def upsert(self, cursor: Any, table: str, key: str,
+               rows: Sequence[tuple[str, str]]) -> None:  # fmt: skip
+        """Insert or replace (key, JSON text) rows."""
+        if rows:
+            cursor.executemany(
+                f"INSERT INTO {table} ({key}, data) VALUES (?, ?) "
+                f"ON CONFLICT ({key}) DO UPDATE SET data = excluded.data",
+                rows,
+            )
+
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             for name in _created_tables(self._tables, self.tracking_table):
@@ -166,6 +178,9 @@ class PostgresView(PostgresTrackingRecorder):
     @contextmanager
     def write(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=True) as cursor:
+            # A page's Python work runs inside its transaction: on a busy machine it can
+            # outlast the library's idle-in-transaction limit (5 s by default).
+            cursor.execute("SET LOCAL idle_in_transaction_session_timeout = '300s'")
             yield cursor
 
     @contextmanager
@@ -190,6 +205,18 @@ class PostgresView(PostgresTrackingRecorder):
             with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+
+    def upsert(self, cursor: Any, table: str, key: str,
+               rows: Sequence[tuple[str, str]]) -> None:  # fmt: skip
+        """Insert or replace (key, JSON text) rows in one statement (arrays, not one
+        round trip per row)."""
+        if rows:
+            keys, data = zip(*rows, strict=True)
+            cursor.execute(
+                f"INSERT INTO {table} ({key}, data) SELECT * FROM unnest(%s::text[], %s::text[]) "
+                f"ON CONFLICT ({key}) DO UPDATE SET data = excluded.data",
+                (list(keys), list(data)),
+            )
 
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as cursor:

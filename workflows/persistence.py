@@ -3,6 +3,7 @@ compressor and cipher, and class-version upcasting (eventsourcing's Mapper contr
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,14 @@ class OrjsonTranscoder(Transcoder):
 
     def decode(self, data: bytes) -> Any:
         return orjson.loads(data)
+
+
+@lru_cache(maxsize=1024)
+def _class_of(topic: str) -> tuple[Any, int]:
+    """The event class of a topic and its class version, looked up once per topic (a
+    missing attribute on a pydantic class is slow to look up)."""
+    cls = resolve_topic(topic)
+    return cls, int(getattr(cls, "class_version", 1))
 
 
 class PydanticMapper(Mapper[UUID]):
@@ -66,8 +75,7 @@ class PydanticMapper(Mapper[UUID]):
                 f"v{stored_event.originator_version} ({stored_event.topic}): {exc}"
             )
             raise MapperDeserialisationError(msg) from exc
-        cls = resolve_topic(stored_event.topic)
-        class_version = getattr(cls, "class_version", 1)
+        cls, class_version = _class_of(stored_event.topic)
         version = state.pop("class_version", 1)
         while version < class_version:
             getattr(cls, f"upcast_v{version}_v{version + 1}")(state)

@@ -513,3 +513,15 @@ def test_introducer_acquaintance_boundary_on_every_day(on: date) -> None:
     twelve = add_months(on, -12)
     assert rule.check(RS, "m", twelve, on).passed
     assert not rule.check(RS, "m", twelve + timedelta(days=1), on).passed
+
+
+@given(
+    start=st.dates(date(1940, 1, 1), date(2060, 12, 31)),
+    end=st.dates(date(1940, 1, 1), date(2060, 12, 31)),
+    months=st.integers(-900, 900),
+)
+def test_month_arithmetic_equals_relativedelta(start: date, end: date, months: int) -> None:
+    """The rules' plain month arithmetic is dateutil's, leap days and month ends included."""
+    delta = relativedelta(end, start)
+    assert whole_months(start, end) == delta.years * 12 + delta.months
+    assert add_months(start, months) == start + relativedelta(months=months)
