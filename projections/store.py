@@ -208,15 +208,22 @@ class PostgresView(PostgresTrackingRecorder):
 
     def upsert(self, cursor: Any, table: str, key: str,
                rows: Sequence[tuple[str, str]]) -> None:  # fmt: skip
-        """Insert or replace (key, JSON text) rows in one statement (arrays, not one
-        round trip per row)."""
+        """Insert or replace (key, JSON text) rows: COPY into a temporary table, then one
+        INSERT ... ON CONFLICT (not one round trip per row; array parameters are slow to
+        encode)."""
         if rows:
-            keys, data = zip(*rows, strict=True)
             cursor.execute(
-                f"INSERT INTO {table} ({key}, data) SELECT * FROM unnest(%s::text[], %s::text[]) "
-                f"ON CONFLICT ({key}) DO UPDATE SET data = excluded.data",
-                (list(keys), list(data)),
+                "CREATE TEMP TABLE IF NOT EXISTS ketnap_upsert (k TEXT, data TEXT) "
+                "ON COMMIT DELETE ROWS"
             )
+            with cursor.copy("COPY ketnap_upsert (k, data) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table} ({key}, data) SELECT k, data FROM ketnap_upsert "
+                f"ON CONFLICT ({key}) DO UPDATE SET data = excluded.data"
+            )
+            cursor.execute("TRUNCATE ketnap_upsert")
 
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as cursor:
