@@ -74,6 +74,7 @@ LEDGER_COLUMNS = (
     "aged_30_or_under", "education", "sector",
 )  # fmt: skip
 SOURCE_CACHE = 20_000
+PATH_CACHE = 50_000
 # The organisation events that change where units stand on paths (founding, renaming and
 # residential areas never move an existing fact).
 _RESHAPING = (OrganisationMoved, OrganisationMerged, OrganisationDissolved)
@@ -353,6 +354,8 @@ class LedgerEngine:
         key = (branch_id, on)
         path = self._paths.get(key)
         if path is None:
+            if len(self._paths) >= PATH_CACHE:
+                self._paths.clear()  # bounded: memory must not grow with the history
             units = self.tree.path_on(UUID(branch_id), date.fromisoformat(on))
             path = tuple(str(u) for u in units) or (branch_id,)
             self._paths[key] = path
@@ -452,8 +455,8 @@ class LedgerReader:
     def __init__(self, view_for: Callable[[int], View], application_name: str) -> None:
         self._view_for = view_for
         self.application_name = application_name
-        self._tree: OrganisationTree | None = None
-        self._tree_key: tuple[int, int] | None = None
+        self._trees: dict[tuple[int, int], OrganisationTree] = {}
+        self._tree_key: tuple[int, int] | None = None  # the key of the current tree
 
     # --- plumbing --------------------------------------------------------------------
 
@@ -464,30 +467,76 @@ class LedgerReader:
         return int(row["generation"]) if row is not None else 1
 
     def tree(self, known_at: datetime | None = None) -> OrganisationTree:
-        """The tree from the organisation events recorded (by ``known_at``)."""
+        """The tree from the organisation events recorded (by ``known_at``).
+
+        Folded trees are kept per (generation, number of organisation events taken): the
+        current tree is folded once and extended as events arrive, and a ``known_at``
+        after the last organisation event shares it."""
         view = self._view_for(1)
         with view.read() as cursor:
             generation = self.generation(cursor)
             prefix = self._view_for(generation).prefix
-            cursor.execute(f"SELECT MAX(notification_id) AS n FROM {prefix}unit_event")
-            row = cursor.fetchone()
-            latest = int(row["n"] or 0)
-            if (
-                known_at is None
-                and self._tree is not None
-                and self._tree_key == (generation, latest)
-            ):
-                return self._tree
-            cursor.execute(
-                f"SELECT topic, data, recorded_at FROM {prefix}unit_event ORDER BY notification_id"
-            )
-            tree = OrganisationTree()
-            for r in cursor.fetchall():
-                if known_at is None or _instant(r["recorded_at"]) <= known_at:
+            m = view.dialect.param
+            at: Any = None
+            if known_at is None:
+                cursor.execute(f"SELECT COUNT(*) AS n FROM {prefix}unit_event")
+            else:
+                at = utc_text(known_at) if view.dialect.name == "sqlite" else known_at
+                cursor.execute(
+                    f"SELECT COUNT(*) AS n FROM {prefix}unit_event WHERE recorded_at <= {m}", (at,)
+                )
+            count = int(cursor.fetchone()["n"])
+            if at is not None and not self._is_prefix(cursor, prefix, count, at, m):
+                # Recorded out of id order (several writers): fold exactly, uncached.
+                cursor.execute(
+                    f"SELECT topic, data FROM {prefix}unit_event WHERE recorded_at <= {m} "
+                    "ORDER BY notification_id",
+                    (at,),
+                )
+                tree = OrganisationTree()
+                for r in cursor.fetchall():
                     tree.apply(_organisation_event(r["topic"], r["data"]))
+                return tree
+            key = (generation, count)
+            cached = self._trees.get(key)
+            if cached is not None:
+                return cached
+            current = self._tree_key
+            if known_at is None and current and current[0] == generation and current[1] < count:
+                tree, taken = self._trees.pop(current), current[1]  # extend in place
+                self._tree_key = None
+            else:
+                tree, taken = OrganisationTree(), 0
+            cursor.execute(
+                f"SELECT topic, data FROM {prefix}unit_event ORDER BY notification_id "
+                f"LIMIT {count - taken} OFFSET {taken}"
+            )
+            for r in cursor.fetchall():
+                tree.apply(_organisation_event(r["topic"], r["data"]))
+        self._trees[key] = tree
         if known_at is None:
-            self._tree, self._tree_key = tree, (generation, latest)
+            self._tree_key = key
+        while len(self._trees) > 8:
+            oldest = next(k for k in self._trees if k != self._tree_key)
+            del self._trees[oldest]
         return tree
+
+    @staticmethod
+    def _is_prefix(cursor: Cursor, prefix: str, count: int, at: Any, mark: str) -> bool:
+        """Whether the ``count`` organisation events recorded by ``at`` are the first
+        ``count`` by id (true unless writers' clocks and ids disagree)."""
+        if count == 0:
+            return True
+        cursor.execute(
+            f"SELECT notification_id AS n FROM {prefix}unit_event ORDER BY notification_id "
+            f"LIMIT 1 OFFSET {count - 1}"
+        )
+        nth = int(cursor.fetchone()["n"])
+        cursor.execute(
+            f"SELECT MAX(notification_id) AS n FROM {prefix}unit_event WHERE recorded_at <= {mark}",
+            (at,),
+        )
+        return int(cursor.fetchone()["n"]) == nth
 
     def _conditions(self, dialect: Dialect, start: date | None, end: date | None,
                     known_at: datetime | None) -> tuple[str, list[Any]]:  # fmt: skip

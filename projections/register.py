@@ -60,7 +60,7 @@ __all__ = [
 ]  # fmt: skip
 
 NAME = "candidacies"
-CACHE_SIZE = 20_000
+CACHE_SIZE = 5_000  # candidacies whose fold is kept (each holds its states)
 SPAN_COLUMNS = (
     "candidacy_id", "kind", "value", "branch_id", "since", "due_on", "from_date", "to_date",
     "recorded_at", "delta",

@@ -18,12 +18,21 @@ class OrganisationTree:
 
     def __init__(self) -> None:
         self._units: dict[UUID, OrganisationState] = {}
+        # Indexes for children_between: units by every parent they ever had, and the
+        # units that have ended (merged or dissolved).
+        self._by_parent: dict[UUID | None, set[UUID]] = {}
+        self._ended: set[UUID] = set()
 
     def apply(self, event: OrganisationEvent) -> None:
         current = self._units.get(event.originator_id)
         if current is not None and event.originator_version <= current.version:
             return  # already seen
-        self._units[event.originator_id] = event.mutate(current)
+        unit = event.mutate(current)
+        self._units[event.originator_id] = unit
+        for _, parent in unit.parents:
+            self._by_parent.setdefault(parent, set()).add(unit.id)
+        if unit.ended_on is not None:
+            self._ended.add(unit.id)
 
     def __contains__(self, unit_id: object) -> bool:
         return unit_id in self._units
@@ -89,8 +98,9 @@ class OrganisationTree:
         for member in stand_ins:
             days.update(_change_days(self._units[member]))
         result = []
-        for unit in self._units.values():
-            if unit.id == unit_id or not any(p in stand_ins for _, p in unit.parents):
+        candidates = set().union(*(self._by_parent.get(s, set()) for s in stand_ins))
+        for unit in (self._units[c] for c in candidates):
+            if unit.id == unit_id:
                 continue
             own = days | _change_days(unit)
             for day in sorted(d for d in own if start <= d <= end):
@@ -109,8 +119,8 @@ class OrganisationTree:
         changed = True
         while changed:
             changed = False
-            for unit in self._units.values():
-                if unit.id in found or unit.ended_on is None:
+            for unit in (self._units[e] for e in self._ended):
+                if unit.id in found:
                     continue
                 merged = unit.merged_into in found
                 dissolved = unit.merged_into is None and any(p in found for _, p in unit.parents)
