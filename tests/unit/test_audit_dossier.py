@@ -339,3 +339,12 @@ def test_a_refused_vote_and_a_grassroots_recognition_are_printed_with_their_form
     assert dossier.timeline[-1].form == "15-KNĐ"
     text = _pdf_text(render_pdf(dossier))
     assert "Không đạt" in text and "15-KNĐ" in text
+
+
+def test_verifying_over_http_is_an_audit_read(world: World, http: Http):
+    _official(world)
+    with capture_logs() as logs:
+        assert http.get("/audit/verify", who="auditor").status_code == 200
+    [line] = [entry for entry in logs if entry["event"] == "audit.read"]
+    assert line["what"] == "verify" and line["role"] == "auditor" and line["via"] == "http"
+    assert line["at"] == world.clock.now.isoformat()

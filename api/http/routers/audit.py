@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.digest import digest_for
+from api.dossier import audit_read
 from api.http.deps import ProjectionsDep
 from api.http.figures import OrganisationQuery, covered_unit, problem_responses
 from api.http.security import READERS, AdmissionsDep, PrincipalDep, require
@@ -150,6 +151,8 @@ def verify(
         with projections.read() as models:
             ids = [s.id for s in models.candidacies.in_subtree(unit, admissions.today())]
         result = verify_store(admissions, digest, candidacy_ids=ids)
+    audit_read("verify", actor=principal.name, role=principal.role.value,
+               at=admissions.clock(), via="http", organisation_id=unit)  # fmt: skip
     log.info("audit.verify", actor=principal.name, role=principal.role.value,
              organisation_id=str(unit) if unit else None, events=result.events_checked,
              problems=len(result.problems))  # fmt: skip
