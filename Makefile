@@ -46,7 +46,8 @@ run: $(STAMP)
 	$(BIN)/ketnap serve
 
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench.run && $(BIN)/python -m tests.bench.http
+	$(BIN)/python -m tests.bench.run && $(BIN)/python -m tests.bench.http && \
+		$(BIN)/python -m tests.bench.projections
 
 format: $(STAMP)
 	$(BIN)/ruff format .
