@@ -104,12 +104,47 @@ class Source:
         )
 
     def add(self, version: int, name: str, payload: dict[str, Any]) -> bool:
-        """Take one payload (ignored when its version was taken already)."""
+        """Take one payload, trimmed to what facts are made of (ignored when its version
+        was taken already)."""
         if any(v == version for v, _, _ in self.events):
             return False
-        self.events.append((version, name, payload))
-        self.events.sort(key=lambda e: e[0])
+        self.events.append((version, name, fact_payload(payload)))
+        if len(self.events) > 1 and self.events[-2][0] > version:
+            self.events.sort(key=lambda e: e[0])
         return True
+
+
+# The payload fields facts are derived from; the rest (names, documents, checks, the
+# envelope) is not kept in the view.
+_FACT_FIELDS = frozenset(
+    {
+        "person", "branch_id", "nominated_on", "decision", "decided_on", "held_on",
+        "eligible", "in_favour", "rule_set", "transferred_on", "to_branch_id",
+        "withdrawn_on", "position", "changes",
+    }
+)  # fmt: skip
+_PERSON_FIELDS = frozenset(
+    {"sex", "date_of_birth", "ethnicity", "religion", "youth_union_member", "education",
+     "sector"}
+)  # fmt: skip
+
+
+def fact_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` without what no fact needs (a person keeps only the breakdown fields:
+    no name or national id is stored in the view)."""
+    kept = {k: v for k, v in payload.items() if k in _FACT_FIELDS}
+    if isinstance(kept.get("person"), dict):
+        kept["person"] = _person_fields(kept["person"])
+    changes = kept.get("changes")
+    if isinstance(changes, dict):
+        kept["changes"] = {k: v for k, v in changes.items() if k in _FACT_FIELDS}
+        if isinstance(kept["changes"].get("person"), dict):
+            kept["changes"]["person"] = _person_fields(kept["changes"]["person"])
+    return kept
+
+
+def _person_fields(person: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in person.items() if k in _PERSON_FIELDS}
 
 
 def _row_list(row: FactRow) -> list[Any]:
