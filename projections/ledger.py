@@ -73,7 +73,7 @@ LEDGER_COLUMNS = (
     "recorded_at", "delta", "women", "ethnic_minority", "religious", "youth_union",
     "aged_30_or_under", "education", "sector",
 )  # fmt: skip
-SOURCE_CACHE = 50_000
+SOURCE_CACHE = 10_000
 PATH_CACHE = 50_000
 # The organisation events that change where units stand on paths (founding, renaming and
 # residential areas never move an existing fact).
