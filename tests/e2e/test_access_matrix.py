@@ -241,6 +241,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         Access.READ, lambda w, s: Call(f"/candidacies/{s.candidacy}")),
     ("GET", "/candidacies/{candidacy_id}/history"): Route(
         Access.READ, lambda w, s: Call(f"/candidacies/{s.candidacy}/history")),
+    ("GET", "/candidacies/{candidacy_id}/dossier"): Route(
+        Access.READ, lambda w, s: Call(f"/candidacies/{s.candidacy}/dossier")),
     ("PUT", "/organisations/{organisation_id}/quotas/{period}"): Route(
         Access.WRITE, lambda w, s: Call(f"/organisations/{s.commune}/quotas/2024",
                                         json={"target": 5, "sub_targets": {"women": 2}})),

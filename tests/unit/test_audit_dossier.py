@@ -348,3 +348,18 @@ def test_verifying_over_http_is_an_audit_read(world: World, http: Http):
     [line] = [entry for entry in logs if entry["event"] == "audit.read"]
     assert line["what"] == "verify" and line["role"] == "auditor" and line["via"] == "http"
     assert line["at"] == world.clock.now.isoformat()
+
+
+def test_the_dossier_over_http_as_json_and_pdf(world: World, http: Http):
+    cid = _official(world)
+    with capture_logs() as logs:
+        as_json = http.get(f"/candidacies/{cid}/dossier", who="auditor")
+        as_pdf = http.get(f"/candidacies/{cid}/dossier", who="auditor", format="pdf")
+    assert as_json.status_code == 200 and as_json.headers["content-type"] == "application/json"
+    assert as_json.json() == dossier_for(world.app, cid).model_dump(mode="json")
+    assert as_pdf.status_code == 200 and as_pdf.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(as_pdf.content)).pages)
+    assert "HỒ SƠ KẾT NẠP ĐẢNG VIÊN" in text and "9-KNĐ" in text
+    reads = [entry for entry in logs if entry["event"] == "audit.read"]
+    assert [(r["what"], r["format"]) for r in reads] == [("export", "json"), ("export", "pdf")]
+    assert http.get(f"/candidacies/{cid}/dossier", who="auditor", format="doc").status_code == 422

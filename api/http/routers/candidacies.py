@@ -11,13 +11,13 @@ response and records nothing).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import AwareDatetime
 
-from api.dossier import AuditRead, audit_read, history_items
+from api.dossier import AuditRead, audit_read, dossier_for, history_items
 from api.http import examples as ex
 from api.http.deps import ActorDep, IdempotencyKey, IfMatch, ProjectionsDep, expected_version
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
@@ -37,6 +37,7 @@ from api.http.security import (
     require,
     require_scope,
 )
+from api.pdf import render_pdf
 from domain.candidacy.deadlines import deadlines
 from domain.candidacy.events import state_as_of
 from domain.candidacy.state import CandidacyState, Stage
@@ -235,6 +236,42 @@ def get_history(
     response.headers["ETag"] = f'"{state.version}"'
     items = history_items(state.history, with_person=sees_person(principal), explain=explain)
     return HistoryOut(candidacy_id=state.id, version=state.version, items=items)
+
+
+@router.get(
+    "/{candidacy_id}/dossier",
+    summary="The candidacy's dossier as an inspector prints it (JSON or PDF)",
+    description="The timeline, the documents referenced by form code (1-KNĐ … 16-KNĐ), the "
+    "votes, the deadlines met or missed, and the verification of the candidacy's hash chain "
+    "(as `ketnap audit export`). `format=pdf` answers `application/pdf` with Vietnamese "
+    "labels; the same events give the same bytes. Open deadlines are judged on "
+    "`deadlines_on` (default: the day the newest event was recorded). Admins, boards and "
+    "auditors within their subtree; every call is logged as an audit read.",
+    responses={
+        **READ_ERRORS,
+        200: {
+            "content": {"application/json": {}, "application/pdf": {}},
+            "description": "The dossier",
+        },
+    },
+    operation_id="get_candidacy_dossier",
+)
+def get_dossier(
+    candidacy_id: UUID,
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    format: Annotated[Literal["json", "pdf"], Query(description="json or pdf")] = "json",
+    deadlines_on: Annotated[
+        date | None, Query(description="The day open deadlines are judged on.")
+    ] = None,
+) -> Response:
+    _readable(admissions, principal, candidacy_id)
+    _audited(admissions, principal, "export", candidacy_id, format=format)
+    dossier = dossier_for(admissions, candidacy_id, deadlines_on)
+    if format == "pdf":
+        headers = {"Content-Disposition": f'inline; filename="ho-so-{candidacy_id}.pdf"'}
+        return Response(render_pdf(dossier), media_type="application/pdf", headers=headers)
+    return Response(dossier.model_dump_json(), media_type="application/json")
 
 
 def _audited(
