@@ -52,7 +52,7 @@ from projections.facts import (
     is_fact_event,
     member_spans,
 )
-from projections.store import META_TABLE, Cursor, Dialect, View
+from projections.store import Cursor, Dialect, View, snapshot
 from projections.tree import OrganisationTree
 
 __all__ = [
@@ -460,28 +460,21 @@ class LedgerReader:
 
     # --- plumbing --------------------------------------------------------------------
 
-    def generation(self, cursor: Cursor) -> int:
-        p = self._view_for(1).dialect.param
-        cursor.execute(f"SELECT generation FROM {META_TABLE} WHERE name = {p}", (NAME,))
-        row = cursor.fetchone()
-        return int(row["generation"]) if row is not None else 1
-
     def tree(self, known_at: datetime | None = None) -> OrganisationTree:
         """The tree from the organisation events recorded (by ``known_at``).
 
         Folded trees are kept per (generation, number of organisation events taken): the
         current tree is folded once and extended as events arrive, and a ``known_at``
         after the last organisation event shares it."""
-        view = self._view_for(1)
-        with view.read() as cursor:
-            generation = self.generation(cursor)
-            prefix = self._view_for(generation).prefix
-            m = view.dialect.param
+        with snapshot(self._view_for, NAME) as snap:
+            cursor, prefix, generation = snap.cursor, snap.prefix, snap.generation
+            sqlite = snap.dialect.name == "sqlite"
+            m = snap.dialect.param
             at: Any = None
             if known_at is None:
                 cursor.execute(f"SELECT COUNT(*) AS n FROM {prefix}unit_event")
             else:
-                at = utc_text(known_at) if view.dialect.name == "sqlite" else known_at
+                at = utc_text(known_at) if sqlite else known_at
                 cursor.execute(
                     f"SELECT COUNT(*) AS n FROM {prefix}unit_event WHERE recorded_at <= {m}", (at,)
                 )
@@ -569,10 +562,8 @@ class LedgerReader:
         None), in total and grouped by ``group``: "branch", "child" (the unit directly
         below on the fact's path; the root unit when ``organisation_id`` is None) or
         "unit" (only ``organisation_id`` itself)."""
-        view = self._view_for(1)
-        dialect = view.dialect
-        with view.read() as cursor:
-            prefix = self._view_for(self.generation(cursor)).prefix
+        with snapshot(self._view_for, NAME) as snap:
+            cursor, prefix, dialect = snap.cursor, snap.prefix, snap.dialect
             where, params = self._conditions(dialect, start, end, known_at)
             if organisation_id is None:
                 where = "depth = 0" + where
@@ -604,11 +595,9 @@ class LedgerReader:
                           ) -> dict[UUID, tuple[int, int]]:  # fmt: skip
         """Per branch, (official, probationary) members at the end of ``day``, as the
         roster was recorded by ``known_at``."""
-        view = self._view_for(1)
-        d = view.dialect
-        m = d.param
-        with view.read() as cursor:
-            prefix = self._view_for(self.generation(cursor)).prefix
+        with snapshot(self._view_for, NAME) as snap:
+            cursor, prefix, d = snap.cursor, snap.prefix, snap.dialect
+            m = d.param
             on = day.isoformat() if d.name == "sqlite" else day
             sql = (
                 f"SELECT branch_id, official, SUM(delta) AS n FROM {prefix}member_span "
@@ -649,10 +638,8 @@ class LedgerReader:
         ``set_on``), as recorded by ``known_at``; units without one are left out."""
         if not organisation_ids:
             return {}
-        view = self._view_for(1)
-        d = view.dialect
-        with view.read() as cursor:
-            prefix = self._view_for(self.generation(cursor)).prefix
+        with snapshot(self._view_for, NAME) as snap:
+            cursor, prefix, d = snap.cursor, snap.prefix, snap.dialect
             sql = (
                 f"SELECT organisation_id, version, target, sub_targets FROM {prefix}quota "
                 f"WHERE period = {d.param} "
@@ -684,10 +671,8 @@ class LedgerReader:
             else []
         )
         ids = [organisation_id, *children]
-        view = self._view_for(1)
-        d = view.dialect
-        with view.read() as cursor:
-            prefix = self._view_for(self.generation(cursor)).prefix
+        with snapshot(self._view_for, NAME) as snap:
+            cursor, prefix, d = snap.cursor, snap.prefix, snap.dialect
             where, params = self._conditions(d, period.starts_on, end, known_at)
             sums = ", ".join(f"SUM(delta * {f}) AS {f}" for f in _BREAKDOWN)
             cursor.execute(

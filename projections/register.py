@@ -51,7 +51,7 @@ from projections.candidacies import (
     deadline_key,
 )
 from projections.ledger import utc_text
-from projections.store import META_TABLE, Cursor, Dialect, View
+from projections.store import Cursor, Dialect, View, snapshot
 from projections.tree import OrganisationTree
 
 __all__ = [
@@ -342,13 +342,9 @@ class RegisterReader:
 
     def _spans(self, kind: str, as_of: date | None, known_at: datetime | None,
                ) -> list[Any]:  # fmt: skip
-        view = self._view_for(1)
-        d = view.dialect
-        m = d.param
-        with view.read() as cursor:
-            cursor.execute(f"SELECT generation FROM {META_TABLE} WHERE name = {m}", (NAME,))
-            row = cursor.fetchone()
-            prefix = self._view_for(int(row["generation"]) if row else 1).prefix
+        with snapshot(self._view_for, NAME) as snap:
+            cursor, prefix, d = snap.cursor, snap.prefix, snap.dialect
+            m = d.param
             sql = (
                 f"SELECT candidacy_id, value, branch_id, since, due_on FROM {prefix}span "
                 f"WHERE kind = {m}"

@@ -15,7 +15,7 @@ view or the new one, never a half-built one.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,7 +25,8 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 __all__ = [
-    "META_TABLE", "POSTGRES", "SQLITE", "Cursor", "Dialect", "PostgresView", "SQLiteView", "View",
+    "META_TABLE", "POSTGRES", "SQLITE", "Cursor", "Dialect", "PostgresView", "SQLiteView",
+    "Snapshot", "View", "snapshot",
 ]  # fmt: skip
 
 META_TABLE = "ketnap_projection"
@@ -229,6 +230,30 @@ class PostgresView(PostgresTrackingRecorder):
         with self.datastore.transaction(commit=True) as cursor:
             for name in _created_tables(self._tables, self.tracking_table):
                 cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One read transaction on a projection's live generation."""
+
+    cursor: Any
+    prefix: str
+    dialect: Dialect
+    generation: int
+
+
+@contextmanager
+def snapshot(view_for: Callable[[int], View], name: str) -> Iterator[Snapshot]:
+    """Read the live generation of projection ``name`` and its rows in one snapshot, so a
+    swap by a rebuild is seen wholly or not at all."""
+    view = view_for(1)
+    with view.read() as cursor:
+        cursor.execute(
+            f"SELECT generation FROM {META_TABLE} WHERE name = {view.dialect.param}", (name,)
+        )
+        row = cursor.fetchone()
+        generation = int(row["generation"]) if row is not None else 1
+        yield Snapshot(cursor, view_for(generation).prefix, view.dialect, generation)
 
 
 def _created_tables(statements: Sequence[str], tracking_table: str) -> list[str]:
