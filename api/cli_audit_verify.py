@@ -41,10 +41,11 @@ from api.cli_audit import audit
 from api.digest import GlobalDigest
 from api.dossier import audit_read, cli_actor
 from api.http.routers.audit import report
-from api.readmodel import LiveProjections
+from api.projection_runner import Projections
 from api.settings import DatabaseUrlError, Settings
 from api.verification import Verification, verify_store
 from domain.errors import NotFound
+from projections.register import candidacies_in_subtree
 from workflows.application import Admissions
 
 console = Console()
@@ -97,9 +98,10 @@ def _subtree(app: Admissions, organisation: UUID) -> list[UUID]:
         raise typer.BadParameter(
             f"no organisation {organisation}", param_hint="--organisation"
         ) from exc
-    live = LiveProjections(app, follow_ledger=False)
-    with live.read() as models:
-        return [s.id for s in models.candidacies.in_subtree(organisation, app.today())]
+    projections = Projections(app)
+    projections.catch_up()
+    return candidacies_in_subtree(projections.register, projections.reader.tree(), organisation,
+                                  app.today())  # fmt: skip
 
 
 @audit.command("verify")

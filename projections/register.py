@@ -455,3 +455,24 @@ def open_deadlines(reader: RegisterReader, tree: OrganisationTree,
                                       kind=cast(DeadlineKind, found.kind),
                                       due_on=found.due_on, status=state))  # fmt: skip
     return sorted(items, key=deadline_key)
+
+
+def candidacies_in_subtree(reader: RegisterReader, tree: OrganisationTree,
+                           organisation_id: UUID | None, today: date,
+                           stage: Stage | None = None, *, as_of: date | None = None,
+                           ) -> list[UUID]:  # fmt: skip
+    """The candidacies whose branch lay in the subtree of ``organisation_id`` (all for None)
+    at the end of ``as_of`` (today when None, on today's tree), optionally only those in
+    ``stage`` then; ordered by id (as text)."""
+    on = as_of or today
+    within: dict[UUID, bool] = {}
+    found = []
+    for standing in reader.standings(on):
+        if stage is not None and standing.stage != stage:
+            continue
+        branch = standing.branch_id
+        if branch not in within:
+            within[branch] = tree.within(branch, organisation_id, on)
+        if within[branch]:
+            found.append(standing.candidacy_id)
+    return sorted(found, key=str)

@@ -17,6 +17,7 @@ from api.http.deps import ProjectionsDep
 from api.http.figures import OrganisationQuery, covered_unit, problem_responses
 from api.http.security import READERS, AdmissionsDep, PrincipalDep, require
 from api.verification import Verification, verify_store
+from projections.register import candidacies_in_subtree
 
 router = APIRouter(tags=["audit"])
 log = structlog.get_logger("ketnap.audit")
@@ -148,8 +149,9 @@ def verify(
     if unit is None:
         result = verify_store(admissions, digest)
     else:
-        with projections.read() as models:
-            ids = [s.id for s in models.candidacies.in_subtree(unit, admissions.today())]
+        ledger = projections.ledger_reader()
+        ids = candidacies_in_subtree(projections.ledger.register, ledger.tree(), unit,
+                                     admissions.today())  # fmt: skip
         result = verify_store(admissions, digest, candidacy_ids=ids)
     audit_read("verify", actor=principal.name, role=principal.role.value,
                at=admissions.clock(), via="http", organisation_id=unit)  # fmt: skip

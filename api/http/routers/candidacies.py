@@ -42,6 +42,7 @@ from domain.candidacy.deadlines import deadlines
 from domain.candidacy.events import state_as_of
 from domain.candidacy.state import CandidacyState, Stage
 from domain.errors import DomainError, NotFound
+from projections.register import candidacies_in_subtree
 from workflows import commands as c
 from workflows.application import Admissions
 
@@ -164,14 +165,25 @@ def list_candidacies(
     if root is not None:
         admissions.organisation(root)  # 404 for an unknown unit
         require_scope(admissions, principal, root)
-    with projections.read() as models:
-        states = models.candidacies.in_subtree(root, admissions.today(), stage, as_of=as_of)
-    page, next_cursor = paginate(states, lambda s: (str(s.id),), limit, cursor)
+    ledger = projections.ledger_reader()  # catches the projections up first
+    ids = candidacies_in_subtree(projections.ledger.register, ledger.tree(), root,
+                                 admissions.today(), stage, as_of=as_of)  # fmt: skip
+    page_ids, next_cursor = paginate(ids, lambda i: (str(i),), limit, cursor)
+    page = [_as_of(admissions.candidacy(i), as_of) for i in page_ids]
     with_person = sees_person(principal)
     return CandidacyPage(
         items=[CandidacySummary.of(s, with_person=with_person) for s in page],
         next_cursor=next_cursor,
     )
+
+
+def _as_of(state: CandidacyState, as_of: date | None) -> CandidacyState:
+    """The candidacy at the end of ``as_of`` (as it stands now when None)."""
+    if as_of is None:
+        return state
+    then = state_as_of(state.history, as_of)
+    assert then is not None, "the register listed it as of that day"
+    return then
 
 
 # --- one candidacy ------------------------------------------------------------------------
