@@ -136,38 +136,53 @@ class LiveProjections:
         self._models = ReadModels.empty()
         self._position = 0
         self._latest: datetime | None = None  # the latest recording time applied
-        self.undecodable: list[int] = []  # notification ids skipped (see relevant_events)
+        self._undecodable: list[int] = []  # notification ids skipped (see relevant_events)
+        # The in-memory models are folded only once someone reads them (``read()``): the
+        # API answers from the persisted projections and never needs them.
+        self._index_used = False
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
     def position(self) -> int:
-        """The id of the last notification applied (0: none yet)."""
-        return self._position
+        """The id of the last notification every read model applied (0: none yet)."""
+        persisted = min(s.position for s in self.ledger.status())
+        return min(self._position, persisted) if self._index_used else persisted
+
+    @property
+    def undecodable(self) -> list[int]:
+        """Notification ids of stored events skipped because they no longer decode."""
+        return sorted({*self._undecodable, *self.ledger.undecodable})
 
     def catch_up(self) -> int:
-        """Apply every notification recorded since the last call; returns how many.
+        """Apply every notification recorded since the last call; returns how many ids
+        every read model moved on by.
 
-        The in-memory index first, then the persisted projections, which therefore end
-        at least as far on."""
+        The in-memory index (once read) first, then the persisted projections and the
+        audit digest."""
+        before = self.position
+        if self._index_used:
+            self._catch_up_index()
+        if self.follow_ledger:
+            self.ledger.catch_up()
+            digest_for(self.admissions).catch_up()
+        return self.position - before
+
+    def _catch_up_index(self) -> int:
         with self._lock:
             applied = 0
             for page in notifications(self.admissions, self._position + 1, self.page_size):
-                for event in relevant_events(self.admissions, page, self.undecodable):
+                for event in relevant_events(self.admissions, page, self._undecodable):
                     self._models.apply(event)
                     if self._latest is None or event.timestamp > self._latest:
                         self._latest = event.timestamp
                 self._position = page[-1].id
                 applied += len(page)
-        if self.follow_ledger:
-            self.ledger.catch_up()
-            digest_for(self.admissions).catch_up()
         return applied
 
     def ledger_reader(self) -> LedgerReader:
-        """The persisted figures, caught up first (with the in-memory index) when this
-        process follows them."""
+        """The persisted figures, caught up first when this process follows them."""
         if self.follow_ledger:
             self.catch_up()
         return self.ledger.reader
@@ -177,11 +192,14 @@ class LiveProjections:
         for status in self.ledger.status():
             metrics.projection_lag.labels(status.name).set(status.lag)
         latest = self.admissions.recorder.max_notification_id() or 0
-        metrics.projection_lag.labels("candidacy_index").set(max(0, latest - self._position))
+        if self._index_used:
+            metrics.projection_lag.labels("candidacy_index").set(max(0, latest - self._position))
 
     def lag(self) -> int:
         """How many notifications the store holds beyond what was applied (an upper bound:
         PostgreSQL sequences may skip ids)."""
+        if not self._index_used:
+            return self.ledger.lag()
         latest = self.admissions.recorder.max_notification_id() or 0
         return max(0, latest - self._position, self.ledger.lag())
 
@@ -189,6 +207,7 @@ class LiveProjections:
     def read(self, known_at: datetime | None = None) -> Iterator[ReadModels]:
         """Read models caught up with the store, as recorded by ``known_at`` when given."""
         with self._lock:
+            self._index_used = True
             self.catch_up()
             if known_at is None or (self._latest is not None and known_at >= self._latest):
                 yield ReadModels(self._models.admissions, self._models.candidacies,

@@ -97,7 +97,7 @@ def ready(admissions: AdmissionsDep, projections: ProjectionsDep) -> Any:
     return Readiness(
         status="ready", store="ok", projection_lag=lag,
         projection_position=projections.position,
-        undecodable_events=len(projections.undecodable) + len(projections.ledger.undecodable),
+        undecodable_events=len(projections.undecodable),
         projections=persisted,
     )  # fmt: skip
 
