@@ -218,6 +218,13 @@ class Projections:
             found.append(ProjectionStatus(name, generation, position, lag, building))
         return found
 
+    def position(self) -> int:
+        """The smallest position of the live generations (no lag computed)."""
+        return min(
+            self.view(name, self.generation(name)).max_tracking_id(self.app.name) or 0
+            for name in self.names
+        )
+
     def _lag(self, name: str, position: int, newest: int) -> int:
         """Stored events of the projection's topics beyond its position. A follower
         tracks only the events it takes, so the newest events of other topics are not

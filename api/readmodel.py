@@ -147,7 +147,7 @@ class LiveProjections:
     @property
     def position(self) -> int:
         """The id of the last notification every read model applied (0: none yet)."""
-        persisted = min(s.position for s in self.ledger.status())
+        persisted = self.ledger.position()
         return min(self._position, persisted) if self._index_used else persisted
 
     @property
