@@ -52,7 +52,7 @@ from projections.facts import (
     is_fact_event,
     member_spans,
 )
-from projections.store import Cursor, Dialect, View, snapshot
+from projections.store import Cursor, Dialect, View, select_json, snapshot
 from projections.tree import OrganisationTree
 
 __all__ = [
@@ -294,20 +294,8 @@ class LedgerEngine:
         return found
 
     def _read_sources(self, cursor: Cursor, ordered: list[str]) -> dict[str, Source]:
-        if not ordered:
-            return {}
-        p, dialect = self.view.prefix, self.view.dialect
-        found: dict[str, Source] = {}
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            cursor.execute(
-                f"SELECT candidacy_id, data FROM {p}source WHERE candidacy_id IN "
-                f"({dialect.params(len(chunk))})",
-                chunk,
-            )
-            for row in cursor.fetchall():
-                found[row["candidacy_id"]] = Source.from_json(orjson.loads(row["data"]))
-        return found
+        rows = select_json(self.view, cursor, f"{self.view.prefix}source", "candidacy_id", ordered)
+        return {key: Source.from_json(data) for key, data in rows.items()}
 
     def _save_sources(self, cursor: Cursor, sources: dict[str, Source]) -> None:
         rows = [(k, orjson.dumps(s.to_json()).decode()) for k, s in sorted(sources.items())]
@@ -318,23 +306,15 @@ class LedgerEngine:
             self._cache.popitem(last=False)
 
     def _load_members(self, cursor: Cursor, keys: set[str]) -> dict[str, Member]:
-        p, dialect = self.view.prefix, self.view.dialect
-        found: dict[str, Member] = {}
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            cursor.execute(
-                f"SELECT member_id, data FROM {p}member_source WHERE member_id IN "
-                f"({dialect.params(len(chunk))})",
-                chunk,
+        table = f"{self.view.prefix}member_source"
+        rows = select_json(self.view, cursor, table, "member_id", sorted(keys))
+        return {
+            key: (
+                [(int(v), str(n), dict(d)) for v, n, d in events],
+                [(str(b), int(o), str(f), str(t)) for b, o, f, t in spans],
             )
-            for row in cursor.fetchall():
-                events, spans = orjson.loads(row["data"])
-                found[row["member_id"]] = (
-                    [(int(v), str(n), dict(d)) for v, n, d in events],
-                    [(str(b), int(o), str(f), str(t)) for b, o, f, t in spans],
-                )
-        return found
+            for key, (events, spans) in rows.items()
+        }
 
     def _member_diff(self, key: str, old: list[MemberSpan], new: list[MemberSpan],
                      stamp: Any, rows: list[tuple[Any, ...]]) -> None:  # fmt: skip

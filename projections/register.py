@@ -51,7 +51,7 @@ from projections.candidacies import (
     deadline_key,
 )
 from projections.ledger import utc_text
-from projections.store import Cursor, Dialect, View, snapshot
+from projections.store import Cursor, Dialect, View, select_json, snapshot
 from projections.tree import OrganisationTree
 
 __all__ = [
@@ -300,18 +300,8 @@ class RegisterEngine:
                 date.fromisoformat(until) if until else None, stamp, delta)  # fmt: skip
 
     def _load(self, cursor: Cursor, keys: list[str]) -> dict[str, list[Span]]:
-        found: dict[str, list[Span]] = {}
-        marks = self.view.dialect
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            cursor.execute(
-                f"SELECT candidacy_id, data FROM {self.view.prefix}spans WHERE candidacy_id IN "
-                f"({marks.params(len(chunk))})",
-                chunk,
-            )
-            for row in cursor.fetchall():
-                found[row["candidacy_id"]] = [tuple(s) for s in orjson.loads(row["data"])]
-        return found
+        rows = select_json(self.view, cursor, f"{self.view.prefix}spans", "candidacy_id", keys)
+        return {key: [tuple(s) for s in spans] for key, spans in rows.items()}
 
 
 # --- reading -----------------------------------------------------------------------------

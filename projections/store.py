@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
@@ -254,6 +255,23 @@ def snapshot(view_for: Callable[[int], View], name: str) -> Iterator[Snapshot]:
         row = cursor.fetchone()
         generation = int(row["generation"]) if row is not None else 1
         yield Snapshot(cursor, view_for(generation).prefix, view.dialect, generation)
+
+
+def select_json(view: View, cursor: Any, table: str, key: str,
+                keys: Sequence[str]) -> dict[str, Any]:  # fmt: skip
+    """The parsed JSON ``data`` of the rows of ``table`` whose ``key`` is in ``keys``
+    (the counterpart of ``upsert``; read in chunks of 500 keys)."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        cursor.execute(
+            f"SELECT {key} AS k, data FROM {table} WHERE {key} IN "
+            f"({view.dialect.params(len(chunk))})",
+            chunk,
+        )
+        for row in cursor.fetchall():
+            found[row["k"]] = orjson.loads(row["data"])
+    return found
 
 
 def _created_tables(statements: Sequence[str], tracking_table: str) -> list[str]:
