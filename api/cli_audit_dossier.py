@@ -356,6 +356,7 @@ def print_compliance(report: ComplianceReport) -> None:
         )
     console = _console()
     console.print(table)
+    _print_departures(console, report)
     if not report.late:
         console.print("Không có bước nào quá hạn (no step was late).")
         return
@@ -381,3 +382,24 @@ def print_compliance(report: ComplianceReport) -> None:
             s.rule_set,
         )
     console.print(late)
+
+
+def _print_departures(console: Console, report: ComplianceReport) -> None:
+    """Votes counted without the roster (an override), for the inspector."""
+    if not report.departures:
+        console.print("Không có biểu quyết nào ngoài danh sách đảng viên (no roster override).")
+        return
+    table = Table(title="Biểu quyết không đối chiếu danh sách đảng viên (roster overrides)")
+    for header in ("Hồ sơ", "Vị trí", "Bước", "Ngày", "Lý do", "Văn bản"):
+        table.add_column(header)
+    for d in report.departures:
+        doc = f"{d.document.form} {d.document.number}"
+        table.add_row(
+            str(d.candidacy_id),
+            str(d.position),
+            d.step,
+            vn_date(d.on),
+            escape(d.reason),
+            escape(doc),
+        )
+    console.print(table)

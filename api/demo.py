@@ -284,4 +284,19 @@ def _nominate(command: c.Nominate, app: Admissions, actor: Actor) -> object:
 
 
 def _execute(candidacy_id: UUID, command: c.Command, app: Admissions, actor: Actor) -> object:
+    if isinstance(command, c.BranchVote | c.RecognitionVote):
+        command = _counted_on_roster(app, candidacy_id, command)
     return app.execute(candidacy_id, command, actor)
+
+
+def _counted_on_roster(
+    app: Admissions, candidacy_id: UUID, vote: c.BranchVote | c.RecognitionVote
+) -> c.BranchVote | c.RecognitionVote:
+    """The planned vote counted as the roster stands on its day (members recognised since
+    the plan was drawn count too), passing or failing as planned."""
+    branch = app.candidacy(candidacy_id).branch_id
+    members = len(app.roster.official_members(branch, vote.held_on))
+    needed = -(-2 * members // 3)  # ceil(2/3 of all eligible)
+    passed = vote.in_favour * 3 >= vote.eligible_official_members * 2
+    in_favour = max(needed, min(members, vote.in_favour)) if passed else max(0, needed - 1)
+    return vote.model_copy(update={"eligible_official_members": members, "in_favour": in_favour})

@@ -150,7 +150,32 @@ RULE_LABELS: dict[str, str] = {
     "probation_not_ended": "Hết thời gian dự bị",
     "discipline_not_allowed": "Hình thức kỷ luật trong thời gian dự bị",
     "same_branch": "Chuyển sang chi bộ khác",
+    "eligible_count_mismatch": "Số đảng viên chính thức theo danh sách đảng viên",
+    "roster_override": "Số đảng viên không đối chiếu danh sách (ngoại lệ)",
 }
+
+# The facts a step follows in time (domain.candidacy.order), in Vietnamese.
+ORDER_STEP_LABELS: dict[str, str] = {
+    "nomination": "giới thiệu nguồn", "transfer": "chuyển sinh hoạt",
+    "class enrolment": "dự lớp bồi dưỡng nhận thức về Đảng",
+    "awareness certificate": "giấy chứng nhận bồi dưỡng nhận thức về Đảng",
+    "application": "đơn xin vào Đảng", "biography": "lý lịch người xin vào Đảng",
+    "introducers": "giới thiệu của đảng viên chính thức",
+    "verification request": "đề nghị thẩm tra lý lịch",
+    "verification requests and results": "thẩm tra lý lịch (đề nghị và kết quả)",
+    "biography certification": "chứng nhận lý lịch",
+    "earlier branch vote": "lần biểu quyết trước của chi bộ",
+    "branch resolution": "nghị quyết của chi bộ",
+    "earlier committee vote": "lần biểu quyết trước của đảng ủy",
+    "resolution": "nghị quyết đề nghị", "committee resolution": "nghị quyết của đảng ủy cơ sở",
+    "admission decision": "quyết định kết nạp", "admission ceremony": "lễ kết nạp",
+    "new-member class": "lớp bồi dưỡng đảng viên mới",
+    "recognition vote": "biểu quyết công nhận chính thức",
+    "earlier recognition vote": "lần biểu quyết công nhận trước",
+    "branch recognition vote": "nghị quyết công nhận của chi bộ",
+    "committee recognition resolution": "nghị quyết công nhận của đảng ủy cơ sở",
+    "latest recorded step": "bước đã ghi nhận gần nhất",
+}  # fmt: skip
 
 EDUCATION_LABELS: dict[str, str] = {
     "none": "chưa qua đào tạo", "primary": "tiểu học", "lower_secondary": "trung học cơ sở",
@@ -209,6 +234,15 @@ def _official(p: dict[str, Param]) -> str:
     return f"{_member(p.get('member_id'))} {status}"
 
 
+def _order(p: dict[str, Param]) -> str:
+    """'Ngày chứng nhận lý lịch 02/05/2024, sau ngày kết quả thẩm tra 20/04/2024'."""
+    if not p.get("step"):  # checks recorded before ADR 0012 carry no parameters
+        return "ngày của bước so với bước trước"
+    step = STEP_LABELS.get(str(p["step"]), (str(p["step"]),))[0]
+    other = ORDER_STEP_LABELS.get(str(p.get("other_step")), str(p.get("other_step")))
+    return f"{step} ngày {vn_date(str(p['on']))}; {other} ngày {vn_date(str(p['other_on']))}"
+
+
 def _ceremony(p: dict[str, Param]) -> str:
     text = (f"hạn chót {vn_date(str(p['due_on'])) if p.get('due_on') else '—'} "
             f"({p.get('limit_working_days')} ngày làm việc kể từ khi nhận quyết định)")  # fmt: skip
@@ -246,6 +280,16 @@ _SENTENCES: dict[str, Callable[[dict[str, Param]], str]] = {
     "not_competent": lambda p: (
         f"cấp quyết định {p.get('body_kind') or 'không rõ'}, "
         f"{'là' if p.get('above_branch') else 'không là'} cấp trên của chi bộ"
+    ),
+    "date_order": lambda p: _order(p),
+    "application_before_biography": lambda p: _order(p),
+    "eligible_count_mismatch": lambda p: (
+        f"biểu quyết tính {p.get('eligible')} đảng viên chính thức; danh sách có "
+        f"{p.get('roster')}, trừ {p.get('excluded')} (chuyển sinh hoạt tạm thời, miễn sinh "
+        f"hoạt vắng mặt) còn {int(p.get('roster') or 0) - int(p.get('excluded') or 0)}"
+    ),
+    "roster_override": lambda p: (
+        f"{p.get('eligible')} đảng viên chính thức theo văn bản, không đối chiếu danh sách"
     ),
     "extension_not_allowed": lambda p: (
         f"gia hạn {p.get('working_days')} ngày làm việc, tối đa {p.get('limit')}"

@@ -41,7 +41,7 @@ from domain.calendar import WorkingCalendar
 from domain.candidacy.deadlines import Deadline, DeadlineKind, deadlines
 from domain.candidacy.events import CandidateNominated, state_as_of
 from domain.candidacy.state import CandidacyState
-from domain.values import Period
+from domain.values import DocumentRef, Period
 
 ComplianceKind = Literal["decision", "ceremony", "recognition_vote", "recognition_decision"]
 ComplianceStatus = Literal["met", "missed", "overdue"]
@@ -91,6 +91,20 @@ class KindCompliance(_Frozen):
     working_days_over_max: int
 
 
+class Departure(_Frozen):
+    """A step recorded by a departure from the ordinary checks, for the inspector: a vote
+    counted without the roster (``roster_override``), with its reason and document."""
+
+    candidacy_id: UUID
+    branch_id: UUID = Field(description="The candidacy's branch on the step's day")
+    position: int = Field(description="The step's position in the candidacy's history")
+    step: str = Field(description="The event type, e.g. BranchVoteHeld")
+    kind: Literal["roster_override"]
+    on: date
+    reason: str
+    document: DocumentRef
+
+
 class ComplianceReport(_Frozen):
     """Deadline compliance of the candidacies of a unit's subtree over a period."""
 
@@ -105,6 +119,10 @@ class ComplianceReport(_Frozen):
     by_kind: list[KindCompliance]
     late: list[StepCompliance] = Field(description="Every missed or overdue step, by lateness")
     items: list[StepCompliance] = Field(description="Every step counted, by candidacy and kind")
+    departures: list[Departure] = Field(
+        default_factory=list,
+        description="Votes in the period counted without the roster (an override), in order",
+    )
 
 
 def branch_on(state: CandidacyState, day: date) -> UUID:
@@ -156,6 +174,26 @@ def candidacy_steps(
     return [step for step in found if step is not None]
 
 
+def departures(state: CandidacyState, period: Period, cut_off: date) -> list[Departure]:
+    """The votes of one candidacy dated in ``period`` (up to ``cut_off``) that were counted
+    under a roster override."""
+    found: list[Departure] = []
+    for event in state.history:
+        override = getattr(event, "roster_override", None)
+        day = event.effective_on
+        if override is None or not period.contains(day) or day > cut_off:
+            continue
+        found.append(
+            Departure(
+                candidacy_id=state.id, branch_id=branch_on(state, day),
+                position=event.originator_version, step=type(event).__name__,
+                kind="roster_override", on=day, reason=override.reason,
+                document=override.document,
+            )
+        )  # fmt: skip
+    return found
+
+
 def _by_kind(kind: ComplianceKind, steps: list[StepCompliance]) -> KindCompliance:
     mine = [s for s in steps if s.kind == kind]
     overs = [s.working_days_over for s in mine]
@@ -183,10 +221,13 @@ def deadline_compliance(
     unit's subtree on the step's day (``in_unit(branch_id, day)``)."""
     cut_off = min(period.ends_on, today)
     steps: list[StepCompliance] = []
+    departed: list[Departure] = []
     for state in states:
         for step in candidacy_steps(state, period, cut_off, calendar):
             if in_unit(step.branch_id, step.taken_on or step.due_on):
                 steps.append(step)
+        departed.extend(d for d in departures(state, period, cut_off) if in_unit(d.branch_id, d.on))
+    departed.sort(key=lambda d: (d.on, str(d.candidacy_id), d.position))
     steps.sort(key=lambda s: (str(s.candidacy_id), KIND_ORDER.index(s.kind), s.basis_on))
     late = sorted(
         (s for s in steps if s.status != "met"),
@@ -199,4 +240,5 @@ def deadline_compliance(
         missed=sum(s.status == "missed" for s in steps),
         overdue=sum(s.status == "overdue" for s in steps),
         by_kind=[_by_kind(kind, steps) for kind in KIND_ORDER], late=late, items=steps,
+        departures=departed,
     )  # fmt: skip

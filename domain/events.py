@@ -92,6 +92,10 @@ class DomainEvent(BaseModel):
     # Fields the workflow looked up (roster, tree) when the step was recorded: a correction
     # cannot restate them, since nothing would look them up again (ADR 0005).
     looked_up: ClassVar[frozenset[str]] = frozenset()
+    # Fields added to the class after events of it were first stored: left out of the
+    # payload while they hold nothing (None, empty), so an older event's payload, and so
+    # its hash and the chain after it, stay exactly as they were recorded.
+    added_fields: ClassVar[frozenset[str]] = frozenset()
     # Envelope fields a correction may never restate.
     ENVELOPE_FIELDS: ClassVar[frozenset[str]] = frozenset(
         {
@@ -130,7 +134,11 @@ class DomainEvent(BaseModel):
 
     def payload(self) -> dict[str, Any]:
         """The JSON-ready state of the event (what the store keeps)."""
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        for name in self.added_fields:
+            if data.get(name) in (None, []):
+                del data[name]
+        return data
 
     def content_hash(self) -> str:
         """SHA-256 over the canonical serialisation (sorted keys, no whitespace) of topic,

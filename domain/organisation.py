@@ -188,19 +188,27 @@ class ResidentialAreaAssigned(OrganisationEvent):
         return state.model_copy(update={"areas": (*state.areas, area)})
 
 
+# Quy định 294-QĐ/TW ended the district level on 2025-07-01; before, it existed back to the
+# Party's founding. A fact of the tree decided by date alone: rule sets govern candidacy
+# steps (from 2011), not the tree, which has its real history from 1930 (issue 9 §3).
+DISTRICT_LEVEL_ENDED_ON = date(2025, 7, 1)
+DISTRICT_LEVEL_ENDED_BY = "294-QĐ/TW"
+
+
+def has_district_level(day: date) -> bool:
+    """Whether the tree has a district level on ``day`` (every day before 2025-07-01)."""
+    return day < DISTRICT_LEVEL_ENDED_ON
+
+
 def check_parent(child_kind: OrganisationKind, parent: OrganisationState | None, day: date) -> None:
     """A unit's parent must exist on ``day`` and rank above it; no district level from
     Quy định 294 (2025-07-01). Raises ``DomainError`` naming the rule."""
     from domain.errors import DomainError
-    from domain.rulesets import NoRuleSet, rule_set_on
 
-    try:
-        rules = rule_set_on(day)
-    except NoRuleSet as exc:
-        raise DomainError(str(exc), rule="no_rule_set") from exc
-    if child_kind == OrganisationKind.DISTRICT and not rules.has_district_level:
+    if child_kind == OrganisationKind.DISTRICT and not has_district_level(day):
         raise DomainError(
-            f"there is no district level from {rules.effective_from.isoformat()} ({rules.code})",
+            f"there is no district level from {DISTRICT_LEVEL_ENDED_ON.isoformat()} "
+            f"({DISTRICT_LEVEL_ENDED_BY})",
             rule="no_district_level",
         )
     if parent is None:

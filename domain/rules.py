@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.calendar import WorkingCalendar
 from domain.rulesets import RuleSet
-from domain.values import Education, VoteTally
+from domain.values import DocumentRef, Education, VoteTally
 
 Param = str | int | bool | None
 
@@ -142,6 +142,42 @@ class BranchLargeEnough:
             self.code, rs, passed, detail,
             official_members=official_members, minimum=rs.min_branch_official_members,
         )  # fmt: skip
+
+
+class EligibleMatchesRoster:
+    """A branch vote counts all the branch's official members on its day, from the
+    roster, less those the regulations leave out (temporarily transferred away; exempt
+    from activities and absent)."""
+
+    code = "eligible_count_mismatch"
+
+    def check(
+        self, rs: RuleSet, eligible: int, roster: int, excluded: int, on: date
+    ) -> CheckResult:
+        expected = roster - excluded
+        passed = eligible == expected
+        detail = (
+            f"the vote counts {eligible} eligible official members; the roster has {roster} "
+            f"official members in the branch on {on.isoformat()}, {excluded} excluded, so "
+            f"{expected} {'as counted' if passed else 'expected'} ({rs.code})"
+        )
+        return _result(
+            self.code, rs, passed, detail, eligible=eligible, roster=roster, excluded=excluded
+        )
+
+
+class RosterOverridden:
+    """A vote counted without the roster, by an explicit override with its reason and
+    document: passes, and is listed as a departure for the inspector."""
+
+    code = "roster_override"
+
+    def check(self, rs: RuleSet, reason: str, document: DocumentRef, eligible: int) -> CheckResult:
+        detail = (
+            f"{eligible} eligible official members taken from {document.form} "
+            f"{document.number}, not from the roster: {reason} ({rs.code})"
+        )
+        return _result(self.code, rs, True, detail, eligible=eligible, override=True)
 
 
 class VoteReachesTwoThirds:

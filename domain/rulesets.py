@@ -25,6 +25,11 @@ class RuleSet(BaseModel):
     # Age on the branch vote date, in whole months (18 years .. 60 years inclusive).
     min_age_months: int = 18 * 12
     max_age_months: int = 60 * 12
+    # Youngest age at nomination, in whole months. A policy parameter, not a number of the
+    # regulations: the branch vote needs 18 years, and the class, the dossier and the
+    # verification take months, so a nomination before 16 cannot lead anywhere; below it
+    # a date of birth is taken for a typing error (422, issue 9 §6).
+    min_age_at_nomination_months: int = 16 * 12
     # Awareness-class certificate (CN-NTVĐ) is valid this many months on the vote date.
     certificate_validity_months: int = 60
     # Introducers must have known the candidate this long, in the same unit.
@@ -124,6 +129,12 @@ def rule_set_on(day: date) -> RuleSet:
             f"on {EARLIEST_DATE.isoformat()}"
         )
     return RULE_SETS[index]
+
+
+def youngest_nomination_age_months() -> int:
+    """The youngest age at nomination any rule set allows, in whole months: input checks
+    use it before knowing which rule set the nomination's day falls under."""
+    return min(rs.min_age_at_nomination_months for rs in RULE_SETS)
 
 
 def rule_set_by_code(code: str) -> RuleSet:

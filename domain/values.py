@@ -11,7 +11,36 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+# The Communist Party of Vietnam was founded on 3 February 1930: no unit of its tree and no
+# admission to its roster can be dated earlier (issue 9 §3).
+PARTY_FOUNDED = date(1930, 2, 3)
+# No date a command carries (a birth, a document, a step) can be true before this day: the
+# oldest person a record could name was born after it (issue 9 §6).
+EARLIEST_PLAUSIBLE_DAY = date(1900, 1, 1)
+
+
+def _not_before_party(day: date) -> date:
+    if day < PARTY_FOUNDED:
+        raise PydanticCustomError(
+            "before_party_founded",
+            "a date of the Party's tree or roster cannot precede its founding on 1930-02-03",
+        )
+    return day
+
+
+# A date of the organisation tree or the roster (not of a candidacy step: those need a rule
+# set in force, from 2011). Validated where input arrives (commands), never on stored events.
+PartyDay = Annotated[date, AfterValidator(_not_before_party)]
 
 
 class Value(BaseModel):

@@ -64,7 +64,7 @@ from domain.organisation import OrganisationEvent, OrganisationState
 from domain.quota import QuotaSet
 from domain.rulesets import rule_set_on
 from domain.values import Period
-from tests.scenario import ADMIN, FixedClock
+from tests.scenario import ADMIN, FixedClock, roster_tally
 from workflows import commands as c
 from workflows.application import Admissions
 
@@ -381,7 +381,8 @@ class TickingClock(FixedClock):
 
 @dataclass
 class Units:
-    """Ids of a test tree by code, and two official members per branch."""
+    """Ids of a test tree by code, and three official members per branch (the fewest a
+    branch needs to vote an admission)."""
 
     ids: dict[str, UUID] = field(default_factory=dict)
     officials: dict[UUID, list[UUID]] = field(default_factory=dict)
@@ -422,7 +423,7 @@ def found(
                 ),
                 ADMIN,
             ).id
-            for i in range(2)
+            for i in range(3)
         ]
     return unit
 
@@ -485,7 +486,7 @@ def steps_to_decision(
         c.VerificationCommand(subject="candidate", requested_on=request),
         c.VerificationCommand(subject="candidate", result="cleared", recorded_on=result),
         c.BiographyCertification(certified_on=certify),
-        c.BranchVote(held_on=vote, eligible_official_members=9, in_favour=8),
+        c.BranchVote(held_on=vote, **roster_tally(app, state.branch_id, vote)),
         c.GrassrootsVote(held_on=gvote, committee_members=7, in_favour=grassroots_in_favour),
         c.AdmissionDecision(decided_on=decide, deciding_body_id=body, decision=decision),
     ]

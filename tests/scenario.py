@@ -54,7 +54,7 @@ class Tree:
     officials: list[UUID] = field(default_factory=list)
 
 
-def build_tree(app: Admissions, founded_on: date = date(2011, 1, 1), officials: int = 4) -> Tree:
+def build_tree(app: Admissions, founded_on: date = date(2011, 1, 1), officials: int = 9) -> Tree:
     """Found a small tree and register ``officials`` official members in its branch."""
 
     def found(code: str, kind: str, parent: UUID | None) -> UUID:
@@ -135,7 +135,10 @@ def path_to_official(tree: Tree, start: date = date(2023, 2, 1)) -> Iterator[c.C
     yield c.VerificationCommand(subject="candidate", requested_on=after(5))
     yield c.VerificationCommand(subject="candidate", result="cleared", recorded_on=after(30))
     yield c.BiographyCertification(certified_on=after(5))
-    yield c.BranchVote(held_on=after(10), eligible_official_members=9, in_favour=8)
+    members = len(tree.officials)  # the roster's official members of the branch
+    yield c.BranchVote(
+        held_on=after(10), eligible_official_members=members, in_favour=max(members - 1, 0)
+    )
     yield c.GrassrootsVote(held_on=after(10), committee_members=7, in_favour=6)
     yield c.AdmissionDecision(
         decided_on=after(20), deciding_body_id=tree.grassroots, decision="admit"
@@ -145,7 +148,9 @@ def path_to_official(tree: Tree, start: date = date(2023, 2, 1)) -> Iterator[c.C
     yield c.NewMemberClass(completed_on=after(60), certificate_number="BD-0001")
     probation_end = add_months(ceremony, 12)
     yield c.RecognitionVote(
-        held_on=probation_end + timedelta(days=3), eligible_official_members=9, in_favour=9
+        held_on=probation_end + timedelta(days=3),
+        eligible_official_members=members,
+        in_favour=members,
     )
     yield c.RecognitionDecision(
         decided_on=probation_end + timedelta(days=20), deciding_body_id=tree.grassroots,
@@ -160,6 +165,17 @@ def drive(app: Admissions, candidacy_id: UUID, commands: Iterator[c.Command] | l
         if upto is not None and i >= upto:
             break
         app.execute(candidacy_id, cmd, ADMIN)
+
+
+def roster_tally(
+    app: Admissions, branch_id: UUID, on: date, in_favour: int | None = None
+) -> dict[str, int]:
+    """A branch vote's count as the roster gives it on ``on`` (all in favour unless told)."""
+    members = len(app.roster.official_members(branch_id, on))
+    return {
+        "eligible_official_members": members,
+        "in_favour": members if in_favour is None else in_favour,
+    }
 
 
 def new_id() -> UUID:

@@ -48,6 +48,7 @@ from workflows import commands as c
 from workflows.candidacy_commands import CandidacyCommands
 from workflows.context import Actor, Clock
 from workflows.handlers import HANDLERS
+from workflows.roster import RosterIndex
 
 S = TypeVar("S", bound=AggregateState)
 
@@ -103,6 +104,7 @@ class Admissions(CandidacyCommands, Application[UUID]):
         super().__init__(env)
         self.clock = clock
         self.calendar = calendar
+        self.roster = RosterIndex(self.recorder, self.mapper)
 
     # --- context -------------------------------------------------------------------
 

@@ -12,10 +12,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.candidacy.state import Subject
+from domain.candidacy.state import ExclusionReason, Subject
 from domain.organisation import AreaKind, OrganisationKind
 from domain.quota import SubTargets
-from domain.values import DocumentRef, NominatedBy, Person, Sex
+from domain.rules import whole_months
+from domain.rulesets import youngest_nomination_age_months
+from domain.values import DocumentRef, NominatedBy, PartyDay, Person, Sex
+from workflows.plausible import Finding, findings, raise_findings
 
 # What the store's JSON (orjson) can hold: 64-bit integers, nesting a few levels deep.
 JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**63 - 1
@@ -57,8 +60,20 @@ class Command(BaseModel):
         _check_storable(self)
         return self
 
+    @model_validator(mode="after")
+    def _plausible(self) -> Self:
+        """Refuse (422, naming each field) input that cannot be true: a date before 1900
+        or a control character anywhere (``workflows.plausible``). Runs after
+        ``_storable``, which bounds the nesting it walks."""
+        found = findings(self)
+        if found:
+            raise_findings(type(self).__name__, found)
+        return self
+
 
 # --- organisations, roster, quotas ---------------------------------------------------
+# The tree and the roster have their real history: any day from the Party's founding
+# (``PartyDay``, 1930-02-03) on, with or without a rule set in force (issue 9 §3).
 
 
 class FoundOrganisation(Command):
@@ -66,42 +81,42 @@ class FoundOrganisation(Command):
     name: str = Field(min_length=1, max_length=300)
     kind: OrganisationKind
     parent_id: UUID | None = None
-    effective_on: date
+    effective_on: PartyDay
     id: UUID | None = None
 
 
 class RenameOrganisation(Command):
     name: str = Field(min_length=1, max_length=300)
-    effective_on: date
+    effective_on: PartyDay
 
 
 class MoveOrganisation(Command):
     new_parent_id: UUID
-    effective_on: date
+    effective_on: PartyDay
 
 
 class MergeOrganisation(Command):
     into_id: UUID
-    effective_on: date
+    effective_on: PartyDay
 
 
 class DissolveOrganisation(Command):
-    effective_on: date
+    effective_on: PartyDay
 
 
 class AssignResidentialArea(Command):
     code: str = Field(min_length=1, max_length=60)
     name: str = Field(min_length=1, max_length=300)
     kind: AreaKind
-    effective_on: date
+    effective_on: PartyDay
 
 
 class RegisterMember(Command):
     full_name: str = Field(min_length=1, max_length=200)
     branch_id: UUID
     status: Literal["official", "probationary"]
-    admitted_on: date
-    official_on: date | None = None
+    admitted_on: PartyDay
+    official_on: PartyDay | None = None
     sex: Sex
     date_of_birth: date
     ethnicity: str
@@ -114,6 +129,15 @@ class RegisterMember(Command):
 
         if self.ethnicity not in ETHNIC_GROUPS:
             raise ValueError("ethnicity must be one of the 54 recognised ethnic groups")
+        return self
+
+    @model_validator(mode="after")
+    def _born_before_admission(self) -> Self:
+        if self.admitted_on < self.date_of_birth:
+            raise_findings(type(self).__name__, [Finding(
+                ("admitted_on",), "admitted_before_birth",
+                "admitted_on cannot precede the member's date of birth", self.admitted_on,
+            )])  # fmt: skip
         return self
 
 
@@ -145,6 +169,27 @@ class Nominate(Command):
     helper_member_id: UUID | None = None
     readmission: ReadmissionFacts | None = None
     id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _plausible_age(self) -> Self:
+        """A date of birth after the nomination, or an age below the youngest any rule
+        set allows at nomination, is a typing error, not a case for the rules: 422 naming
+        ``person.date_of_birth`` (the message never repeats the date of birth)."""
+        born, on = self.person.date_of_birth, self.nominated_on
+        youngest = youngest_nomination_age_months()
+        if born > on:
+            code = "born_after_nomination"
+            message = f"the date of birth is after nominated_on ({on.isoformat()})"
+        elif whole_months(born, on) < youngest:
+            code = "too_young_at_nomination"
+            message = (
+                f"the candidate is younger than {youngest // 12} years on nominated_on "
+                f"({on.isoformat()}), the youngest age any rule set allows at nomination"
+            )
+        else:
+            return self
+        loc = ("person", "date_of_birth")
+        raise_findings(type(self).__name__, [Finding(loc, code, message, born)])
 
 
 class ClassEnrolment(Command):
@@ -213,10 +258,42 @@ class BiographyCertification(Command):
     certified_on: date
 
 
-class BranchVote(Command):
+class ExcludedMemberRef(BaseModel):
+    """An official member of the branch the vote leaves out of its count, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    member_id: UUID
+    reason: ExclusionReason
+
+
+class RosterOverrideIn(BaseModel):
+    """Count a vote without the roster (its roster is not loaded yet): why, and on which
+    document the count rests. Recorded, shown in the history, listed as a departure."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+    document: DocumentRef
+
+
+class _BranchCountedVote(Command):
+    """A branch vote: counted against the branch's official members on ``held_on`` from
+    the roster, less ``excluded_members``; or, with ``roster_override``, as given."""
+
     held_on: date
     eligible_official_members: int = Field(ge=0, le=10_000)
     in_favour: int = Field(ge=0, le=10_000)
+    excluded_members: list[ExcludedMemberRef] = Field(default_factory=list, max_length=10_000)
+    roster_override: RosterOverrideIn | None = None
+
+    @model_validator(mode="after")
+    def _distinct_exclusions(self) -> Self:
+        ids = [x.member_id for x in self.excluded_members]
+        if len(set(ids)) != len(ids):
+            raise ValueError("excluded_members names a member more than once")
+        return self
+
+
+class BranchVote(_BranchCountedVote):
     age_consent_reference: str | None = Field(default=None, max_length=100)
     education_exception_reference: str | None = Field(default=None, max_length=100)
 
@@ -263,10 +340,7 @@ class Discipline(Command):
     kind: Literal["reprimand", "warning", "dismissal", "expulsion"]
 
 
-class RecognitionVote(Command):
-    held_on: date
-    eligible_official_members: int = Field(ge=0, le=10_000)
-    in_favour: int = Field(ge=0, le=10_000)
+class RecognitionVote(_BranchCountedVote):
     proposal: Literal["recognise", "remove"] = "recognise"
 
 

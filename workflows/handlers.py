@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from domain.candidacy import events as ev
 from domain.candidacy.decide import correct, decide
-from domain.candidacy.state import CandidacyState, Introducer
+from domain.candidacy.state import CandidacyState, ExcludedMember, Introducer, RosterOverride
 from domain.errors import DomainError
 from domain.events import DomainEvent, Envelope
 from domain.member import (
@@ -24,21 +24,15 @@ from domain.member import (
     MemberRegistered,
     MemberTransferred,
 )
+from domain.member_ids import member_id_for
 from domain.organisation import OrganisationKind
 from workflows import commands as c
 
 if TYPE_CHECKING:
     from workflows.application import Admissions
 
-MEMBER_NAMESPACE = uuid5(NAMESPACE_URL, "https://ketnap.vn/member-from-candidacy")
-
 Handler = Callable[["Admissions", CandidacyState, Any, Envelope], list[DomainEvent]]
 HANDLERS: dict[type[c.Command], Handler] = {}
-
-
-def member_id_for(candidacy_id: UUID) -> UUID:
-    """The roster id of the member a candidacy produces."""
-    return uuid5(MEMBER_NAMESPACE, str(candidacy_id))
 
 
 def handles(command: type[c.Command]) -> Callable[[Handler], Handler]:
@@ -124,6 +118,35 @@ def _verification(
     ]  # fmt: skip
 
 
+def _roster_count(
+    app: Admissions, state: CandidacyState, cmd: c.BranchVote | c.RecognitionVote
+) -> dict[str, Any]:
+    """The vote's count against the roster: the branch's official members on the vote's
+    day (unless overridden), and the members it leaves out, each checked to be one of them."""
+    excluded = tuple(
+        ExcludedMember(member_id=x.member_id, reason=x.reason) for x in cmd.excluded_members
+    )
+    counted: dict[str, Any] = {
+        "eligible": cmd.eligible_official_members, "in_favour": cmd.in_favour,
+        "excluded_members": excluded,
+    }  # fmt: skip
+    if cmd.roster_override is not None:
+        counted["roster_override"] = RosterOverride(
+            reason=cmd.roster_override.reason, document=cmd.roster_override.document
+        )
+        return counted
+    officials = set(app.roster.official_members(state.branch_id, cmd.held_on))
+    strangers = [str(x.member_id) for x in excluded if x.member_id not in officials]
+    if strangers:
+        raise DomainError(
+            f"excluded members {', '.join(strangers)} are not official members of the branch "
+            f"on {cmd.held_on.isoformat()}",
+            rule="excluded_not_official",
+        )
+    counted["roster_official_members"] = len(officials)
+    return counted
+
+
 @handles(c.BranchVote)
 def _branch_vote(
     app: Admissions, state: CandidacyState, cmd: c.BranchVote, envelope: Envelope
@@ -132,10 +155,10 @@ def _branch_vote(
     return [
         decide(
             state, ev.BranchVoteHeld, envelope, app.calendar, held_on=cmd.held_on,
-            eligible=cmd.eligible_official_members, in_favour=cmd.in_favour,
             grassroots_branch=branch.kind == OrganisationKind.GRASSROOTS_BRANCH,
             age_consent_reference=cmd.age_consent_reference,
             education_exception_reference=cmd.education_exception_reference,
+            **_roster_count(app, state, cmd),
         )
     ]  # fmt: skip
 
@@ -157,6 +180,7 @@ def _admission(
     event = decide(
         state, ev.AdmissionDecided, envelope, app.calendar, decided_on=cmd.decided_on,
         decision=cmd.decision, received_on=cmd.received_on,
+        member_id=member_id_for(state.id) if cmd.decision == "admit" else None,
         **_competence(app, state.branch_id, cmd.deciding_body_id, cmd.decided_on),
     )  # fmt: skip
     events: list[DomainEvent] = [event]
@@ -207,8 +231,7 @@ def _recognition_vote(
     return [
         decide(
             state, ev.RecognitionVoteHeld, envelope, app.calendar, held_on=cmd.held_on,
-            eligible=cmd.eligible_official_members, in_favour=cmd.in_favour,
-            proposal=cmd.proposal,
+            proposal=cmd.proposal, **_roster_count(app, state, cmd),
         )
     ]  # fmt: skip
 

@@ -11,7 +11,8 @@ import orjson
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
 from eventsourcing.utils import resolve_topic
-from pydantic import BaseModel
+
+from domain.events import DomainEvent
 
 
 class OrjsonTranscoder(Transcoder):
@@ -41,9 +42,9 @@ class PydanticMapper(Mapper[UUID]):
     """
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        assert isinstance(domain_event, BaseModel), "ketnap events are pydantic models"
+        assert isinstance(domain_event, DomainEvent), "ketnap events are DomainEvents"
         cls = type(domain_event)
-        state = domain_event.model_dump(mode="json")
+        state = domain_event.payload()
         del state["originator_id"], state["originator_version"]
         class_version = getattr(cls, "class_version", 1)
         if class_version > 1:

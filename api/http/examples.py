@@ -16,6 +16,7 @@ GRASSROOTS_ID = "2f6f0c1e-6a43-5c1b-9f0e-0d6a1b7a1004"
 BRANCH_ID = "2f6f0c1e-6a43-5c1b-9f0e-0d6a1b7a1005"
 OTHER_BRANCH_ID = "2f6f0c1e-6a43-5c1b-9f0e-0d6a1b7a1006"
 MEMBER_ID = "7d1c3a52-58e1-4c0e-8a43-3c5b2f0a2001"
+OTHER_MEMBER_ID = "7d1c3a52-58e1-4c0e-8a43-3c5b2f0a2002"
 SECOND_MEMBER_ID = "7d1c3a52-58e1-4c0e-8a43-3c5b2f0a2002"
 CANDIDACY_ID = "b3e1f0d2-1c4a-4f59-9d3e-6a7b8c9d3001"
 
@@ -135,10 +136,25 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
     }),
     "biography-certification": ("Certify the biography once every subject is resolved", one(
         "Chứng nhận lý lịch", {"certified_on": "2023-04-29"})),
-    "branch-votes": ("Record the branch resolution 6-KNĐ (stage 6; a failed vote is kept)", one(
-        "Nghị quyết chi bộ đề nghị kết nạp",
-        {"held_on": "2024-03-01", "eligible_official_members": 9, "in_favour": 8,
-         "document": _doc("6-KNĐ", "12-NQ/CB", "2024-03-01")})),
+    "branch-votes": ("Record the branch resolution 6-KNĐ (stage 6; a failed vote is kept). "
+                     "The count must equal the branch's official members on the roster that "
+                     "day, less `excluded_members`, unless `roster_override` says why not", {
+        "roster": {"summary": "Nghị quyết chi bộ đề nghị kết nạp",
+                   "value": {"held_on": "2024-03-01", "eligible_official_members": 9,
+                             "in_favour": 8,
+                             "document": _doc("6-KNĐ", "12-NQ/CB", "2024-03-01")}},
+        "excluded": {"summary": "Hai đảng viên không tính (chuyển sinh hoạt tạm thời; miễn "
+                                "sinh hoạt, vắng mặt)",
+                     "value": {"held_on": "2024-03-01", "eligible_official_members": 7,
+                               "in_favour": 6, "excluded_members": [
+                                   {"member_id": MEMBER_ID, "reason": "temporarily_transferred"},
+                                   {"member_id": OTHER_MEMBER_ID, "reason": "exempt_and_absent"}]}},
+        "override": {"summary": "Hồ sơ cũ: danh sách đảng viên chưa nhập",
+                     "value": {"held_on": "2016-03-01", "eligible_official_members": 11,
+                               "in_favour": 10, "roster_override": {
+                                   "reason": "Nhập hồ sơ cũ, danh sách chi bộ năm 2016 chưa nhập",
+                                   "document": _doc("6-KNĐ", "03-NQ/CB", "2016-03-01")}}},
+    }),
     "subunit-appraisal": ("Record the sub-unit committee appraisal 7-KNĐ", one(
         "Thẩm định của đảng ủy bộ phận",
         {"appraised_on": "2024-03-08", "document": _doc("7-KNĐ", "09-BC/ĐUBP", "2024-03-08")})),
@@ -192,11 +208,13 @@ ORGANISATION_OUT = {
 MEMBER_OUT = {
     "id": MEMBER_ID, "full_name": "Trần Văn Hùng", "branch_id": BRANCH_ID, "status": "official",
     "admitted_on": "2005-03-02", "official_on": "2006-03-02", "left_on": None,
+    "candidacy_id": None, "readmitted": False,
 }  # fmt: skip
 CANDIDACY_OUT = {
     "id": CANDIDACY_ID, "version": 12, "stage": "probation", "branch_id": BRANCH_ID,
     "person": PERSON, "nominated_by": "youth_union", "nominated_on": "2023-01-10",
-    "decided_on": "2024-04-10", "party_age_from": "2024-04-10", "ceremony_on": "2024-05-06",
+    "decided_on": "2024-04-10", "party_age_from": "2024-04-10",
+    "member_id": "5b1c0c3e-8f0a-5d8e-9a43-3c4d2b1f0a77", "ceremony_on": "2024-05-06",
     "probation_ends_on": "2025-05-06", "official_on": None,
     "deadlines": [
         {"kind": "ceremony_due", "due_on": "2024-05-27", "status": "met",

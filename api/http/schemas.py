@@ -102,6 +102,12 @@ class MemberOut(BaseModel):
     admitted_on: date
     official_on: date | None
     left_on: date | None
+    candidacy_id: UUID | None = Field(
+        default=None, description="The candidacy the member came from (null: imported roster)"
+    )
+    readmitted: bool = Field(
+        default=False, description="Admitted again after leaving; re-admission is once only"
+    )
 
     @classmethod
     def of(cls, member: MemberState) -> MemberOut:
@@ -109,6 +115,7 @@ class MemberOut(BaseModel):
             id=member.id, full_name=member.full_name, branch_id=member.branch_id,
             status=member.status, admitted_on=member.admitted_on,
             official_on=member.official_on, left_on=member.left_on,
+            candidacy_id=member.candidacy_id, readmitted=member.readmitted,
         )  # fmt: skip
 
 
@@ -159,6 +166,10 @@ class CandidacyOut(BaseModel):
     decision_received_on: date | None = None
     deciding_body_id: UUID | None = None
     party_age_from: date | None = Field(default=None, description="Set once admitted")
+    member_id: UUID | None = Field(
+        default=None,
+        description="Set once admitted: the roster member the candidacy became (/members/{id})",
+    )
     ceremony_on: date | None = None
     probation_ends_on: date | None = None
     new_member_class_on: date | None = None

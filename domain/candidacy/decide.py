@@ -5,6 +5,7 @@ A refusal raises a named ``DomainError`` and produces nothing, so nothing is app
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,7 @@ from domain.candidacy.events import (
     effective_events,
     replay,
 )
+from domain.candidacy.order import latest_step_on, order_checks
 from domain.candidacy.state import CandidacyState
 from domain.errors import DomainError, InvalidCorrection, RuleViolation, WrongStage
 from domain.events import GENESIS_HASH, Envelope, recorded_day
@@ -41,28 +43,31 @@ def _not_in_future(event: CandidacyEvent, rs: RuleSet) -> CheckResult:
     )  # fmt: skip
 
 
-def _not_before_nomination(
-    event: CandidacyEvent, state: CandidacyState, rs: RuleSet
-) -> CheckResult:
-    passed = event.effective_on >= state.nominated_on
-    return CheckResult(
-        rule="date_order", passed=passed, rule_set=rs.code,
-        detail=f"{event.date_field} {event.effective_on.isoformat()} is "
-        f"{'not ' if passed else ''}before the nomination on {state.nominated_on.isoformat()}",
-    )  # fmt: skip
-
-
 def _finish(
     draft: CandidacyEvent, state: CandidacyState | None, calendar: WorkingCalendar
 ) -> CandidacyEvent:
-    checks = [_not_in_future(draft, draft.rules)]
-    if state is not None and not isinstance(draft, Corrected):
-        checks.append(_not_before_nomination(draft, state, draft.rules))
-    checks.extend(draft.check(state, calendar))
+    latest = latest_step_on(effective_events(state.history)) if state is not None else None
+    checks = _all_checks(draft, state, calendar, latest)
     failed = first_failure(checks)
     if failed is not None:
         raise RuleViolation(failed)
     return draft.model_copy(update={"checks": tuple(checks)})
+
+
+def _all_checks(
+    event: CandidacyEvent,
+    state: CandidacyState | None,
+    calendar: WorkingCalendar,
+    latest: date | None,
+    *,
+    order: bool = True,
+) -> list[CheckResult]:
+    """Every check a step runs, in the order they are reported: not in the future, the
+    step's own guards, then its place in time (``order_checks``)."""
+    checks = [_not_in_future(event, event.rules), *event.check(state, calendar)]
+    if order:
+        checks.extend(order_checks(event, state, latest))
+    return checks
 
 
 def nominate(
@@ -162,7 +167,10 @@ def correct(
         raise DomainError(str(exc), rule="no_rule_set") from exc
     except ValueError as exc:  # pydantic ValidationError subclasses ValueError
         raise InvalidCorrection(f"the restated {type(target).__name__} is invalid: {exc}") from exc
-    _recheck(proposed[:-1], position, calendar)
+    exempt = out_of_order(effective_events(state.history))
+    if target.date_field in changes:  # a step whose date is restated must come into order
+        exempt -= {position}
+    _recheck(proposed[:-1], position, calendar, exempt)
     # Keep the changes as the store will (JSON values), so the state answered now equals
     # the state replayed from the store later.
     restated = proposed[position - 1].model_dump(mode="json")
@@ -173,22 +181,43 @@ def correct(
     return result
 
 
-def _recheck(events: list[CandidacyEvent], from_position: int, calendar: WorkingCalendar) -> None:
-    """Re-run the guards of every step from ``from_position`` on the corrected history."""
+def _recheck(events: list[CandidacyEvent], from_position: int, calendar: WorkingCalendar,
+             exempt: frozenset[int] = frozenset()) -> None:  # fmt: skip
+    """Re-run the guards of every step from ``from_position`` on the corrected history.
+    Steps in ``exempt`` skip the order checks (they were out of order before this
+    correction, recorded before ADR 0012: a correction does not answer for them)."""
+    for position, state, latest, event in _walk(events):
+        if position < from_position:
+            continue
+        if state is not None and state.stage not in type(event).allowed_stages:
+            raise WrongStage(
+                f"after the correction, step {position} "
+                f"({type(event).__name__}) would not fit stage '{state.stage.value}'"
+            )
+        checks = _all_checks(event, state, calendar, latest, order=position not in exempt)
+        failed = first_failure(checks)
+        if failed is not None:
+            raise RuleViolation(failed)
+
+
+def _walk(
+    events: list[CandidacyEvent],
+) -> Iterator[tuple[int, CandidacyState | None, date | None, CandidacyEvent]]:
+    """Each step of an effective history with the state and latest step date before it."""
     state: CandidacyState | None = None
+    latest: date | None = None
     for event in events:
         if isinstance(event, Corrected):
             continue
-        if event.originator_version >= from_position:
-            if state is not None and state.stage not in type(event).allowed_stages:
-                raise WrongStage(
-                    f"after the correction, step {event.originator_version} "
-                    f"({type(event).__name__}) would not fit stage '{state.stage.value}'"
-                )
-            checks = [_not_in_future(event, event.rules)]
-            if state is not None:
-                checks.append(_not_before_nomination(event, state, event.rules))
-            failed = first_failure([*checks, *event.check(state, calendar)])
-            if failed is not None:
-                raise RuleViolation(failed)
+        yield event.originator_version, state, latest, event
         state = event.evolve(state)
+        latest = event.effective_on if latest is None else max(latest, event.effective_on)
+
+
+def out_of_order(events: list[CandidacyEvent]) -> frozenset[int]:
+    """Positions of the steps of an effective history that break the order of ADR 0012."""
+    return frozenset(
+        position
+        for position, state, latest, event in _walk(events)
+        if first_failure(order_checks(event, state, latest)) is not None
+    )

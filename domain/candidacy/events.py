@@ -24,14 +24,17 @@ from domain.candidacy.state import (
     TRANSFERABLE_STAGES,
     CandidacyState,
     Certificate,
+    ExcludedMember,
     Introducer,
     Readmission,
+    RosterOverride,
     Stage,
     Subject,
     Verification,
     Vote,
 )
 from domain.events import DomainEvent, recorded_day
+from domain.member_ids import member_id_for
 from domain.rules import (
     AgeWithinRange,
     BranchLargeEnough,
@@ -40,12 +43,14 @@ from domain.rules import (
     CheckResult,
     DecidingBodyCompetent,
     EducationSufficient,
+    EligibleMatchesRoster,
     HelperMustBeOfficial,
     IntroducerCount,
     IntroducerInSameGrassroots,
     IntroducerKnewCandidateTwelveMonths,
     IntroducerMustBeOfficial,
     ReadmissionAllowed,
+    RosterOverridden,
     VoteReachesTwoThirds,
     add_months,
     whole_months,
@@ -206,20 +211,6 @@ class BiographySubmitted(CandidacyEvent):
     allowed_stages: ClassVar[frozenset[Stage]] = frozenset({Stage.DOSSIER})
     submitted_on: date
 
-    def check(self, state: CandidacyState | None, calendar: WorkingCalendar) -> list[CheckResult]:
-        s = _require(state)
-        passed = s.application_on is not None and s.application_on <= self.submitted_on
-        detail = (
-            f"biography on {self.submitted_on.isoformat()}, application on "
-            f"{s.application_on.isoformat() if s.application_on else 'none'} ({self.rules.code})"
-        )
-        return [
-            CheckResult(
-                rule="application_before_biography", passed=passed, rule_set=self.rules.code,
-                detail=detail,
-            )
-        ]  # fmt: skip
-
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         return _update(state, biography_on=self.submitted_on)
 
@@ -324,7 +315,7 @@ class VerificationResultRecorded(CandidacyEvent):
     def check(self, state: CandidacyState | None, calendar: WorkingCalendar) -> list[CheckResult]:
         s = _require(state)
         pending = [v for v in s.verifications if v.subject == self.subject and v.result is None]
-        passed = bool(pending) and pending[0].requested_on <= self.recorded_on
+        passed = bool(pending)
         detail = (
             f"a request for '{self.subject}' is pending" if pending
             else f"no pending verification request for '{self.subject}'"
@@ -402,12 +393,52 @@ class _VoteEvent(CandidacyEvent):
         return check.model_copy(update={"blocking": False})
 
 
-class BranchVoteHeld(_VoteEvent):
+class _RosterCountedVote(_VoteEvent):
+    """A branch vote (6-KNĐ or 13-KNĐ) counted against the branch's official members on
+    the vote's day: the roster's figure the workflow looked up, the members the vote
+    leaves out by the regulations, or an override where the roster is not loaded."""
+
+    # The roster's figure was looked up; the exclusions were checked against it; an
+    # override stands in for both: none can be restated by a correction (ADR 0012).
+    looked_up: ClassVar[frozenset[str]] = frozenset(
+        {"roster_official_members", "excluded_members", "roster_override"}
+    )
+    added_fields: ClassVar[frozenset[str]] = frozenset(
+        {"roster_official_members", "excluded_members", "roster_override"}
+    )
+    # None only in votes recorded before ADR 0012: they were not counted against a roster.
+    roster_official_members: int | None = Field(default=None, ge=0)
+    excluded_members: tuple[ExcludedMember, ...] = ()
+    roster_override: RosterOverride | None = None
+
+    def roster_checks(self) -> list[CheckResult]:
+        """The count against the roster, then the branch's size (from the roster's figure,
+        or the vote's own count under an override or in a vote before ADR 0012)."""
+        rs = self.rules
+        checks: list[CheckResult] = []
+        members = self.eligible + len(self.excluded_members)
+        if self.roster_override is not None:
+            override = self.roster_override
+            checks.append(
+                RosterOverridden().check(rs, override.reason, override.document, self.eligible)
+            )
+        elif self.roster_official_members is not None:
+            members = self.roster_official_members
+            checks.append(
+                EligibleMatchesRoster().check(
+                    rs, self.eligible, members, len(self.excluded_members), self.held_on
+                )
+            )
+        checks.append(BranchLargeEnough().check(rs, members))
+        return checks
+
+
+class BranchVoteHeld(_RosterCountedVote):
     """Stage 6: the branch resolution (6-KNĐ). A failed vote counts an attempt; the third
     failure escalates to the superior committee."""
 
     allowed_stages: ClassVar[frozenset[Stage]] = frozenset({Stage.VERIFICATION})
-    looked_up: ClassVar[frozenset[str]] = frozenset({"grassroots_branch"})
+    looked_up: ClassVar[frozenset[str]] = _RosterCountedVote.looked_up | {"grassroots_branch"}
     grassroots_branch: bool = False
     age_consent_reference: str | None = None
     education_exception_reference: str | None = None
@@ -426,7 +457,7 @@ class BranchVoteHeld(_VoteEvent):
                     else "three branch votes failed; the superior committee decides"
                 ) + f" ({rs.code})",
             ),
-            BranchLargeEnough().check(rs, self.eligible),
+            *self.roster_checks(),
             AgeWithinRange().check(
                 rs, s.person.date_of_birth, self.held_on, self.age_consent_reference
             ),
@@ -485,23 +516,17 @@ class GrassrootsVoteHeld(_VoteEvent):
     def check(self, state: CandidacyState | None, calendar: WorkingCalendar) -> list[CheckResult]:
         s = _require(state)
         rs = self.rules
-        if s.stage == Stage.RECOGNITION_REVIEW:
-            after = s.recognition_vote_on is not None and self.held_on >= s.recognition_vote_on
-            ready = CheckResult(
-                rule="date_order", passed=after, rule_set=rs.code,
-                detail=f"committee resolution on {self.held_on.isoformat()} after the branch "
-                f"recognition vote ({rs.code})",
-            )  # fmt: skip
-        else:
-            ok = s.stage == Stage.BRANCH_APPROVED or s.escalated_on is not None
-            ready = CheckResult(
-                rule="wrong_stage", passed=ok, rule_set=rs.code,
-                detail=(
-                    "the branch approved" if s.stage == Stage.BRANCH_APPROVED
-                    else "escalated after failed branch votes" if ok
-                    else "the branch has not approved the candidacy"
-                ) + f" ({rs.code})",
-            )  # fmt: skip
+        if s.stage == Stage.RECOGNITION_REVIEW:  # 15-KNĐ; its date follows the 13-KNĐ (order)
+            return [self.vote_check()]
+        ok = s.stage == Stage.BRANCH_APPROVED or s.escalated_on is not None
+        ready = CheckResult(
+            rule="wrong_stage", passed=ok, rule_set=rs.code,
+            detail=(
+                "the branch approved" if s.stage == Stage.BRANCH_APPROVED
+                else "escalated after failed branch votes" if ok
+                else "the branch has not approved the candidacy"
+            ) + f" ({rs.code})",
+        )  # fmt: skip
         return [ready, self.vote_check()]
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
@@ -591,22 +616,19 @@ class AdmissionDecided(_DecisionEvent):
     decision date."""
 
     allowed_stages: ClassVar[frozenset[Stage]] = frozenset({Stage.AWAITING_DECISION})
+    added_fields: ClassVar[frozenset[str]] = frozenset({"member_id"})
+    looked_up: ClassVar[frozenset[str]] = _DecisionEvent.looked_up | {"member_id"}
     decision: Literal["admit", "refuse"]
     received_on: date | None = None
+    # The roster record an admission creates (named in events recorded from ADR 0012 on;
+    # the same id is derived for older ones).
+    member_id: UUID | None = None
 
     def check(self, state: CandidacyState | None, calendar: WorkingCalendar) -> list[CheckResult]:
-        s = _require(state)
         rs = self.rules
         received = self.received_on or self.decided_on
-        resolution = s.grassroots_resolution_on or s.branch_resolution_on
         return [
             self.competence_check(),
-            CheckResult(
-                rule="date_order", passed=resolution is not None and self.decided_on >= resolution,
-                rule_set=rs.code,
-                detail=f"decision on {self.decided_on.isoformat()} after the resolution of "
-                f"{resolution.isoformat() if resolution else 'none'} ({rs.code})",
-            ),
             CheckResult(
                 rule="date_order", passed=received >= self.decided_on, rule_set=rs.code,
                 detail=f"decision received on {received.isoformat()}, decided on "
@@ -640,6 +662,7 @@ class AdmissionDecided(_DecisionEvent):
                 "stage": Stage.ADMITTED, "decided_on": self.decided_on,
                 "decision_received_on": self.received_on or self.decided_on,
                 "deciding_body_id": self.deciding_body_id, "party_age_from": party_age_from,
+                "member_id": self.member_id or member_id_for(self.originator_id),
             }
         )  # fmt: skip
 
@@ -730,7 +753,7 @@ class DisciplineRecorded(CandidacyEvent):
         return s.model_copy(update={"disciplines": (*s.disciplines, self.kind)})
 
 
-class RecognitionVoteHeld(_VoteEvent):
+class RecognitionVoteHeld(_RosterCountedVote):
     """Stage 10: the branch votes to recognise (13-KNĐ) once probation ended, or to remove
     the member from the probationary list (at any time of probation)."""
 
@@ -749,7 +772,7 @@ class RecognitionVoteHeld(_VoteEvent):
                 detail=f"probation ends on {ends.isoformat()}, vote on "
                 f"{self.held_on.isoformat()} ({rs.code})",
             ),
-            BranchLargeEnough().check(rs, self.eligible),
+            *self.roster_checks(),
             self.vote_check(),
         ]  # fmt: skip
 
@@ -780,7 +803,6 @@ class RecognitionDecided(_DecisionEvent):
     def check(self, state: CandidacyState | None, calendar: WorkingCalendar) -> list[CheckResult]:
         s = _require(state)
         rs = self.rules
-        after_vote = s.recognition_vote_on is not None and self.decided_on >= s.recognition_vote_on
         ends = s.probation_ends_on
         assert ends is not None, "a candidacy under recognition review has a probation end"
         # Recognition (unlike removal) needs the probation to be over on the decision day,
@@ -788,12 +810,6 @@ class RecognitionDecided(_DecisionEvent):
         ended = self.decision == "remove" or self.decided_on >= ends
         return [
             self.competence_check(),
-            CheckResult(
-                rule="date_order", passed=after_vote, rule_set=rs.code,
-                detail=f"decision on {self.decided_on.isoformat()} after the branch vote on "
-                f"{s.recognition_vote_on.isoformat() if s.recognition_vote_on else 'none'} "
-                f"({rs.code})",
-            ),
             CheckResult(
                 rule="probation_not_ended", passed=ended, rule_set=rs.code,
                 detail=f"probation ends on {ends.isoformat()}, {self.decision} decided on "
@@ -919,6 +935,10 @@ def steps_as_of(
         if as_of is not None and event.effective_on > as_of:
             continue
         if state is None and not isinstance(event, CandidateNominated):
+            continue
+        if state is not None and state.stage not in type(event).allowed_stages:
+            # Only a history recorded before ADR 0012 can hold a step dated before the step
+            # it follows; as of a day between the two, the later step had not happened.
             continue
         state = stamp(event.evolve(state), original)
         yield event, state

@@ -7,10 +7,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.events import GENESIS_HASH, AggregateState
-from domain.values import NominatedBy, Person
+from domain.values import DocumentRef, NominatedBy, Person
 
 if TYPE_CHECKING:
     from domain.candidacy.events import CandidacyEvent
@@ -100,6 +100,26 @@ class Vote(_Frozen):
     attempt: int
 
 
+ExclusionReason = Literal["temporarily_transferred", "exempt_and_absent"]
+
+
+class ExcludedMember(_Frozen):
+    """An official member of the branch the regulations leave out of a vote's count:
+    temporarily transferred away (chuyển sinh hoạt tạm thời), or exempt from work and
+    party activities and absent (miễn công tác và sinh hoạt đảng, vắng mặt)."""
+
+    member_id: UUID
+    reason: ExclusionReason
+
+
+class RosterOverride(_Frozen):
+    """A vote counted without the roster (a branch whose roster is not loaded yet, for
+    history being imported): why, and the document the count comes from."""
+
+    reason: str = Field(min_length=1, max_length=500)
+    document: DocumentRef
+
+
 class Readmission(_Frozen):
     """Facts of an earlier membership when this candidacy is a re-admission."""
 
@@ -149,6 +169,8 @@ class CandidacyState(AggregateState):
     decision_received_on: date | None = None
     deciding_body_id: UUID | None = None
     party_age_from: date | None = None
+    # The roster record the admission created (the probationary, later official, member).
+    member_id: UUID | None = None
 
     ceremony_on: date | None = None
     probation_ends_on: date | None = None

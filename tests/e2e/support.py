@@ -204,7 +204,7 @@ class Api:
         member_id: str = self.created("/members", body)["id"]
         return member_id
 
-    def tree(self, prefix: str = "", officials: int = 4) -> HttpTree:
+    def tree(self, prefix: str = "", officials: int = 9) -> HttpTree:
         province = self.found(f"{prefix}T01", "province", None)
         commune = self.found(f"{prefix}X01", "commune", province)
         grassroots = self.found(f"{prefix}DU01", "grassroots_committee", commune)

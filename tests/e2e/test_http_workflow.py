@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
+from domain.member_ids import member_id_for
 from tests.e2e.support import (
     ADMIN_TOKEN,
     APPLICATION,
@@ -35,7 +36,6 @@ from tests.e2e.support import (
     nomination,
     official_path,
 )
-from workflows.handlers import member_id_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -197,7 +197,10 @@ REFUSALS = [
             _introducers("probationary", "2020-01-01")),
     Refusal("introducer_acquaintance_too_short", _at(INTRODUCERS), "introducers",
             _introducers("official", "2022-12-01")),
-    Refusal("branch_too_small", _at(BRANCH_VOTE), "branch-votes", _vote("2023-05-09", 2, 2)),
+    # The roster has 9; a count taken from a document (roster override) of 2 is too small.
+    Refusal("branch_too_small", _at(BRANCH_VOTE), "branch-votes",
+            lambda a, t: {**_vote("2023-05-09", 2, 2)(a, t), "roster_override": {
+                "reason": "danh sách chưa nhập", "document": {"form": "6-KNĐ", "number": "1"}}}),
     # Decision received 2023-06-08: the ceremony was due by 2023-07-20.
     Refusal("ceremony_overdue", _at(CEREMONY), "ceremony",
             lambda a, t: {"held_on": "2023-08-30"}),
@@ -268,6 +271,48 @@ def test_invalid_input_unknown_ids_and_routes_are_problems(live: Live, api: Api)
     assert_problem(api.get("/no/such/route"), 404)
     assert_problem(api.command(cid, "coronation", {"held_on": "2023-02-01"}), 404)
     assert footprint(live, api, cid) == before
+
+
+def test_votes_count_against_the_roster_and_an_override_is_shown(live: Live, api: Api) -> None:
+    """Issue 9 §2 over HTTP: a count the roster contradicts is 409 naming both numbers;
+    exclusions and an override are recorded, shown in the history and listed as a
+    departure in the deadline-compliance report."""
+    tree = _tree(api)
+    cid = api.open_candidacy(tree, upto=BRANCH_VOTE)
+    before = footprint(live, api, cid)
+    wrong = api.command(
+        cid,
+        "branch-votes",
+        {"held_on": "2023-05-09", "eligible_official_members": 11, "in_favour": 9},
+    )
+    problem = assert_problem(wrong, 409, "eligible_count_mismatch")  # fmt: skip
+    assert "counts 11" in problem["detail"] and "roster has 9" in problem["detail"]
+    assert footprint(live, api, cid) == before
+    excluded = [{"member_id": tree.officials[-1], "reason": "temporarily_transferred"}]
+    failed = api.step(cid, "branch-votes", {"held_on": "2023-05-09",
+                                            "eligible_official_members": 8, "in_favour": 5,
+                                            "excluded_members": excluded})  # fmt: skip
+    assert failed["failed_branch_votes"] == 1
+    override = {
+        "reason": "Danh sách năm 2023 chưa nhập",
+        "document": {"form": "6-KNĐ", "number": "07-NQ/CB", "dated": "2023-05-20"},
+    }
+    passed = api.step(cid, "branch-votes", {"held_on": "2023-05-20",
+                                            "eligible_official_members": 12, "in_favour": 10,
+                                            "roster_override": override})  # fmt: skip
+    assert passed["stage"] == "branch_approved"
+    history = api.history(cid)
+    assert history[-2]["data"]["excluded_members"] == excluded
+    assert history[-2]["data"]["roster_official_members"] == 9
+    assert history[-1]["data"]["roster_override"] == override
+    assert any(ch["rule"] == "roster_override" for ch in history[-1]["checks"])
+    report = api.get("/reports/deadline-compliance", organisation_id=tree.province,
+                     period="2023")  # fmt: skip
+    assert report.status_code == 200, report.text
+    departures = report.json()["departures"]
+    assert [(d["candidacy_id"], d["on"], d["reason"]) for d in departures] == [
+        (cid, "2023-05-20", override["reason"])
+    ]
 
 
 def test_a_failed_branch_vote_is_recorded_as_an_attempt(live: Live, api: Api) -> None:

@@ -107,7 +107,8 @@ class Scene:
 def scene(open_app: OpenApp, store_env: dict[str, str]) -> Scene:
     clock = FixedClock()
     app = open_app(clock)
-    world = World(app=app, clock=clock, tree=build_tree(app))
+    # Four officials: none of these candidacies reaches a branch vote.
+    world = World(app=app, clock=clock, tree=build_tree(app, officials=4))
     a, b, c = (open_candidacy(world, upto=n) for n in (8, 5, 3))
     digest = GlobalDigest(app, window=WINDOW)
     stored = len(app.recorder.select_notifications(1, limit=10_000))

@@ -22,11 +22,11 @@ import pytest
 from domain.candidacy.state import CandidacyState, Stage
 from domain.errors import DomainError, NotFound, RuleViolation, WrongStage
 from domain.events import GENESIS_HASH, hash_payload
+from domain.member_ids import member_id_for
 from tests.integration.support import OpenApp, counts
 from tests.scenario import ADMIN, Tree, build_tree, drive, nominate, path_to_official
 from workflows import commands as c
 from workflows.application import Admissions, IdempotencyKeyReused, VersionMismatch
-from workflows.handlers import member_id_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

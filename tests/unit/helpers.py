@@ -50,7 +50,7 @@ class World:
     extra: dict[str, UUID] = field(default_factory=dict)
 
 
-def make_world(officials: int = 4, clock: FixedClock | None = None) -> World:
+def make_world(officials: int = 9, clock: FixedClock | None = None) -> World:
     clock = clock or FixedClock()
     app = make_app(clock=clock)
     return World(app=app, clock=clock, tree=build_tree(app, officials=officials))

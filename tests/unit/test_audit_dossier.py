@@ -324,7 +324,7 @@ def test_an_unknown_candidacy_has_no_dossier(world: World):
 def test_a_refused_vote_and_a_grassroots_recognition_are_printed_with_their_forms(world: World):
     cid = nominate(world.app, world.tree)
     path = list(path_to_official(world.tree))
-    failed = c.BranchVote(held_on=date(2023, 5, 20), eligible_official_members=9, in_favour=5)
+    failed = c.BranchVote(held_on=date(2023, 5, 5), eligible_official_members=9, in_favour=5)
     vote_at = BRANCH_VOTE
     for command in [*path[:vote_at], failed, *path[vote_at:14]]:
         world.app.execute(cid, command, ADMIN)

@@ -17,6 +17,7 @@ import pytest
 
 from domain.candidacy.state import Stage
 from domain.errors import DomainError
+from domain.member_ids import member_id_for
 from tests.scenario import ADMIN, Tree, drive, nominate, path_to_official, person
 from tests.unit.helpers import (
     APPLICATION,
@@ -42,7 +43,6 @@ from tests.unit.helpers import (
     steps,
 )
 from workflows import commands as c
-from workflows.handlers import member_id_for
 
 VOTE_ON = date(2023, 5, 9)
 INTRODUCED_ON = date(2023, 3, 20)
@@ -97,8 +97,9 @@ def test_five_of_nine_is_recorded_as_a_failed_attempt_not_refused(world: World) 
     ("eligible", "in_favour", "refused"), [(2, 2, True), (3, 2, False), (3, 3, False)]
 )
 def test_a_branch_needs_three_eligible_official_members(
-    world: World, eligible: int, in_favour: int, refused: bool
+    eligible: int, in_favour: int, refused: bool
 ) -> None:
+    world = make_world(officials=eligible)  # the roster has exactly ``eligible`` officials
     cid = open_candidacy(world, upto=BRANCH_VOTE)
     command = branch_vote(VOTE_ON, eligible=eligible, in_favour=in_favour)
     if refused:
@@ -798,9 +799,11 @@ def _readmission(
     world: World, on: date, reason: str = "moved_abroad", previous: UUID | None = None
 ) -> c.Nominate:
     if previous is None:
+        # The earlier membership was in another branch (it is not on this branch's roster).
         previous = register_member(
-            world.app, world.tree.branch, admitted_on=FIRST_ADMITTED, official_on=date(2006, 3, 1)
-        )
+            world.app, world.tree.other_branch, admitted_on=FIRST_ADMITTED,
+            official_on=date(2006, 3, 1),
+        )  # fmt: skip
     return c.Nominate(
         person=person(date_of_birth="1980-01-01"),
         branch_id=world.tree.branch,

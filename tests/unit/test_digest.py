@@ -44,8 +44,8 @@ def test_checkpoints_do_not_depend_on_the_page_size(world: World) -> None:
     tip = folded[0][-1]
     assert tip.digest == expected.hex()  # the tip is the plain chain over every event
     windows = [c.events for c in folded[0]]
-    assert len(stored) == 29 and windows == [10, 10, 9]
-    assert [c.seq for c in folded[0]] == [1, 2, 3]
+    assert len(stored) == 34 and windows == [10, 10, 10, 4]
+    assert [c.seq for c in folded[0]] == [1, 2, 3, 4]
     assert tip.total == len(stored) and tip.last_notification_id == stored[-1].id
 
 

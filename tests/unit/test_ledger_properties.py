@@ -67,7 +67,7 @@ from tests.naive_figures import (
     decode_all,
     found,
 )
-from tests.scenario import ADMIN, make_app
+from tests.scenario import ADMIN, make_app, roster_tally
 from workflows import commands as c
 from workflows.application import Admissions
 
@@ -791,7 +791,9 @@ def test_a_failed_committee_vote_at_recognition_is_not_a_rejection(tmp_path: Any
         app.execute(cid, c.Ceremony(held_on=date(2024, 3, 15)), ADMIN)
         app.execute(
             cid,
-            c.RecognitionVote(held_on=date(2025, 3, 20), eligible_official_members=9, in_favour=9),
+            c.RecognitionVote(
+                held_on=date(2025, 3, 20), **roster_tally(app, units["CB1"], date(2025, 3, 20))
+            ),
             ADMIN,
         )
         state = app.execute(

@@ -98,11 +98,11 @@ def test_the_parent_must_exist_on_the_founding_day(world: World) -> None:
     assert found_unit(app, "CB6", "branch", late, on=date(2020, 1, 1))
 
 
-def test_no_unit_before_2011(world: World) -> None:
+def test_a_unit_before_2011_needs_no_rule_set(world: World) -> None:
+    # Rule sets govern candidacy steps; the tree has its real history (issue 9 §3, and
+    # tests/unit/test_tree_history.py for the 1930-02-03 boundary).
     app = world.app
-    _refused(
-        app, "no_rule_set", lambda: found_unit(app, "T09", "province", None, on=date(2010, 12, 31))
-    )
+    assert found_unit(app, "T09", "province", None, on=date(2010, 12, 31))
 
 
 # ---------------------------------------------------------------- moves and paths

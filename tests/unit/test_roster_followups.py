@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import date
 
 from domain.candidacy.state import Stage
+from domain.member_ids import member_id_for
 from tests.scenario import ADMIN, build_tree, make_app, nominate, path_to_official
 from workflows import commands as c
-from workflows.handlers import member_id_for
 
 DECISION = 10  # commands before the admission decision in path_to_official
 

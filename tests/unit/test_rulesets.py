@@ -159,7 +159,7 @@ def test_a_nomination_before_2011_is_refused_with_no_rule_set() -> None:
 
 def test_a_step_dated_before_2011_is_refused_with_no_rule_set() -> None:
     world = make_world()
-    cid = open_candidacy(world, nominated_on=date(2011, 1, 3))
+    cid = open_candidacy(world, nominated_on=date(2011, 1, 3), date_of_birth="1980-01-01")
     error = assert_refused(
         world.app, cid, c.ClassEnrolment(enrolled_on=date(2010, 12, 31)), "no_rule_set"
     )

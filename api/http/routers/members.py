@@ -27,7 +27,8 @@ router = APIRouter(prefix="/members", tags=["members"])
     response_model=MemberCreated,
     summary="Register a member in the roster",
     description="Enters an existing official or probationary member of a branch (an imported "
-    "roster). A board registers members of branches in its subtree only.",
+    "roster). A board registers members of branches in its subtree only. `admitted_on` and "
+    "`official_on` may be any day from the Party's founding (1930-02-03) on.",
     responses=errors(400, 401, 403, 404, 409, 422),
     operation_id="register_member",
 )

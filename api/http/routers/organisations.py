@@ -77,7 +77,9 @@ def _may_record(admissions: Admissions, principal: Principal, *units: UUID | Non
     summary="Found a unit",
     description="Founds a unit under `parent_id` on `effective_on` (a province or the "
     "central level may have no parent; admin only). The parent must exist that day and rank "
-    "above the unit; no district may be founded from 2025-07-01 (Quy định 294-QĐ/TW).",
+    "above the unit; no district may be founded from 2025-07-01 (Quy định 294-QĐ/TW). The "
+    "tree has its real history: `effective_on` may be any day from the Party's founding "
+    "(1930-02-03) on, here and in every change below; an earlier day answers 422.",
     responses=WRITE_ERRORS,
     operation_id="found_organisation",
 )
