@@ -6,8 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp
 SRC := domain workflows projections api
+# pytest-xdist: one worker per core. `make test PYTEST_WORKERS=0` runs the suite serially (in
+# one process, for pdb or a clean traceback); any number picks that many workers.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS)
 
-.PHONY: install lint typecheck contracts test test-unit test-integration run bench \
+.PHONY: install lint typecheck contracts test test-unit test-integration test-e2e run bench \
         lock format clean distclean
 
 install: $(STAMP)
@@ -29,15 +33,20 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-# Static checks first (make stops at the first failing one), then the whole suite.
+# Static checks first (make stops at the first failing one), then the whole suite, in
+# parallel. The tiers: unit (in memory, fast), integration (each real store: SQLite and
+# PostgreSQL), e2e (the HTTP API: in process and served by uvicorn).
 test: lint typecheck contracts
-	$(BIN)/pytest
+	$(PYTEST)
 
 test-unit: $(STAMP)
-	$(BIN)/pytest tests/unit
+	$(PYTEST) tests/unit
 
 test-integration: $(STAMP)
-	$(BIN)/pytest tests/integration
+	$(PYTEST) tests/integration
+
+test-e2e: $(STAMP)
+	$(PYTEST) tests/e2e
 
 # The main job on the embedded SQLite default: load the demo province (once), print its
 # figures and one token per role, then serve the API until Ctrl+C.

@@ -19,7 +19,7 @@ events (``api.digest_store``):
 It is maintained with the library's tracking records (each page of 5,000 notifications,
 read with ``select_notifications``, is written with its tracking record in one
 transaction). ``GlobalDigest.verify()`` recomputes it from the store; the audit verifier
-(``api.verification``) feeds the same check during its single pass. An attacker who can
+(``api.audit.verification``) feeds the same check during its single pass. An attacker who can
 rewrite these tables as well can hide a change: anchor the tip outside the database
 (docs/operations.md).
 """
@@ -209,7 +209,7 @@ class GlobalDigest:
 
     def verify(self, progress: Progress | None = None) -> list[Finding]:
         """Recompute the digest from the store and list every difference (global order
-        and every stream); the per-stream chains are ``api.verification``'s job.
+        and every stream); the per-stream chains are ``api.audit.verification``'s job.
         ``progress(read, expected)`` counts events."""
         check = self.check()
         read, expected = 0, check.expected(self.admissions)

@@ -33,7 +33,7 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import TopicError
 
 from api.digest import digest_for
-from api.http.metrics import Metrics
+from api.metrics import Metrics
 from api.projection_runner import Projections
 from domain.candidacy.events import CandidacyEvent
 from domain.events import DomainEvent

@@ -103,6 +103,10 @@ class Departure(_Frozen):
     on: date
     reason: str
     document: DocumentRef
+    eligible: int = Field(description="The count the vote used, from the document")
+    roster_official_members: int | None = Field(
+        description="What the roster said that day (null: not read, before ADR 0012)"
+    )
 
 
 class ComplianceReport(_Frozen):
@@ -188,7 +192,8 @@ def departures(state: CandidacyState, period: Period, cut_off: date) -> list[Dep
                 candidacy_id=state.id, branch_id=branch_on(state, day),
                 position=event.originator_version, step=type(event).__name__,
                 kind="roster_override", on=day, reason=override.reason,
-                document=override.document,
+                document=override.document, eligible=getattr(event, "eligible", 0),
+                roster_official_members=getattr(event, "roster_official_members", None),
             )
         )  # fmt: skip
     return found

@@ -175,6 +175,17 @@ class DomainEvent(BaseModel):
         }
 
 
+def next_event(
+    state: ChainedState, event_class: type[DomainEvent], envelope: Envelope, **data: Any
+) -> DomainEvent:
+    """The next event of a small aggregate (a member, a unit, a quota): its version and
+    ``prev_hash`` follow ``state``, its envelope is ``envelope``'s."""
+    return event_class(
+        originator_id=state.id, originator_version=state.version + 1,
+        prev_hash=state.last_hash, **event_class.envelope_fields(envelope), **data,
+    )  # fmt: skip
+
+
 def hash_payload(topic: str, payload: dict[str, Any]) -> str:
     """Hash a stored event from its topic and JSON payload (with originator id and version).
 

@@ -34,6 +34,8 @@ class MemberState(ChainedState):
     left_on: date | None = None
     left_reason: str | None = None
     readmitted: bool = False
+    # The member this one was re-admitted as (re-admission happens once only).
+    readmitted_as: UUID | None = None
 
     def official_on_day(self, day: date) -> date | None:
         """The official date when the member is official on ``day``, else None."""
@@ -63,6 +65,9 @@ class MemberRegistered(MemberEvent):
     religion: str | None = None
     candidacy_id: UUID | None = None
     readmitted: bool = False
+    # The day the member joined this branch, when the roster says so (ADR 0012).
+    in_branch_since: date | None = None
+    added_fields: ClassVar[frozenset[str]] = frozenset({"in_branch_since"})
 
     @model_validator(mode="after")
     def _official_has_date(self) -> MemberRegistered:
@@ -128,3 +133,15 @@ class MemberRecordRestated(MemberEvent):
         return state.model_copy(
             update={"admitted_on": self.admitted_on, "official_on": self.official_on}
         )
+
+
+class MemberReadmitted(MemberEvent):
+    """A former member was admitted again (as ``readmitted_as``): re-admission is once
+    only, so this membership cannot lead to another."""
+
+    date_field: ClassVar[str] = "readmitted_on"
+    readmitted_on: date
+    readmitted_as: UUID
+
+    def evolve(self, state: MemberState) -> MemberState:
+        return state.model_copy(update={"readmitted_as": self.readmitted_as})

@@ -135,7 +135,7 @@ class BranchLargeEnough:
     def check(self, rs: RuleSet, official_members: int) -> CheckResult:
         passed = official_members >= rs.min_branch_official_members
         detail = (
-            f"{official_members} eligible official members, at least "
+            f"the branch has {official_members} official members, at least "
             f"{rs.min_branch_official_members} needed ({rs.code})"
         )
         return _result(
@@ -172,12 +172,21 @@ class RosterOverridden:
 
     code = "roster_override"
 
-    def check(self, rs: RuleSet, reason: str, document: DocumentRef, eligible: int) -> CheckResult:
+    def check(
+        self, rs: RuleSet, reason: str, document: DocumentRef, eligible: int,
+        roster: int | None, today: date,
+    ) -> CheckResult:  # fmt: skip
+        dated_ok = document.dated is None or document.dated <= today
+        said = f"the roster has {roster}" if roster is not None else "the roster was not read"
         detail = (
             f"{eligible} eligible official members taken from {document.form} "
-            f"{document.number}, not from the roster: {reason} ({rs.code})"
+            f"{document.number}, not from the roster ({said}): {reason}"
+            + ("" if dated_ok else f"; the document is dated after today, {today.isoformat()}")
+            + f" ({rs.code})"
         )
-        return _result(self.code, rs, True, detail, eligible=eligible, override=True)
+        return _result(
+            self.code, rs, dated_ok, detail, eligible=eligible, roster=roster, override=True
+        )
 
 
 class VoteReachesTwoThirds:

@@ -7,10 +7,10 @@ Names and fields follow api.md; each command carries the optional ``document`` a
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.candidacy.state import ExclusionReason, Subject
 from domain.organisation import AreaKind, OrganisationKind
@@ -18,31 +18,7 @@ from domain.quota import SubTargets
 from domain.rules import whole_months
 from domain.rulesets import youngest_nomination_age_months
 from domain.values import DocumentRef, NominatedBy, PartyDay, Person, Sex
-from workflows.plausible import Finding, findings, raise_findings
-
-# What the store's JSON (orjson) can hold: 64-bit integers, nesting a few levels deep.
-JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**63 - 1
-MAX_NESTING = 16
-
-
-def _check_storable(value: Any, depth: int = 0) -> None:
-    """Raise ValueError if ``value`` (a validated command's field) could not be stored."""
-    if depth > MAX_NESTING:
-        raise ValueError(f"values may nest at most {MAX_NESTING} levels deep")
-    if isinstance(value, bool):
-        return
-    if isinstance(value, int):
-        if not JSON_INT_MIN <= value <= JSON_INT_MAX:
-            raise ValueError("integers must fit in 64 bits")
-    elif isinstance(value, BaseModel):
-        for item in value.__dict__.values():
-            _check_storable(item, depth + 1)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _check_storable(item, depth + 1)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _check_storable(item, depth + 1)
+from workflows.plausible import Finding, check_storable, findings, raise_findings
 
 
 class Command(BaseModel):
@@ -53,11 +29,24 @@ class Command(BaseModel):
     document: DocumentRef | None = None
     note: str | None = Field(default=None, max_length=2000)
 
+    # Fields added after requests of the command were first stored with an idempotency
+    # key: left out of the fingerprint while empty, so such a retry still matches.
+    added_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def fingerprint_body(self) -> dict[str, Any]:
+        """The body an idempotency fingerprint covers (JSON, added fields left out while
+        empty)."""
+        body = self.model_dump(mode="json")
+        for name in self.added_fields:
+            if body.get(name) in (None, []):
+                del body[name]
+        return body
+
     @model_validator(mode="after")
     def _storable(self) -> Self:
         """Refuse (422) what the store cannot encode, such as an integer beyond 64 bits in
         a quota or a correction, instead of failing when the event is saved (500)."""
-        _check_storable(self)
+        check_storable(self)
         return self
 
     @model_validator(mode="after")
@@ -121,6 +110,9 @@ class RegisterMember(Command):
     date_of_birth: date
     ethnicity: str
     religion: str | None = None
+    # The day the member joined this branch (a transfer in); unknown: member of it throughout.
+    in_branch_since: PartyDay | None = None
+    added_fields: ClassVar[frozenset[str]] = frozenset({"in_branch_since"})
     id: UUID | None = None
 
     @model_validator(mode="after")
@@ -133,12 +125,54 @@ class RegisterMember(Command):
 
     @model_validator(mode="after")
     def _born_before_admission(self) -> Self:
+        found = []
+        youngest = youngest_nomination_age_months()
         if self.admitted_on < self.date_of_birth:
-            raise_findings(type(self).__name__, [Finding(
+            found.append(Finding(
                 ("admitted_on",), "admitted_before_birth",
                 "admitted_on cannot precede the member's date of birth", self.admitted_on,
-            )])  # fmt: skip
+            ))  # fmt: skip
+        elif whole_months(self.date_of_birth, self.admitted_on) < youngest:
+            found.append(Finding(
+                ("admitted_on",), "too_young_at_admission",
+                f"a member admitted younger than {youngest // 12} years cannot be true",
+                self.admitted_on,
+            ))  # fmt: skip
+        official = self.official_on
+        if self.status == "official" and official is None:
+            found.append(Finding(("official_on",), "missing",
+                                 "an official member needs official_on", None))  # fmt: skip
+        elif self.status == "probationary" and official is not None:
+            found.append(Finding(
+                ("official_on",), "probationary_with_official_date",
+                "a probationary member has no official date yet", official,
+            ))  # fmt: skip
+        elif official is not None and official < self.admitted_on:
+            found.append(Finding(("official_on",), "official_before_admission",
+                                 "official_on cannot precede admitted_on", official))  # fmt: skip
+        if found:
+            raise_findings(type(self).__name__, found)
         return self
+
+
+MemberLeftReason = Literal[
+    "died", "transferred_out", "dropped_out", "resigned", "expelled", "removed", "other",
+]  # fmt: skip
+
+
+class RecordMemberDeparture(Command):
+    """A member of the roster left the Party or the party organisation this roster keeps
+    (died, transferred out officially, dropped out, resigned, expelled, removed)."""
+
+    left_on: PartyDay
+    reason: MemberLeftReason
+
+
+class TransferMember(Command):
+    """A member of the roster moved to another branch (chuyển sinh hoạt đảng chính thức)."""
+
+    to_branch_id: UUID
+    effective_on: PartyDay
 
 
 class SetQuota(Command):
@@ -271,7 +305,7 @@ class RosterOverrideIn(BaseModel):
     document the count rests. Recorded, shown in the history, listed as a departure."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
     document: DocumentRef
 
 
@@ -284,12 +318,18 @@ class _BranchCountedVote(Command):
     in_favour: int = Field(ge=0, le=10_000)
     excluded_members: list[ExcludedMemberRef] = Field(default_factory=list, max_length=10_000)
     roster_override: RosterOverrideIn | None = None
+    added_fields: ClassVar[frozenset[str]] = frozenset({"excluded_members", "roster_override"})
 
     @model_validator(mode="after")
     def _distinct_exclusions(self) -> Self:
         ids = [x.member_id for x in self.excluded_members]
         if len(set(ids)) != len(ids):
             raise ValueError("excluded_members names a member more than once")
+        if ids and self.roster_override is not None:
+            raise ValueError(
+                "excluded_members and roster_override cannot be combined: under an override "
+                "the document's count already leaves out whom it leaves out"
+            )
         return self
 
 

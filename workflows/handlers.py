@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from domain.candidacy import events as ev
 from domain.candidacy.decide import correct, decide
 from domain.candidacy.state import CandidacyState, ExcludedMember, Introducer, RosterOverride
+from domain.compliance import branch_on
 from domain.errors import DomainError
-from domain.events import DomainEvent, Envelope
+from domain.events import DomainEvent, Envelope, next_event
 from domain.member import (
     MemberLeft,
+    MemberReadmitted,
     MemberRecognised,
     MemberRecordRestated,
     MemberRegistered,
@@ -27,11 +29,9 @@ from domain.member import (
 from domain.member_ids import member_id_for
 from domain.organisation import OrganisationKind
 from workflows import commands as c
+from workflows.lookups import Lookups
 
-if TYPE_CHECKING:
-    from workflows.application import Admissions
-
-Handler = Callable[["Admissions", CandidacyState, Any, Envelope], list[DomainEvent]]
+Handler = Callable[[Lookups, CandidacyState, Any, Envelope], list[DomainEvent]]
 HANDLERS: dict[type[c.Command], Handler] = {}
 
 
@@ -47,7 +47,7 @@ def _simple(command: type[c.Command], event: type[ev.CandidacyEvent], **renames:
     """Register a handler whose command fields map one-to-one onto the event's fields."""
 
     def handler(
-        app: Admissions, state: CandidacyState, cmd: Any, envelope: Envelope
+        app: Lookups, state: CandidacyState, cmd: Any, envelope: Envelope
     ) -> list[DomainEvent]:
         data = cmd.model_dump(exclude={"document", "note"})
         for source, target in renames.items():
@@ -71,7 +71,7 @@ _simple(c.GrassrootsVote, ev.GrassrootsVoteHeld, committee_members="eligible")
 
 @handles(c.IntroducersCommand)
 def _introducers(
-    app: Admissions, state: CandidacyState, cmd: c.IntroducersCommand, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.IntroducersCommand, envelope: Envelope
 ) -> list[DomainEvent]:
     on = cmd.introduced_on or (cmd.document.dated if cmd.document else None)
     if on is None and cmd.youth_union_resolution is not None:
@@ -101,7 +101,7 @@ def _introducers(
 
 @handles(c.VerificationCommand)
 def _verification(
-    app: Admissions, state: CandidacyState, cmd: c.VerificationCommand, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.VerificationCommand, envelope: Envelope
 ) -> list[DomainEvent]:
     if cmd.requested_on is not None:
         return [
@@ -119,7 +119,7 @@ def _verification(
 
 
 def _roster_count(
-    app: Admissions, state: CandidacyState, cmd: c.BranchVote | c.RecognitionVote
+    app: Lookups, state: CandidacyState, cmd: c.BranchVote | c.RecognitionVote
 ) -> dict[str, Any]:
     """The vote's count against the roster: the branch's official members on the vote's
     day (unless overridden), and the members it leaves out, each checked to be one of them."""
@@ -130,12 +130,13 @@ def _roster_count(
         "eligible": cmd.eligible_official_members, "in_favour": cmd.in_favour,
         "excluded_members": excluded,
     }  # fmt: skip
+    officials = set(app.roster.official_members(state.branch_id, cmd.held_on))
+    counted["roster_official_members"] = len(officials)  # recorded beside an override too
     if cmd.roster_override is not None:
         counted["roster_override"] = RosterOverride(
             reason=cmd.roster_override.reason, document=cmd.roster_override.document
         )
         return counted
-    officials = set(app.roster.official_members(state.branch_id, cmd.held_on))
     strangers = [str(x.member_id) for x in excluded if x.member_id not in officials]
     if strangers:
         raise DomainError(
@@ -143,13 +144,12 @@ def _roster_count(
             f"on {cmd.held_on.isoformat()}",
             rule="excluded_not_official",
         )
-    counted["roster_official_members"] = len(officials)
     return counted
 
 
 @handles(c.BranchVote)
 def _branch_vote(
-    app: Admissions, state: CandidacyState, cmd: c.BranchVote, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.BranchVote, envelope: Envelope
 ) -> list[DomainEvent]:
     branch = app.organisation(state.branch_id)
     return [
@@ -163,7 +163,7 @@ def _branch_vote(
     ]  # fmt: skip
 
 
-def _competence(app: Admissions, branch_id: UUID, body_id: UUID, on: date) -> dict[str, Any]:
+def _competence(app: Lookups, branch_id: UUID, body_id: UUID, on: date) -> dict[str, Any]:
     body = app.organisation(body_id)
     path = [o.id for o in app.path_on(branch_id, on)]
     return {
@@ -175,7 +175,7 @@ def _competence(app: Admissions, branch_id: UUID, body_id: UUID, on: date) -> di
 
 @handles(c.AdmissionDecision)
 def _admission(
-    app: Admissions, state: CandidacyState, cmd: c.AdmissionDecision, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.AdmissionDecision, envelope: Envelope
 ) -> list[DomainEvent]:
     event = decide(
         state, ev.AdmissionDecided, envelope, app.calendar, decided_on=cmd.decided_on,
@@ -196,12 +196,18 @@ def _admission(
                 readmitted=state.readmission is not None,
             )
         )  # fmt: skip
+        if state.readmission is not None:  # the earlier membership cannot lead to another
+            previous = app.member(state.readmission.previous_member_id)
+            events.append(
+                next_event(previous, MemberReadmitted, envelope, readmitted_on=cmd.decided_on,
+                           readmitted_as=member_id_for(state.id))
+            )  # fmt: skip
     return events
 
 
 @handles(c.Ceremony)
 def _ceremony(
-    app: Admissions, state: CandidacyState, cmd: c.Ceremony, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.Ceremony, envelope: Envelope
 ) -> list[DomainEvent]:
     return [
         decide(
@@ -213,7 +219,7 @@ def _ceremony(
 
 @handles(c.HelperAssignment)
 def _helper(
-    app: Admissions, state: CandidacyState, cmd: c.HelperAssignment, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.HelperAssignment, envelope: Envelope
 ) -> list[DomainEvent]:
     member = app.member(cmd.member_id)
     return [
@@ -226,7 +232,7 @@ def _helper(
 
 @handles(c.RecognitionVote)
 def _recognition_vote(
-    app: Admissions, state: CandidacyState, cmd: c.RecognitionVote, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.RecognitionVote, envelope: Envelope
 ) -> list[DomainEvent]:
     return [
         decide(
@@ -238,7 +244,7 @@ def _recognition_vote(
 
 @handles(c.RecognitionDecision)
 def _recognition(
-    app: Admissions, state: CandidacyState, cmd: c.RecognitionDecision, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.RecognitionDecision, envelope: Envelope
 ) -> list[DomainEvent]:
     event = decide(
         state, ev.RecognitionDecided, envelope, app.calendar, decided_on=cmd.decided_on,
@@ -249,24 +255,17 @@ def _recognition(
     follow: DomainEvent
     if cmd.decision == "recognise":
         assert state.probation_ends_on is not None
-        follow = MemberRecognised(
-            originator_id=member.id, originator_version=member.version + 1,
-                prev_hash=member.last_hash,
-            **MemberRecognised.envelope_fields(envelope), official_on=state.probation_ends_on,
-        )  # fmt: skip
+        follow = next_event(member, MemberRecognised, envelope, official_on=state.probation_ends_on)
     else:
-        follow = MemberLeft(
-            originator_id=member.id, originator_version=member.version + 1,
-                prev_hash=member.last_hash,
-            **MemberLeft.envelope_fields(envelope), left_on=cmd.decided_on,
-            reason="removed_from_probation",
-        )  # fmt: skip
+        follow = next_event(
+            member, MemberLeft, envelope, left_on=cmd.decided_on, reason="removed_from_probation"
+        )
     return [event, follow]
 
 
 @handles(c.Transfer)
 def _transfer(
-    app: Admissions, state: CandidacyState, cmd: c.Transfer, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.Transfer, envelope: Envelope
 ) -> list[DomainEvent]:
     target = app.organisation(cmd.to_branch_id)
     if not target.kind.is_branch or not target.exists_on(cmd.effective_on):
@@ -282,10 +281,8 @@ def _transfer(
     if state.decided_on is not None:  # already on the roster as probationary
         member = app.member(member_id_for(state.id))
         events.append(
-            MemberTransferred(
-                originator_id=member.id, originator_version=member.version + 1,
-                prev_hash=member.last_hash,
-                **MemberTransferred.envelope_fields(envelope), branch_id=cmd.to_branch_id,
+            next_event(
+                member, MemberTransferred, envelope, branch_id=cmd.to_branch_id,
                 transferred_on=cmd.effective_on,
             )
         )  # fmt: skip
@@ -294,7 +291,7 @@ def _transfer(
 
 @handles(c.Withdrawal)
 def _withdrawal(
-    app: Admissions, state: CandidacyState, cmd: c.Withdrawal, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.Withdrawal, envelope: Envelope
 ) -> list[DomainEvent]:
     event = decide(
         state, ev.Withdrawn, envelope, app.calendar, withdrawn_on=cmd.effective_on,
@@ -304,23 +301,44 @@ def _withdrawal(
     if state.party_age_from is not None:  # admitted: the probationary member leaves the roster
         member = app.member(member_id_for(state.id))
         events.append(
-            MemberLeft(
-                originator_id=member.id, originator_version=member.version + 1,
-                prev_hash=member.last_hash, **MemberLeft.envelope_fields(envelope),
-                left_on=cmd.effective_on, reason="withdrew",
-            )
-        )  # fmt: skip
+            next_event(member, MemberLeft, envelope, left_on=cmd.effective_on, reason="withdrew")
+        )
     return events
+
+
+def _recounted(app: Lookups, state: CandidacyState, cmd: c.Correction) -> dict[str, Any]:
+    """A vote counted against the roster whose date is restated is counted again on the
+    new day: the roster's figure then, and its exclusions still official members then."""
+    if not 1 <= cmd.position <= len(state.history) or "held_on" not in cmd.changes:
+        return {}
+    target = state.history[cmd.position - 1]
+    if getattr(target, "roster_official_members", None) is None:
+        return {}  # not a vote, or one recorded before ADR 0012 (no roster read then)
+    try:
+        day = date.fromisoformat(str(cmd.changes["held_on"]))
+    except ValueError:
+        return {}  # not a date: the restated event's validation refuses it
+    officials = set(app.roster.official_members(branch_on(state, day), day))
+    excluded: tuple[ExcludedMember, ...] = getattr(target, "excluded_members", ())
+    strangers = [str(x.member_id) for x in excluded if x.member_id not in officials]
+    if strangers:
+        raise DomainError(
+            f"excluded members {', '.join(strangers)} are not official members of the branch "
+            f"on {day.isoformat()}",
+            rule="excluded_not_official",
+        )
+    return {"roster_official_members": len(officials)}
 
 
 @handles(c.Correction)
 def _correction(
-    app: Admissions, state: CandidacyState, cmd: c.Correction, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.Correction, envelope: Envelope
 ) -> list[DomainEvent]:
     corrected_on = cmd.corrected_on or app.today()
     event = correct(
         state, envelope, app.calendar, corrected_on=corrected_on,
         position=cmd.position, changes=cmd.changes, reason=cmd.reason,
+        refreshed=_recounted(app, state, cmd),
     )  # fmt: skip
     events: list[DomainEvent] = [event]
     after = event.mutate(state)
@@ -331,10 +349,9 @@ def _correction(
     official_on = after.official_on if member.official_on is not None else None
     if member.admitted_on != after.decided_on or member.official_on != official_on:
         events.append(
-            MemberRecordRestated(
-                originator_id=member.id, originator_version=member.version + 1,
-                prev_hash=member.last_hash, **MemberRecordRestated.envelope_fields(envelope),
-                restated_on=corrected_on, admitted_on=after.decided_on, official_on=official_on,
+            next_event(
+                member, MemberRecordRestated, envelope, restated_on=corrected_on,
+                admitted_on=after.decided_on, official_on=official_on,
             )
         )  # fmt: skip
     return events

@@ -117,3 +117,28 @@ def _too_early(loc: Loc, value: Any) -> Finding:
         loc, "date_too_early",
         f"a date before {EARLIEST_PLAUSIBLE_DAY.isoformat()} cannot be true", value,
     )  # fmt: skip
+
+
+# What the store's JSON (orjson) can hold: 64-bit integers, nesting a few levels deep.
+JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**63 - 1
+MAX_NESTING = 16
+
+
+def check_storable(value: Any, depth: int = 0) -> None:
+    """Raise ValueError if ``value`` (a validated command's field) could not be stored."""
+    if depth > MAX_NESTING:
+        raise ValueError(f"values may nest at most {MAX_NESTING} levels deep")
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not JSON_INT_MIN <= value <= JSON_INT_MAX:
+            raise ValueError("integers must fit in 64 bits")
+    elif isinstance(value, BaseModel):
+        for item in value.__dict__.values():
+            check_storable(item, depth + 1)
+    elif isinstance(value, dict):
+        for item in value.values():
+            check_storable(item, depth + 1)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            check_storable(item, depth + 1)

@@ -92,9 +92,9 @@ class RosterIndex:
     def _apply(self, event: DomainEvent) -> None:
         mid = event.originator_id
         if isinstance(event, MemberRegistered):
-            self._members[mid] = _Member(
-                official_on=event.official_on, branches=[(date.min, event.branch_id)]
-            )
+            official = event.official_on if event.status == "official" else None
+            since = event.in_branch_since or date.min
+            self._members[mid] = _Member(official_on=official, branches=[(since, event.branch_id)])
             return
         member = self._members.get(mid)
         if member is None:  # a follow-up without its registration cannot count anyone

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.http import middleware, problems
-from api.http.metrics import Metrics
+from api.metrics import Metrics
 from api.settings import Settings
 from workflows.application import Admissions
 

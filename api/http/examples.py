@@ -208,7 +208,7 @@ ORGANISATION_OUT = {
 MEMBER_OUT = {
     "id": MEMBER_ID, "full_name": "Trần Văn Hùng", "branch_id": BRANCH_ID, "status": "official",
     "admitted_on": "2005-03-02", "official_on": "2006-03-02", "left_on": None,
-    "candidacy_id": None, "readmitted": False,
+    "candidacy_id": None, "readmitted": False, "readmitted_as": None,
 }  # fmt: skip
 CANDIDACY_OUT = {
     "id": CANDIDACY_ID, "version": 12, "stage": "probation", "branch_id": BRANCH_ID,

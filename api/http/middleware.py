@@ -20,7 +20,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http.metrics import Metrics
+from api.metrics import Metrics
 
 log = structlog.get_logger("ketnap.api")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

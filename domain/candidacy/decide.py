@@ -127,10 +127,12 @@ def correct(
     position: int,
     changes: dict[str, Any],
     reason: str,
+    refreshed: dict[str, Any] | None = None,
 ) -> Corrected:
     """A correction restating the event at ``position``: only its own data fields (and
     document) may change; the restated step and every step after it must still satisfy
-    the rules of their dates, else the correction is refused with that rule."""
+    the rules of their dates, else the correction is refused with that rule. ``refreshed``
+    carries facts the workflow looked up again for a restated date (never the caller's)."""
     if not 1 <= position <= len(state.history):
         raise InvalidCorrection(f"position {position} does not exist (1..{len(state.history)})")
     target = state.history[position - 1]
@@ -138,6 +140,8 @@ def correct(
         raise InvalidCorrection("a correction cannot itself be corrected; restate the event")
     allowed = set(type(target).restatable_fields()) | {"document"}
     unknown = sorted(set(changes) - allowed)
+    # Facts the workflow looked up again for the restated date (a vote's roster figure).
+    changes = {**changes, **(refreshed or {})}
     if not changes or unknown:
         looked_up = sorted(set(unknown) & type(target).looked_up)
         hint = (

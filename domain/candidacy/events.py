@@ -19,6 +19,7 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from domain.calendar import WorkingCalendar
+from domain.candidacy.order import bounds
 from domain.candidacy.state import (
     TERMINAL_STAGES,
     TRANSFERABLE_STAGES,
@@ -55,7 +56,7 @@ from domain.rules import (
     add_months,
     whole_months,
 )
-from domain.rulesets import RuleSet, rule_set_by_code
+from domain.rulesets import RuleSet, rule_set_by_code, youngest_nomination_age_months
 from domain.values import NominatedBy, Person, VoteTally
 
 _OPEN = frozenset(s for s in Stage if s not in TERMINAL_STAGES)
@@ -134,7 +135,7 @@ class CandidateNominated(CandidacyEvent):
     previously_readmitted: bool = False
 
     def check(self, state: CandidacyState | None, calendar: WorkingCalendar) -> list[CheckResult]:
-        checks = []
+        checks = [self._plausible_age()]
         if self.helper_member_id is not None:
             checks.append(
                 HelperMustBeOfficial().check(
@@ -151,6 +152,26 @@ class CandidateNominated(CandidacyEvent):
                 )
             )  # fmt: skip
         return checks
+
+    def _plausible_age(self) -> CheckResult:
+        """Born before the nomination and old enough for any rule set to let the path lead
+        anywhere (the same as the command's 422, re-run when a correction restates the
+        person or the nomination date)."""
+        rs, born = self.rules, self.person.date_of_birth
+        months = whole_months(born, self.nominated_on)
+        youngest = youngest_nomination_age_months()
+        if born > self.nominated_on:
+            rule, passed = "born_after_nomination", False
+        else:
+            rule, passed = "too_young_at_nomination", months >= youngest
+        detail = (
+            f"{max(months, 0) // 12} years {max(months, 0) % 12} months old at the nomination "
+            f"on {self.nominated_on.isoformat()}, at least {youngest // 12} years ({rs.code})"
+        )
+        return CheckResult(
+            rule=rule, passed=passed, rule_set=rs.code, detail=detail,
+            params={"age_months": max(months, 0), "minimum_months": youngest},
+        )  # fmt: skip
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         return CandidacyState(
@@ -418,10 +439,14 @@ class _RosterCountedVote(_VoteEvent):
         checks: list[CheckResult] = []
         members = self.eligible + len(self.excluded_members)
         if self.roster_override is not None:
-            override = self.roster_override
+            # The document's count stands in for the roster (which is recorded beside it).
+            override, members = self.roster_override, self.eligible
             checks.append(
-                RosterOverridden().check(rs, override.reason, override.document, self.eligible)
-            )
+                RosterOverridden().check(
+                    rs, override.reason, override.document, self.eligible,
+                    self.roster_official_members, recorded_day(self.timestamp),
+                )
+            )  # fmt: skip
         elif self.roster_official_members is not None:
             members = self.roster_official_members
             checks.append(
@@ -430,6 +455,15 @@ class _RosterCountedVote(_VoteEvent):
                 )
             )
         checks.append(BranchLargeEnough().check(rs, members))
+        checks.append(
+            CheckResult(
+                rule="no_eligible_members",
+                passed=self.eligible > 0,
+                rule_set=rs.code,
+                detail=f"{self.eligible} eligible official members vote ({rs.code})",
+                params={"eligible": self.eligible},
+            )
+        )
         return checks
 
 
@@ -926,22 +960,53 @@ def steps_as_of(
     """Each step that counts at the end of day ``as_of``, from what had been recorded by
     ``known_at``, with the state after it. Corrections known by then apply to the facts
     they restate; the facts count by their (corrected) effective date. The event yielded is
-    the effective (restated) one; the state is stamped with the original's envelope."""
+    the effective (restated) one; the state is stamped with the original's envelope.
+
+    A step counts only if it fits the stage reached by ``as_of`` and the facts it followed
+    when it was recorded had all happened by then: a history recorded before ADR 0012 may
+    hold a step dated before the step it follows, and "as of" a day between the two the
+    later step had not happened (its bounds differ from those it was recorded with)."""
     known = tuple(e for e in history if known_at is None or e.timestamp <= known_at)
+    steps = [
+        (original, event)
+        for original, event in zip(known, effective_events(known), strict=True)
+        if not isinstance(event, Corrected)
+    ]
+    careful = as_of is not None and not _in_date_order(event for _, event in steps)
     state: CandidacyState | None = None
-    for original, event in zip(known, effective_events(known), strict=True):
-        if isinstance(event, Corrected):
-            continue
+    full: CandidacyState | None = None  # every step, as recorded (careful mode only)
+    latest = full_latest = None
+    for original, event in steps:
+        # Only the facts a step follows count here: one it must not follow (the recognition
+        # vote, for a new-member class recorded late) may well not have happened by then.
+        recorded_with = bounds(event, full, full_latest)[0] if careful else None
+        if careful:
+            full = event.evolve(full)
+            full_latest = _later(full_latest, event.effective_on)
         if as_of is not None and event.effective_on > as_of:
             continue
         if state is None and not isinstance(event, CandidateNominated):
             continue
         if state is not None and state.stage not in type(event).allowed_stages:
-            # Only a history recorded before ADR 0012 can hold a step dated before the step
-            # it follows; as of a day between the two, the later step had not happened.
+            continue
+        if careful and bounds(event, state, latest)[0] != recorded_with:
             continue
         state = stamp(event.evolve(state), original)
+        latest = _later(latest, event.effective_on)
         yield event, state
+
+
+def _in_date_order(events: Iterator[CandidacyEvent]) -> bool:
+    previous: date | None = None
+    for event in events:
+        if previous is not None and event.effective_on < previous:
+            return False
+        previous = event.effective_on
+    return True
+
+
+def _later(day: date | None, other: date) -> date:
+    return other if day is None or other > day else day
 
 
 def state_as_of(

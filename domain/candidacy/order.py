@@ -77,13 +77,21 @@ def _votes(body: str) -> Dates:
     return lambda s, e, latest: [v.held_on for v in s.votes if v.body == body]
 
 
-def _admission_resolution(
+def _branch_resolution(
     s: CandidacyState, e: CandidacyEvent, latest: date | None
 ) -> list[date | None]:
+    # At recognition the committee's 15-KNĐ follows the branch's 13-KNĐ.
     if s.stage == Stage.RECOGNITION_REVIEW:
         return [s.recognition_vote_on]
-    # The committee takes up a branch resolution, or (escalated) the last failed vote.
-    return [s.branch_resolution_on, s.escalated_on, s.subunit_appraisal_on]
+    return [s.branch_resolution_on]
+
+
+def _escalation(s: CandidacyState, e: CandidacyEvent, latest: date | None) -> list[date | None]:
+    return [] if s.stage == Stage.RECOGNITION_REVIEW else [s.escalated_on]
+
+
+def _appraisal(s: CandidacyState, e: CandidacyEvent, latest: date | None) -> list[date | None]:
+    return [] if s.stage == Stage.RECOGNITION_REVIEW else [s.subunit_appraisal_on]
 
 
 def _extension_basis(
@@ -138,7 +146,9 @@ ORDER: dict[str, tuple[Constraint, ...]] = {
     ),
     "SubunitAppraisalRecorded": (After("branch resolution", _one("branch_resolution_on")),),
     "GrassrootsVoteHeld": (
-        After("branch resolution", _admission_resolution),
+        After("branch resolution", _branch_resolution),
+        After("third failed branch vote", _escalation),
+        After("sub-unit appraisal", _appraisal),
         After("earlier committee vote", _votes("grassroots")),
     ),
     "DecisionDeadlineExtended": (After("resolution", _extension_basis),),
@@ -204,6 +214,26 @@ def order_checks(
             )
         )  # fmt: skip
     return checks
+
+
+def bounds(
+    event: CandidacyEvent, state: CandidacyState | None, latest: date | None
+) -> tuple[date | None, date | None]:
+    """The latest date ``event`` must not precede and the earliest it must not follow,
+    given ``state`` (None where nothing bounds it)."""
+    if state is None:
+        return None, None
+    low: date | None = None
+    high: date | None = None
+    for constraint in constraints(event):
+        days = [d for d in constraint.dates(state, event, latest) if d is not None]
+        if not days:
+            continue
+        if isinstance(constraint, After):
+            low = max(days) if low is None else max(low, *days)
+        else:
+            high = min(days) if high is None else min(high, *days)
+    return low, high
 
 
 def latest_step_on(events: Iterable[CandidacyEvent]) -> date | None:

@@ -136,7 +136,7 @@ def served(database_url: str, projections: bool, log_dir: Path, workers: int = 1
         "KETNAP_ADMIN_TOKEN": token,
         "KETNAP_POSTGRES_POOL_SIZE": str(POOL_SIZE),
     }
-    command = [sys.executable, "-c", "from api.cli import main; main()", "serve",
+    command = [sys.executable, "-c", "from api.cli.main import main; main()", "serve",
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     if not projections:
         command.append("--no-projections")

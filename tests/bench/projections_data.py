@@ -42,8 +42,8 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from api import demo_data as d
-from api.demo import load_demo
+from api.demo import data as d
+from api.demo.loader import load_demo
 from domain.events import recorded_day
 from domain.organisation import OrganisationKind
 from domain.quota import SubTargets

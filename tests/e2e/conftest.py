@@ -5,20 +5,30 @@ port, over each real store, talked to with httpx over real HTTP.
 ``postgres`` (``fresh_postgres_db``: skipped when no server answers, failed under
 ``KETNAP_TEST_REQUIRE_POSTGRES=1``). The application gets a ``FixedClock`` (2026-11-01,
 after every date of the scenarios) and keeps its projections caught up in the
-background, as ``ketnap serve`` does. Nothing here is autouse.
+background, as ``ketnap serve`` does.
+
+``in_process`` is the same application in process (FastAPI's ``TestClient``, no socket) on
+``world``, the in-memory application with the scenario tree of ``tests.unit.helpers``: for
+the HTTP tests of one feature (audit reads, compliance, validation, tree history) that
+need no real store. ``tokens`` are a token per principal on that tree. Nothing here is
+autouse.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import pytest
+from fastapi.testclient import TestClient
 
 from api.http.app import create_app
 from api.settings import Settings, persistence_env
+from domain.access import Role
 from tests.e2e.support import ADMIN_TOKEN, Api, Live, serve
-from tests.scenario import FixedClock, make_app
+from tests.scenario import ADMIN, FixedClock, make_app
+from tests.unit.helpers import World, make_world
 
 # Small pools: a test server needs few connections, and PostgreSQL's limit is shared.
 POOL_SIZE = 5
@@ -53,3 +63,40 @@ def api(live: Live) -> Iterator[Api]:
     client = live.client()
     yield client
     client.close()
+
+
+# --- in process, in memory ----------------------------------------------------------------
+
+
+@pytest.fixture
+def world() -> World:
+    """An in-memory application with the scenario tree (9 official members in its branch)."""
+    return make_world()
+
+
+@pytest.fixture
+def in_process(world: World) -> Iterator[TestClient]:
+    """The API on ``world``'s application, in process, sending ``ADMIN_TOKEN`` unless a
+    request names another token. Reads catch the projections up themselves."""
+    app = create_app(Settings(admin_token=ADMIN_TOKEN), admissions=world.app,
+                     keep_projections_caught_up=False)  # fmt: skip
+    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
+        yield client
+
+
+@pytest.fixture
+def tokens(world: World) -> dict[str, str]:
+    """A token per principal on ``world``'s tree: ``admin`` (``KETNAP_ADMIN_TOKEN``), an
+    ``auditor`` of the grassroots committee, an ``outsider`` (an auditor of the grassroots
+    branch beside it) and a ``reporter`` of the province."""
+    tree = world.tree
+
+    def issue(role: Role, unit: UUID, label: str) -> str:
+        return world.app.issue_token(role, unit, label, ADMIN)[0]
+
+    return {
+        "admin": ADMIN_TOKEN,
+        "auditor": issue(Role.AUDITOR, tree.grassroots, "aud"),
+        "outsider": issue(Role.AUDITOR, tree.grassroots_branch, "out"),
+        "reporter": issue(Role.REPORTER, tree.province, "rep"),
+    }

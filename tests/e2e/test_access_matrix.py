@@ -10,10 +10,14 @@ subtree.
 
 The endpoints are taken from the application's own OpenAPI document, so a new endpoint
 cannot escape the matrix: without an entry in ``ROUTES`` (or, for a candidacy command, a
-body in ``COMMAND_BODIES``) its cases fail. Each case sends a request valid for the
-endpoint (so validation cannot answer before the access rules), on fresh records where
-it writes, to a unit, candidacy or member either inside the scoped tokens' commune or in a
-sibling commune. In process (``TestClient``) on an in-memory store, for speed.
+body in ``COMMAND_BODIES`` and an answer in ``COMMAND_ANSWERS``) its cases fail. Each case
+sends a request valid for the endpoint (so validation cannot answer before the access
+rules), on fresh records where it writes, to a unit, candidacy or member either inside the
+scoped tokens' commune or in a sibling commune. An allowed call must give the route's own
+``Answer``: its success status, or the one domain refusal its request legitimately meets
+(a command on a fresh candidacy in the source pool: ``wrong_stage``), rule included; any
+other answer, a 409 or 422 among them, fails. In process (``TestClient``) on an in-memory
+store, for speed.
 """
 
 from __future__ import annotations
@@ -40,10 +44,16 @@ from workflows.application import Admissions
 # --- the world ----------------------------------------------------------------------------
 
 
+# Official members on the roster of each side's branch, as in ``tests.scenario``'s tree: the
+# vote bodies below count them (``eligible_official_members`` must equal the roster, ADR 0012).
+OFFICIALS = 9
+
+
 @dataclass
 class Side:
-    """One commune and what lies in it: a grassroots committee, two branches, an official
-    member and a candidacy (reads only; writes get fresh records)."""
+    """One commune and what lies in it: a grassroots committee, two branches, ``OFFICIALS``
+    official members in the first (``member`` is one of them) and a candidacy (reads only;
+    writes get fresh records)."""
 
     commune: UUID
     grassroots: UUID
@@ -78,6 +88,15 @@ class World:
         """A fresh branch under the side's grassroots committee, for a write to change."""
         return self.unit("branch", side.grassroots)
 
+    def member(self, side: Side) -> UUID:
+        """A fresh official member of the side's branch, for a roster write to change."""
+        command = c.RegisterMember(
+            full_name="Đảng viên", branch_id=side.branch, status="official",
+            admitted_on=date(2000, 1, 1), official_on=date(2001, 1, 1), sex="male",
+            date_of_birth=date(1970, 1, 1), ethnicity="Kinh",
+        )  # fmt: skip
+        return self.admissions.register_member(command, ADMIN).id
+
     def candidacy(self, side: Side) -> UUID:
         """A fresh candidacy (source pool) in the side's branch, for a command to move."""
         command = c.Nominate(person=person(), branch_id=side.branch, nominated_by="youth_union",
@@ -95,12 +114,12 @@ def _side(world_app: Admissions, province: UUID, name: str) -> Side:
     grassroots = found("grassroots_committee", commune)
     branch = found("branch", grassroots)
     other_branch = found("branch", grassroots)
-    member = world_app.register_member(
+    member, *_ = [world_app.register_member(
         c.RegisterMember(full_name="Đảng viên", branch_id=branch, status="official",
                          admitted_on=date(2000, 1, 1), official_on=date(2001, 1, 1), sex="male",
                          date_of_birth=date(1970, 1, 1), ethnicity="Kinh"),
         ADMIN,
-    ).id  # fmt: skip
+    ).id for _ in range(OFFICIALS)]  # fmt: skip
     candidacy = world_app.nominate(
         c.Nominate(person=person(), branch_id=branch, nominated_by="womens_union",
                    nominated_on=date(2023, 1, 10)),
@@ -183,10 +202,24 @@ Build = Callable[[World, Side], Call]
 
 
 @dataclass(frozen=True)
+class Answer:
+    """What an allowed call answers: its status and, for a refusal, the rule that refuses."""
+
+    status: int
+    rule: str | None = None
+
+
+OK, CREATED = Answer(200), Answer(201)
+# The step is not open in the candidacy's stage: refused by the domain after access passed.
+WRONG_STAGE = Answer(409, "wrong_stage")
+
+
+@dataclass(frozen=True)
 class Route:
     access: Access
     build: Build
     scoped: bool = True  # whether the request names a unit, member or candidacy
+    answer: Answer = OK  # what an allowed call answers
 
 
 def _get(path: str, scoped: bool = True) -> Route:
@@ -212,7 +245,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/metrics"): Route(Access.ANY, lambda w, s: Call("/metrics"), scoped=False),
     ("POST", "/organisations"): Route(Access.WRITE, lambda w, s: Call("/organisations", json={
         "code": w.code("N"), "name": "Chi bộ mới", "kind": "branch", "parent_id": str(s.grassroots),
-        "effective_on": ON})),
+        "effective_on": ON}), answer=CREATED),
     ("GET", "/organisations/{organisation_id}"): Route(
         Access.READ, lambda w, s: Call(f"/organisations/{s.branch}")),
     ("POST", "/organisations/{organisation_id}/renames"): _unit_write(
@@ -230,11 +263,16 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/members"): Route(Access.WRITE, lambda w, s: Call("/members", json={
         "full_name": "Đảng viên mới", "branch_id": str(s.branch), "status": "official",
         "admitted_on": "2010-01-01", "official_on": "2011-01-01", "sex": "female",
-        "date_of_birth": "1980-01-01", "ethnicity": "Kinh"})),
+        "date_of_birth": "1980-01-01", "ethnicity": "Kinh"}), answer=CREATED),
     ("GET", "/members/{member_id}"): Route(Access.READ, lambda w, s: Call(f"/members/{s.member}")),
+    ("POST", "/members/{member_id}/departure"): Route(Access.WRITE, lambda w, s: Call(
+        f"/members/{w.member(s)}/departure", json={"left_on": ON, "reason": "died"})),
+    ("POST", "/members/{member_id}/transfers"): Route(Access.WRITE, lambda w, s: Call(
+        f"/members/{w.member(s)}/transfers",
+        json={"to_branch_id": str(s.other_branch), "effective_on": ON})),
     ("POST", "/candidacies"): Route(Access.WRITE, lambda w, s: Call("/candidacies", json={
         "person": person(), "branch_id": str(s.branch), "nominated_by": "branch",
-        "nominated_on": "2023-01-10"})),
+        "nominated_on": "2023-01-10"}), answer=CREATED),
     ("GET", "/candidacies"): Route(
         Access.READ, lambda w, s: Call("/candidacies", {"organisation_id": str(s.commune)})),
     ("GET", "/candidacies/{candidacy_id}"): Route(
@@ -296,6 +334,32 @@ COMMAND_BODIES: dict[str, Callable[[Side], Json]] = {
     "corrections": lambda s: {"position": 1, "changes": {"nominated_on": "2023-01-11"},
                               "reason": "ghi nhầm ngày"},
 }  # fmt: skip
+# What each command answers, once access passed, on the fresh candidacy it is sent to (in the
+# source pool, nominated on 2023-01-10): recorded where the step is open there (the class
+# enrolment, the helper, a withdrawal, a correction), refused for the stage otherwise.
+COMMAND_ANSWERS: dict[str, Answer] = {
+    "class-enrolment": OK,
+    "certificate": WRONG_STAGE,
+    "application": WRONG_STAGE,
+    "biography": WRONG_STAGE,
+    "introducers": WRONG_STAGE,
+    "verifications": WRONG_STAGE,
+    "biography-certification": WRONG_STAGE,
+    "branch-votes": WRONG_STAGE,
+    "subunit-appraisal": WRONG_STAGE,
+    "grassroots-votes": WRONG_STAGE,
+    "decision-extension": WRONG_STAGE,
+    "admission-decision": WRONG_STAGE,
+    "ceremony": WRONG_STAGE,
+    "helper-assignment": OK,
+    "new-member-class": WRONG_STAGE,
+    "discipline": WRONG_STAGE,
+    "recognition-votes": WRONG_STAGE,
+    "recognition-decision": WRONG_STAGE,
+    "transfer": WRONG_STAGE,  # between stages 4 and 10 only
+    "withdrawal": OK,
+    "corrections": OK,
+}
 COMMAND_PREFIX = "/candidacies/{candidacy_id}/"
 
 
@@ -310,7 +374,7 @@ def route_for(method: str, path: str) -> Route | None:
         def build(w: World, s: Side) -> Call:
             return Call(f"/candidacies/{w.candidacy(s)}/{segment}", json=body(s))
 
-        return Route(Access.WRITE, build)
+        return Route(Access.WRITE, build, answer=COMMAND_ANSWERS[segment])
     return None
 
 
@@ -348,7 +412,8 @@ def send(env: Env, principal: str, method: str, call: Call) -> httpx.Response:
     return response
 
 
-def assert_outcome(response: httpx.Response, outcome: str, what: str) -> None:
+def assert_outcome(response: httpx.Response, outcome: str, what: str, answer: Answer = OK) -> None:
+    """``response`` is the ``outcome``; when allowed, exactly the route's ``answer``."""
     status = response.status_code
     if outcome == "unauthenticated":
         assert status == 401, f"{what}: {status} {response.text}"
@@ -359,14 +424,13 @@ def assert_outcome(response: httpx.Response, outcome: str, what: str) -> None:
         assert response.headers["content-type"] == PROBLEM_JSON
         assert response.json()["rule"] in ("forbidden_role", "forbidden_scope")
     else:
-        assert status not in (401, 403), f"{what}: {status} {response.text}"
-        assert status < 500, f"{what}: {status} {response.text}"
-        # The request was valid: an answer, or a domain rule's refusal after access passed.
-        assert status in (200, 201, 409, 422), f"{what}: {status} {response.text}"
-        if status == 422:
-            assert response.json().get("rule") not in (None, "invalid_input"), (
-                f"{what}: the matrix's request is invalid: {response.text}"
-            )
+        # The answer the route's request is expected to meet, refusal and rule included:
+        # any other (an unexpected 409 or 422, a 401 or 403, a server error) fails.
+        rule = None
+        if status >= 400:
+            assert response.headers["content-type"] == PROBLEM_JSON, f"{what}: {response.text}"
+            rule = response.json().get("rule")
+        assert Answer(status, rule) == answer, f"{what}: expected {answer}: {response.text}"
 
 
 def test_every_operation_has_an_expectation() -> None:
@@ -376,6 +440,7 @@ def test_every_operation_has_an_expectation() -> None:
     assert not stale, f"matrix entries for endpoints that no longer exist: {stale}"
     segments = {p.removeprefix(COMMAND_PREFIX) for _, p in OPERATIONS}
     assert not set(COMMAND_BODIES) - segments, "command bodies for commands that do not exist"
+    assert set(COMMAND_ANSWERS) == set(COMMAND_BODIES), "a command without its answer"
 
 
 @pytest.mark.parametrize("where", ["inside", "outside"])
@@ -389,7 +454,8 @@ def test_access(env: Env, method: str, path: str, principal: str, where: str) ->
     call = route.build(env.world, env.world.side(inside))
     outcome = expected(principal, route, inside)
     assert_outcome(send(env, principal, method, call), outcome,
-                   f"{principal} {method} {call.path} ({where}): expected {outcome}")  # fmt: skip
+                   f"{principal} {method} {call.path} ({where}): expected {outcome}",
+                   route.answer)  # fmt: skip
 
 
 # --- requests that straddle the subtree's edge --------------------------------------------

@@ -22,7 +22,7 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner, Result
 
-from api.cli import cli
+from api.cli.main import cli
 from api.http.schemas import CandidacyOut
 from api.settings import persistence_env
 from domain.candidacy.deadlines import deadlines

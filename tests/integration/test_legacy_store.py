@@ -17,8 +17,8 @@ from uuid import UUID
 
 import pytest
 
+from api.audit.verification import verify_store
 from api.digest import GlobalDigest
-from api.verification import verify_store
 from domain.candidacy import events as ev
 from domain.candidacy.state import Stage
 from domain.errors import DomainError

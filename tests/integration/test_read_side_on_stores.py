@@ -10,8 +10,8 @@ from uuid import UUID
 import orjson
 import psycopg
 
+from api.audit.verification import verify_candidacies
 from api.readmodel import LiveProjections
-from api.verification import verify_candidacies
 from tests.integration.support import OpenApp
 from tests.scenario import FixedClock, build_tree
 from tests.unit.helpers import World, open_candidacy

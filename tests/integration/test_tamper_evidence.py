@@ -20,12 +20,12 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.cli import cli
+from api.audit.verification import Verification, verify_candidacies, verify_store
+from api.cli.main import cli
 from api.digest import GlobalDigest
 from api.digest_store import STREAMS
 from api.http.app import create_app
 from api.settings import Settings
-from api.verification import Verification, verify_candidacies, verify_store
 from tests.integration.support import OpenApp
 from tests.scenario import FixedClock, Tree, build_tree
 from tests.unit.helpers import World, open_candidacy

@@ -1,25 +1,30 @@
-"""Small helpers shared by the unit tests of the rules, the candidacy and the tree.
+"""Small helpers shared by the unit tests of the rules, the candidacy and the tree, and by
+the integration and end-to-end tests that build the same in-memory worlds.
 
 They build on ``tests.scenario`` (the shared tree, roster and happy path) and add the
 two assertions almost every guard test needs: a command is refused with a named rule and
-nothing at all is appended, or a command is accepted and appends exactly one event.
+nothing at all is appended, or a command is accepted and appends exactly one event; and
+the histories the audit, compliance and tree-history tests read both in memory (unit) and
+over HTTP (e2e).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from itertools import islice
 from typing import Any
 from uuid import UUID
 
 import pytest
 
+from domain.candidacy.events import CandidacyEvent
 from domain.candidacy.state import CandidacyState
 from domain.errors import DomainError
 from tests.scenario import ADMIN, FixedClock, Tree, build_tree, make_app, nominate, path_to_official
 from workflows import commands as c
-from workflows.application import Admissions
+from workflows.application import Admissions, fold
 from workflows.calendar import VietnamCalendar
 
 CALENDAR = VietnamCalendar()
@@ -157,3 +162,65 @@ def branch_vote(held_on: date, eligible: int = 9, in_favour: int = 8, **refs: An
     return c.BranchVote(
         held_on=held_on, eligible_official_members=eligible, in_favour=in_favour, **refs
     )
+
+
+# --- histories read both in memory (unit) and over HTTP (e2e) -------------------------------
+
+
+def drive_to_official(world: World, *, hours_between: float = 1) -> UUID:
+    """Nominate and drive the happy path to official, one recording hour apart per step."""
+    cid = nominate(world.app, world.tree)
+    for command in path_to_official(world.tree):
+        world.clock.advance(hours=hours_between)
+        world.app.execute(cid, command, ADMIN)
+    return cid
+
+
+def replay(history: tuple[CandidacyEvent, ...], keep: Callable[..., bool]) -> CandidacyState | None:
+    """The independent answer: fold, event by event, only the events ``keep(event)`` accepts."""
+    state: CandidacyState | None = fold(None, [e for e in history if keep(e)])
+    return state
+
+
+def boundary_days(history: tuple[CandidacyEvent, ...]) -> list[date]:
+    """Each effective day, the day before and the day after it."""
+    days = {e.effective_on + timedelta(days=d) for e in history for d in (-1, 0, 1)}
+    return sorted(days)
+
+
+# ``path_to_official`` takes 127 days from its start to the admission decision.
+TO_DECISION = timedelta(days=127)
+TO_CEREMONY = TO_DECISION + timedelta(days=14)
+# Decision received Tue 18 March 2025 (rule set 232-QĐ/TW): 30 working days end on Tue
+# 29 April, counted by hand: Hùng Kings' day (Mon 7 April) is off, Sat 26 April is a
+# make-up working day. The ceremony on Tue 6 May comes after Wed 30 April, Thu 1 and Fri
+# 2 May (holidays) and a weekend: 7 calendar days late, 2 working days (5 and 6 May).
+LATE_DECISION = date(2025, 3, 18)
+LATE_DUE = date(2025, 4, 29)
+LATE_CEREMONY = date(2025, 5, 6)
+
+
+def admit(world: World, decided_on: date, ceremony: date | None, **extra: str) -> UUID:
+    """A candidacy decided on ``decided_on`` and, if given, its ceremony on ``ceremony``
+    followed by the rest of the happy path (dated from the ceremony)."""
+    cid = nominate(world.app, world.tree, on=date(2023, 1, 10))
+    path = steps(world.tree, decided_on - TO_DECISION)
+    decision = path[DECISION]
+    assert isinstance(decision, c.AdmissionDecision) and decision.decided_on == decided_on
+    if ceremony is None:
+        path = path[: DECISION + 1]
+    else:
+        after = steps(world.tree, ceremony - TO_CEREMONY)[CEREMONY + 1 :]
+        path = [*path[:CEREMONY], c.Ceremony(held_on=ceremony, **extra), *after]
+    for command in path:
+        world.app.execute(cid, command, ADMIN)
+    return cid
+
+
+def tree_of_1976(app: Admissions) -> tuple[UUID, UUID]:
+    """A province, a commune and a grassroots branch founded on 1976-01-01:
+    ``(province, branch)``."""
+    province = found_unit(app, "T76", "province", None, on=date(1976, 1, 1))
+    commune = found_unit(app, "X76", "commune", province, on=date(1976, 1, 1))
+    branch = found_unit(app, "CB76", "grassroots_branch", commune, on=date(1976, 1, 1))
+    return province, branch

@@ -14,9 +14,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from api import demo_data
-from api.cli import cli, stored_events
-from api.demo import PROVINCE_ID, DemoClock, DemoSummary, load_demo
+from api.cli.demo import stored_events
+from api.cli.main import cli
+from api.demo import data as demo_data
+from api.demo.loader import PROVINCE_ID, DemoClock, DemoSummary, load_demo
 from domain.candidacy.events import (
     AdmissionDecided,
     CandidacyEvent,
@@ -158,7 +159,7 @@ def test_the_corrected_decision_counts_in_its_corrected_year(states, projection)
 
 def test_cli_version_and_demo_on_memory(monkeypatch):
     monkeypatch.setenv("KETNAP_DATABASE_URL", "memory://")
-    monkeypatch.setattr("api.cli.console", Console(width=200))  # no wrapped names
+    monkeypatch.setattr("api.cli.demo.console", Console(width=200))  # no wrapped names
     runner = CliRunner()
     assert "ketnap" in runner.invoke(cli, ["version"]).output
     result = runner.invoke(cli, ["demo"])

@@ -12,10 +12,10 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 from pydantic import SecretStr
 
+from api.audit.verification import verify_store
 from api.bootstrap import build_app
 from api.digest import GENESIS, GlobalDigest, chain, digest_for, leaf
 from api.settings import Settings
-from api.verification import verify_store
 from tests.scenario import FixedClock, build_tree
 from tests.unit.helpers import World, make_world, open_candidacy
 

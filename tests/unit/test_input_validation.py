@@ -1,20 +1,18 @@
 """Input that cannot be true is refused with 422 naming the field (issue 9 §6): a birth
 after the nomination, a candidate too young for any rule set, a date before 1900, a
-control character; and UUIDs are stored in their canonical form whatever form was sent."""
+control character. Over HTTP (the 422 problem naming the field, UUIDs stored and answered in
+their canonical form whatever form was sent): ``tests/e2e/test_input_validation.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 
-from api.http.app import create_app
-from api.settings import Settings
 from domain import rulesets
 from domain.candidacy.events import CandidateNominated
 from domain.errors import DomainError
@@ -24,8 +22,6 @@ from domain.values import Person
 from tests.scenario import ADMIN, person
 from tests.unit.helpers import World, make_world, open_candidacy
 from workflows import commands as c
-from workflows.application import Admissions
-from workflows.persistence import PydanticMapper
 from workflows.plausible import findings
 
 NOMINATED_ON = date(2023, 1, 10)
@@ -249,99 +245,3 @@ def test_stored_events_are_not_held_to_the_input_rules() -> None:
     member = MemberRegistered.model_validate({**envelope, **roster})
     assert member.admitted_on == date(1920, 1, 1)
     assert "person" in CandidateNominated.model_fields
-
-
-# ---------------------------------------------------------------- over HTTP
-
-
-@pytest.fixture
-def http(world: World) -> Iterator[TestClient]:
-    api = create_app(Settings(admin_token="t"), admissions=world.app,
-                     keep_projections_caught_up=False)  # fmt: skip
-    with TestClient(api, headers={"Authorization": "Bearer t"}) as client:
-        yield client
-
-
-def _problem(response: Any) -> dict[str, Any]:
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["rule"] == "invalid_input" and body["status"] == 422
-    return body
-
-
-def test_the_422_problem_names_the_field(world: World, http: TestClient) -> None:
-    before = world.app.recorder.max_notification_id()
-    body = {**_nomination(person=person(date_of_birth="2023-02-01")),
-            "branch_id": str(world.tree.branch), "nominated_on": "2023-01-10"}  # fmt: skip
-    problem = _problem(http.post("/candidacies", json=body))
-    assert [(e["loc"], e["type"]) for e in problem["errors"]] == [
-        (["body", "person", "date_of_birth"], "born_after_nomination")
-    ]
-    assert problem["detail"] == "invalid or missing fields: person.date_of_birth"
-    assert "2023-02-01" not in problem["detail"] + str(problem["errors"])  # not echoed
-    assert world.app.recorder.max_notification_id() == before
-
-    cid = open_candidacy(world)
-    step: dict[str, Any] = {"enrolled_on": "2023-02-01", "note": "ghi chú\x00"}
-    problem = _problem(http.post(f"/candidacies/{cid}/class-enrolment", json=step))
-    assert problem["detail"] == "invalid or missing fields: note"
-    assert problem["errors"][0]["type"] == "control_character"
-
-    step = {"enrolled_on": "2023-02-01", "document": {**DOCUMENT, "dated": "1899-12-31"}}
-    problem = _problem(http.post(f"/candidacies/{cid}/class-enrolment", json=step))
-    assert problem["detail"] == "invalid or missing fields: document.dated"
-    assert world.app.candidacy(cid).version == 1
-    assert http.get("/openapi.json").status_code == 200
-
-
-def _stored(app: Admissions, aggregate_id: UUID) -> dict[str, Any]:
-    """The first stored event of an aggregate, as the store keeps its JSON."""
-    assert isinstance(app.mapper, PydanticMapper)
-    return app.mapper.decode_state(app.recorder.select_events(aggregate_id)[0])
-
-
-def test_uuids_in_any_accepted_form_are_stored_and_answered_canonically(
-    world: World, http: TestClient
-) -> None:
-    app, tree = world.app, world.tree
-    canonical = str(tree.commune)
-    upper, bare, braced = canonical.upper(), tree.commune.hex, "{" + canonical + "}"
-    assert upper != canonical and "-" not in bare
-
-    # In a path: the upper-case and the hyphenless forms name the same unit.
-    for form in (upper, bare):
-        got = http.get(f"/organisations/{form}")
-        assert got.status_code == 200, got.text
-        assert got.json()["id"] == canonical
-    renamed = http.post(f"/organisations/{bare}/renames",
-                        json={"name": "Xã mới", "effective_on": "2024-01-01"})  # fmt: skip
-    assert renamed.status_code == 200 and renamed.json()["id"] == canonical
-
-    # In a body: stored as the canonical UUID, answered canonically.
-    body = {"code": "DU09", "name": "Đảng ủy", "kind": "grassroots_committee",
-            "parent_id": upper, "effective_on": "2020-01-01"}  # fmt: skip
-    first = http.post("/organisations", json=body, headers={"Idempotency-Key": "k-uuid"})
-    assert first.status_code == 201, first.text
-    unit = first.json()
-    assert unit["parent_id"] == canonical and unit["path"][-2] == canonical
-    assert _stored(app, UUID(unit["id"]))["parent_id"] == canonical
-    # A retry naming the parent in another form is the same request.
-    count = app.recorder.max_notification_id()
-    retry = http.post("/organisations", json={**body, "parent_id": braced},
-                      headers={"Idempotency-Key": "k-uuid"})  # fmt: skip
-    assert retry.status_code == 201 and retry.json()["id"] == unit["id"]
-    assert app.recorder.max_notification_id() == count
-
-    member = http.post("/members", json={**_member(), "branch_id": str(tree.branch).upper(),
-                                         "admitted_on": "2000-01-01", "official_on": "2001-01-01",
-                                         "date_of_birth": "1970-01-01"})  # fmt: skip
-    assert member.status_code == 201, member.text
-    assert app.member(UUID(member.json()["id"])).branch_id == tree.branch
-    assert _stored(app, UUID(member.json()["id"]))["branch_id"] == str(tree.branch)
-
-    cid = open_candidacy(world)
-    enrolled = http.post(f"/candidacies/{cid.hex.upper()}/class-enrolment",
-                         json={"enrolled_on": "2023-02-01"})  # fmt: skip
-    assert enrolled.status_code == 200, enrolled.text
-    assert enrolled.json()["id"] == str(cid)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import pytest
 
+from domain.candidacy.state import Stage
 from domain.errors import DomainError
 from domain.organisation import OrganisationKind
 from tests.scenario import ADMIN
@@ -63,7 +64,9 @@ def test_no_district_can_be_founded_from_2025_07_01(world: World) -> None:
         lambda: found_unit(app, "H03", "district", province, on=date(2026, 1, 1)),
     )
     # Other levels are still founded after that day.
-    assert found_unit(app, "X02", "commune", province, on=date(2025, 7, 1))
+    commune = found_unit(app, "X02", "commune", province, on=date(2025, 7, 1))
+    assert app.organisation(commune).kind == OrganisationKind.COMMUNE
+    assert _codes(app, commune, date(2025, 7, 1)) == ["T01", "X02"]
 
 
 @pytest.mark.parametrize(
@@ -95,14 +98,19 @@ def test_the_parent_must_exist_on_the_founding_day(world: World) -> None:
     _refused(
         app, "invalid_parent", lambda: found_unit(app, "CB5", "branch", late, on=date(2019, 12, 31))
     )
-    assert found_unit(app, "CB6", "branch", late, on=date(2020, 1, 1))
+    branch = found_unit(app, "CB6", "branch", late, on=date(2020, 1, 1))
+    assert app.organisation(branch).founded_on == date(2020, 1, 1)
+    assert _codes(app, branch, date(2020, 1, 1)) == ["T01", "X01", "DU05", "CB6"]
 
 
 def test_a_unit_before_2011_needs_no_rule_set(world: World) -> None:
     # Rule sets govern candidacy steps; the tree has its real history (issue 9 §3, and
     # tests/unit/test_tree_history.py for the 1930-02-03 boundary).
     app = world.app
-    assert found_unit(app, "T09", "province", None, on=date(2010, 12, 31))
+    unit = app.organisation(found_unit(app, "T09", "province", None, on=date(2010, 12, 31)))
+    assert (unit.code, unit.kind, unit.parent_id) == ("T09", OrganisationKind.PROVINCE, None)
+    assert unit.founded_on == date(2010, 12, 31) and unit.exists_on(date(2010, 12, 31))
+    assert not unit.exists_on(date(2010, 12, 30))
 
 
 # ---------------------------------------------------------------- moves and paths
@@ -222,7 +230,10 @@ def test_a_merged_unit_ends_on_the_merge_day(world: World) -> None:
         nominated_on=date(2024, 6, 1),
     )
     _refused(app, "unit_not_in_force", lambda: app.nominate(command, ADMIN))
-    assert app.nominate(command.model_copy(update={"nominated_on": date(2024, 5, 31)}), ADMIN)
+    # The day before the merge, the merged branch still takes a nomination.
+    state = app.nominate(command.model_copy(update={"nominated_on": date(2024, 5, 31)}), ADMIN)
+    assert (state.stage, state.version) == (Stage.SOURCE_POOL, 1)
+    assert (state.branch_id, state.nominated_on) == (tree.other_branch, date(2024, 5, 31))
 
 
 def test_units_merge_only_within_their_level(world: World) -> None:

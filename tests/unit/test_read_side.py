@@ -13,8 +13,8 @@ from uuid import UUID
 import orjson
 import pytest
 
+from api.audit.verification import verify_candidacies
 from api.readmodel import LiveProjections
-from api.verification import verify_candidacies
 from domain.candidacy.deadlines import deadlines
 from domain.candidacy.state import Stage
 from tests.scenario import ADMIN, FixedClock, build_tree, make_app

@@ -346,3 +346,64 @@ def test_a_step_moved_before_its_predecessor_is_always_refused(
     with pytest.raises(DomainError):
         world.app.execute(cid, command, ADMIN)
     assert snapshot(world.app, cid) == before  # nothing appended, anywhere
+
+
+def test_a_correction_cannot_make_the_candidate_born_after_or_too_young_at_nomination(
+    world: World,
+) -> None:
+    cid = open_candidacy(world, upto=2)
+    born_late = {**world.app.candidacy(cid).person.model_dump(mode="json"),
+                 "date_of_birth": "2024-02-01"}  # fmt: skip
+    assert_refused(world.app, cid, _correct(1, person=born_late), "born_after_nomination")
+    # Born 2000-05-01: a nomination in 2012 would be at eleven.
+    assert_refused(world.app, cid, _correct(1, nominated_on="2012-01-02"),
+                   "too_young_at_nomination")  # fmt: skip
+
+
+def test_a_committee_vote_before_the_sub_unit_appraisal_names_the_appraisal(world: World):
+    cid = open_candidacy(world, upto=GRASSROOTS_VOTE)  # branch vote on 2023-05-09
+    assert_accepted(world.app, cid, c.SubunitAppraisal(appraised_on=date(2023, 5, 12)))
+    vote = dated(steps(world.tree)[GRASSROOTS_VOTE], date(2023, 5, 11))
+    error = assert_refused(world.app, cid, vote, "date_order")
+    assert "sub-unit appraisal on 2023-05-12" in error.detail
+
+
+def test_as_of_a_day_a_stored_out_of_order_vote_waits_for_what_it_followed() -> None:
+    """Recorded before ADR 0012: biography certified 04-29, then a branch vote dated 04-28,
+    then a committee vote dated 04-27. As of 04-27 or 04-28 neither vote had happened."""
+    cid = uuid4()
+    envelope: dict[str, Any] = {
+        "actor": "legacy", "role": "board", "request_id": "r",
+        "timestamp": datetime(2024, 1, 1, tzinfo=UTC), "rule_set": "24-QĐ/TW",
+    }  # fmt: skip
+    person = Person.model_validate(
+        {"full_name": "Lê Văn Cũ", "sex": "male", "date_of_birth": "1995-01-01",
+         "ethnicity": "Kinh", "youth_union_member": False, "education": "university"}
+    )  # fmt: skip
+    steps_: list[ev.CandidacyEvent] = [
+        ev.CandidateNominated(person=person, branch_id=uuid4(), nominated_by="branch",
+                              nominated_on=date(2023, 1, 2), **_at(cid, 1, envelope)),
+        ev.ClassEnrolled(enrolled_on=date(2023, 1, 10), **_at(cid, 2, envelope)),
+        ev.CertificateRecorded(issued_on=date(2023, 2, 10), number="CN", issuer="TTCT",
+                               **_at(cid, 3, envelope)),
+        ev.ApplicationSubmitted(submitted_on=date(2023, 2, 15), **_at(cid, 4, envelope)),
+        ev.VerificationRequested(subject="candidate", requested_on=date(2023, 3, 1),
+                                 field_check_needed=False, **_at(cid, 5, envelope)),
+        ev.BiographyCertified(certified_on=date(2023, 4, 29), **_at(cid, 6, envelope)),
+        ev.BranchVoteHeld(held_on=date(2023, 4, 28), eligible=9, in_favour=9,
+                          **_at(cid, 7, envelope)),
+        ev.GrassrootsVoteHeld(held_on=date(2023, 4, 27), eligible=7, in_favour=7,
+                              **_at(cid, 8, envelope)),
+    ]  # fmt: skip
+    history = tuple(steps_)
+    assert replay(history).stage == Stage.AWAITING_DECISION
+    for day in (date(2023, 4, 27), date(2023, 4, 28)):
+        then = state_as_of(history, day)
+        assert then is not None and then.stage == Stage.VERIFICATION, day
+        assert then.branch_resolution_on is None and then.votes == ()
+    done = state_as_of(history, date(2023, 4, 29))
+    assert done is not None and done.stage == Stage.AWAITING_DECISION
+
+
+def _at(cid: Any, version: int, envelope: dict[str, Any]) -> dict[str, Any]:
+    return {"originator_id": cid, "originator_version": version, **envelope}

@@ -19,6 +19,7 @@ from domain.candidacy import events as ev
 from domain.candidacy.state import Stage
 from domain.compliance import deadline_compliance
 from domain.values import DocumentRef, Period
+from tests.scenario import ADMIN
 from tests.unit.helpers import (
     BRANCH_VOTE,
     CALENDAR,
@@ -139,7 +140,8 @@ def test_an_override_counts_as_given_is_recorded_and_listed_as_a_departure(world
     state = assert_accepted(world.app, cid, branch_vote(VOTE_ON, 11, 10, roster_override=OVERRIDE))
     vote = state.history[-1]
     assert isinstance(vote, ev.BranchVoteHeld)
-    assert vote.roster_official_members is None and vote.roster_override is not None
+    # The roster's figure is recorded beside the override, for the inspector.
+    assert vote.roster_official_members == 9 and vote.roster_override is not None
     assert vote.roster_override.reason == OVERRIDE.reason
     check = next(ch for ch in vote.checks if ch.rule == "roster_override")
     assert check.passed and "03-NQ/CB" in check.detail
@@ -148,9 +150,10 @@ def test_an_override_counts_as_given_is_recorded_and_listed_as_a_departure(world
         period=Period.parse("2023"), today=date(2026, 11, 1), calendar=CALENDAR,
         in_unit=lambda branch, day: True,
     )  # fmt: skip
-    assert [(d.candidacy_id, d.step, d.on, d.reason) for d in report.departures] == [
-        (cid, "BranchVoteHeld", VOTE_ON, OVERRIDE.reason)
-    ]
+    assert [
+        (d.candidacy_id, d.step, d.on, d.reason, d.eligible, d.roster_official_members)
+        for d in report.departures
+    ] == [(cid, "BranchVoteHeld", VOTE_ON, OVERRIDE.reason, 11, 9)]
     other_year = deadline_compliance(
         [world.app.candidacy(cid)], organisation_id=world.tree.province,
         period=Period.parse("2024"), today=date(2026, 11, 1), calendar=CALENDAR,
@@ -202,10 +205,126 @@ def test_a_vote_recorded_before_the_roster_rule_keeps_its_payload_and_hash() -> 
     )  # fmt: skip
     payload = vote.payload()
     assert not {"roster_official_members", "excluded_members", "roster_override"} & set(payload)
-    assert [ch.rule for ch in vote.roster_checks()] == ["branch_too_small"]
+    assert [ch.rule for ch in vote.roster_checks()] == ["branch_too_small", "no_eligible_members"]
     decided = ev.AdmissionDecided(
         originator_id=uuid4(), originator_version=12, timestamp=datetime(2024, 1, 1, tzinfo=UTC),
         actor="a", role="board", request_id="r", rule_set="24-QĐ/TW", decided_on=VOTE_ON,
         deciding_body_id=uuid4(), decision="admit",
     )  # fmt: skip
     assert "member_id" not in decided.payload()
+
+
+def test_an_override_cannot_make_a_small_branch_large_enough() -> None:
+    """The override's count stands for the branch: exclusions cannot be added to it, and a
+    count under three is too small whatever the roster."""
+    world = make_world(officials=2)
+    cid = open_candidacy(world, upto=BRANCH_VOTE)
+    assert_refused(world.app, cid, branch_vote(VOTE_ON, 2, 2, roster_override=OVERRIDE),
+                   "branch_too_small")  # fmt: skip
+    with pytest.raises(ValueError, match="cannot be combined"):
+        branch_vote(VOTE_ON, 2, 2, roster_override=OVERRIDE,
+                    excluded_members=[c.ExcludedMemberRef(member_id=uuid4(),
+                                                          reason="exempt_and_absent")])  # fmt: skip
+    with pytest.raises(ValueError, match="at least 1 character"):
+        c.RosterOverrideIn(reason="   ", document=OVERRIDE.document)
+
+
+def test_an_override_document_dated_after_today_is_refused(world: World) -> None:
+    cid = open_candidacy(world, upto=BRANCH_VOTE)
+    later = OVERRIDE.model_copy(
+        update={"document": DocumentRef(form="6-KNĐ", number="9", dated=date(2030, 1, 1))}
+    )
+    assert_refused(world.app, cid, branch_vote(VOTE_ON, 9, 9, roster_override=later),
+                   "roster_override")  # fmt: skip
+
+
+def test_a_vote_with_nobody_eligible_is_refused(world: World) -> None:
+    cid = open_candidacy(world, upto=BRANCH_VOTE)
+    everyone = [
+        c.ExcludedMemberRef(member_id=m, reason="exempt_and_absent") for m in world.tree.officials
+    ]
+    assert_refused(world.app, cid, branch_vote(VOTE_ON, 0, 0, excluded_members=everyone),
+                   "no_eligible_members")  # fmt: skip
+
+
+def test_restating_a_votes_date_counts_the_roster_of_the_new_day(world: World) -> None:
+    cid = open_candidacy(world, upto=BRANCH_VOTE)
+    assert_accepted(world.app, cid, branch_vote(VOTE_ON, 9, 8))
+    # A tenth official from 2023-05-12: a vote dated then must count ten.
+    register_member(world.app, world.tree.branch, admitted_on=date(2022, 5, 12),
+                    official_on=date(2023, 5, 12))  # fmt: skip
+    position = BRANCH_VOTE + 2
+    moved = c.Correction(position=position, changes={"held_on": "2023-05-12"}, reason="sai ngày")
+    error = assert_refused(world.app, cid, moved, "eligible_count_mismatch")
+    assert "roster has 10" in error.detail and "2023-05-12" in error.detail
+    both = c.Correction(
+        position=position,
+        changes={"held_on": "2023-05-12", "eligible": 10, "in_favour": 9},
+        reason="sai ngày và số",
+    )
+    state = assert_accepted(world.app, cid, both)
+    correction = state.history[-1]
+    assert isinstance(correction, ev.Corrected)
+    assert correction.changes["roster_official_members"] == 10  # looked up again, shown
+    # An unrelated correction of the vote keeps the figure it was recorded with.
+    same_day = c.Correction(position=position, changes={"in_favour": 8}, reason="đếm lại")
+    recount = assert_accepted(world.app, cid, same_day).history[-1]
+    assert isinstance(recount, ev.Corrected)
+    assert "roster_official_members" not in recount.changes
+
+
+def test_a_probationary_member_with_an_official_date_is_refused_and_not_counted() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        c.RegisterMember(
+            full_name="B", branch_id=uuid4(), status="probationary", admitted_on=date(2000, 1, 1),
+            official_on=date(2001, 1, 1), sex="male", date_of_birth=date(1970, 1, 1),
+            ethnicity="Kinh",
+        )  # fmt: skip
+    assert refused.value.errors()[0]["loc"] == ("official_on",)
+    with pytest.raises(ValidationError) as missing:
+        c.RegisterMember(
+            full_name="B", branch_id=uuid4(), status="official", admitted_on=date(2000, 1, 1),
+            sex="male", date_of_birth=date(1970, 1, 1), ethnicity="Kinh",
+        )  # fmt: skip
+    assert missing.value.errors()[0]["loc"] == ("official_on",)
+
+
+def test_a_member_who_joined_the_branch_later_is_not_counted_before(world: World) -> None:
+    newcomer = c.RegisterMember(
+        full_name="Đảng viên chuyển đến", branch_id=world.tree.branch, status="official",
+        admitted_on=date(2010, 1, 1), official_on=date(2011, 1, 1), sex="female",
+        date_of_birth=date(1985, 1, 1), ethnicity="Kinh", in_branch_since=date(2023, 6, 1),
+    )  # fmt: skip
+    world.app.register_member(newcomer, ADMIN)
+    roster = world.app.roster
+    assert len(roster.official_members(world.tree.branch, date(2023, 5, 31))) == 9
+    assert len(roster.official_members(world.tree.branch, date(2023, 6, 1))) == 10
+
+
+def test_a_board_keeps_the_roster_true_departures_and_transfers(world: World) -> None:
+    app, tree = world.app, world.tree
+    gone, moved = tree.officials[-1], tree.officials[-2]
+    app.record_member_departure(gone, c.RecordMemberDeparture(left_on=date(2023, 3, 1),
+                                                              reason="died"), ADMIN)  # fmt: skip
+    app.transfer_member(moved, c.TransferMember(to_branch_id=tree.other_branch,
+                                                effective_on=date(2023, 4, 1)), ADMIN)  # fmt: skip
+    roster = app.roster
+    assert len(roster.official_members(tree.branch, date(2023, 2, 28))) == 9
+    assert len(roster.official_members(tree.branch, date(2023, 3, 1))) == 8  # left that day
+    assert len(roster.official_members(tree.branch, date(2023, 4, 1))) == 7
+    assert moved in roster.official_members(tree.other_branch, date(2023, 4, 1))
+    cid = open_candidacy(world, upto=BRANCH_VOTE)
+    assert_refused(world.app, cid, branch_vote(VOTE_ON, 9, 9), "eligible_count_mismatch")
+    assert_accepted(world.app, cid, branch_vote(VOTE_ON, 7, 6))
+    from domain.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        later = c.TransferMember(to_branch_id=tree.other_branch, effective_on=date(2023, 5, 1))
+        app.transfer_member(gone, later, ADMIN)
+    assert refused.value.rule == "member_left"
+    with pytest.raises(DomainError) as future:
+        app.record_member_departure(moved, c.RecordMemberDeparture(
+            left_on=date(2030, 1, 1), reason="resigned"), ADMIN)  # fmt: skip
+    assert future.value.rule == "date_in_future"

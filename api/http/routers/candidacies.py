@@ -17,7 +17,10 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import AwareDatetime
 
-from api.dossier import AuditRead, audit_read, dossier_for, history_items
+from api.audit.dossier import dossier_for
+from api.audit.history import history_items
+from api.audit.trail import AuditRead, audit_read
+from api.documents.pdf import render_pdf
 from api.http import examples as ex
 from api.http.deps import ActorDep, IdempotencyKey, IfMatch, ProjectionsDep, expected_version
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
@@ -37,7 +40,6 @@ from api.http.security import (
     require,
     require_scope,
 )
-from api.pdf import render_pdf
 from domain.candidacy.deadlines import deadlines
 from domain.candidacy.events import state_as_of
 from domain.candidacy.state import CandidacyState, Stage

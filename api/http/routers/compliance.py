@@ -13,7 +13,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.dossier import audit_read, compliance_for
+from api.audit.compliance import compliance_for
+from api.audit.trail import audit_read
 from api.http.figures import problem_responses
 from api.http.problems import ApiError
 from api.http.security import READERS, AdmissionsDep, PrincipalDep, require, require_scope

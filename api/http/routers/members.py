@@ -61,3 +61,55 @@ def get_member(member_id: UUID, admissions: AdmissionsDep, principal: PrincipalD
     member = admissions.member(member_id)
     require_scope(admissions, principal, member.branch_id)
     return MemberOut.of(member)
+
+
+@router.post(
+    "/{member_id}/departure",
+    response_model=MemberOut,
+    summary="Record that a member left",
+    description="The member left on `left_on` (died, transferred out of this party "
+    "organisation, dropped out, resigned, expelled, removed): from the next day they count in "
+    "no branch vote. A probationary member who came from a candidacy leaves through the "
+    "candidacy (withdrawal, removal). Needs write access to the member's branch.",
+    responses=errors(400, 401, 403, 404, 409, 422),
+    operation_id="record_member_departure",
+)
+def record_member_departure(
+    member_id: UUID,
+    body: c.RecordMemberDeparture,
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> MemberOut:
+    require(principal, *WRITERS)
+    require_scope(admissions, principal, admissions.member(member_id).branch_id)
+    member = admissions.record_member_departure(
+        member_id, body, actor, idempotency_key=idempotency_key
+    )
+    return MemberOut.of(member)
+
+
+@router.post(
+    "/{member_id}/transfers",
+    response_model=MemberOut,
+    summary="Move a member to another branch",
+    description="The member belongs to `to_branch_id` from `effective_on` (chuyển sinh hoạt "
+    "đảng chính thức): branch votes count them there from that day. Needs write access to "
+    "both branches.",
+    responses=errors(400, 401, 403, 404, 409, 422),
+    operation_id="transfer_member",
+)
+def transfer_member(
+    member_id: UUID,
+    body: c.TransferMember,
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> MemberOut:
+    require(principal, *WRITERS)
+    require_scope(admissions, principal, admissions.member(member_id).branch_id)
+    require_scope(admissions, principal, body.to_branch_id)
+    member = admissions.transfer_member(member_id, body, actor, idempotency_key=idempotency_key)
+    return MemberOut.of(member)

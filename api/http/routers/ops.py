@@ -14,9 +14,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.deps import ProjectionsDep
-from api.http.metrics import Metrics
 from api.http.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem, problem
 from api.http.security import AdmissionsDep, PrincipalDep
+from api.metrics import Metrics
 
 router = APIRouter(tags=["operations"])
 log = structlog.get_logger("ketnap.api")

@@ -3,8 +3,7 @@
 ``build_dossier`` is pure: given the candidacy's history, the calendar, the day deadlines
 are judged on and the result of verifying the candidacy's own hash chain, it gives the same
 dossier every time, with no wall clock in it. The JSON export is this model; the PDF
-(``api.pdf``) prints it. ``audit_read`` writes the one log line every audit read leaves;
-``compliance_for`` gathers a unit's candidacies for ``domain.compliance``.
+(``api.documents.pdf``) prints it. ``dossier_for`` loads, verifies and builds it.
 
 Personal data: the summary names the person (an inspector's file does); the timeline's
 event data leaves the person out, as the history does for callers who may not see it.
@@ -13,35 +12,34 @@ Nothing personal is ever logged.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import date
 from uuid import UUID
 
-import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.dossier_text import DEADLINE_LABELS, STAGE_LABELS, STEP_LABELS, VOTE_BODIES, form_in
-from api.http.schemas import HistoryItem
-from api.verification import verify_candidacies
+from api.audit.dossier_text import (
+    DEADLINE_LABELS,
+    STAGE_LABELS,
+    STEP_LABELS,
+    VOTE_BODIES,
+    form_in,
+)
+from api.audit.history import HistoryItem, history_items
+from api.audit.verification import verify_candidacies
 from domain.calendar import WorkingCalendar
 from domain.candidacy.deadlines import DeadlineStatus, deadlines
 from domain.candidacy.events import (
     CandidacyEvent,
-    CandidateNominated,
     CertificateRecorded,
     Corrected,
     GrassrootsVoteHeld,
     steps_as_of,
 )
 from domain.candidacy.state import CandidacyState, Stage
-from domain.compliance import ComplianceReport, deadline_compliance
 from domain.events import recorded_day
-from domain.values import DocumentRef, Period
+from domain.values import DocumentRef
 from workflows.application import Admissions
-
-AuditRead = Literal["history", "state", "explain", "export", "compliance", "verify"]
 
 
 class _Model(BaseModel):
@@ -145,31 +143,6 @@ class Dossier(_Model):
 
 
 # --- building -------------------------------------------------------------------------------
-
-
-def restated_by(history: tuple[CandidacyEvent, ...]) -> dict[int, list[int]]:
-    """For each restated position, the positions of the corrections that restate it."""
-    found: dict[int, list[int]] = {}
-    for event in history:
-        if isinstance(event, Corrected):
-            found.setdefault(event.position, []).append(event.originator_version)
-    return found
-
-
-def history_items(
-    history: tuple[CandidacyEvent, ...], *, with_person: bool, explain: bool
-) -> list[HistoryItem]:
-    """The history as recorded, each event with the corrections that restate it."""
-    corrections = restated_by(history)
-    return [
-        HistoryItem.of(
-            event,
-            with_person=with_person,
-            explain=explain,
-            restated_by=corrections.get(event.originator_version, ()),
-        )
-        for event in history
-    ]
 
 
 def default_deadlines_day(state: CandidacyState) -> date:
@@ -291,7 +264,7 @@ def _label(event: CandidacyEvent) -> str:
 
 
 def verify_chain(admissions: Admissions, candidacy_id: UUID) -> ChainVerification:
-    """Verify the candidacy's own stream as it lies in the store (``api.verification``)."""
+    """Verify the candidacy's own stream as it lies in the store (``verify_candidacies``)."""
     result = verify_candidacies(admissions, [candidacy_id])
     problems = [
         ChainProblem(position=p.position, kind=p.kind, detail=p.detail)
@@ -313,63 +286,3 @@ def dossier_for(
     branch = admissions.organisation(state.branch_id).name_on(dossier.deadlines_on)
     summary = dossier.summary.model_copy(update={"branch_name": branch})
     return dossier.model_copy(update={"summary": summary})
-
-
-def candidacy_ids(admissions: Admissions, page_size: int = 1000) -> Iterator[UUID]:
-    """Every candidacy in the store, from the nominations in the store's order."""
-    topic = CandidateNominated.topic()
-    start = 1
-    while True:
-        page = admissions.recorder.select_notifications(start, limit=page_size, topics=[topic])
-        if not page:
-            return
-        for notification in page:
-            yield UUID(str(notification.originator_id))
-        start = page[-1].id + 1
-
-
-def compliance_for(
-    admissions: Admissions, organisation_id: UUID, period: Period, today: date | None = None
-) -> ComplianceReport:
-    """The deadline compliance report of a unit's subtree (``domain.compliance``), over
-    every candidacy in the store; each step is attributed to its branch's path on the step's
-    day. ``NotFound`` for an unknown unit."""
-    admissions.organisation(organisation_id)
-    paths: dict[tuple[UUID, date], bool] = {}
-
-    def in_unit(branch_id: UUID, day: date) -> bool:
-        key = (branch_id, day)
-        if key not in paths:
-            paths[key] = organisation_id in {u.id for u in admissions.path_on(branch_id, day)}
-        return paths[key]
-
-    states = (admissions.candidacy(cid) for cid in candidacy_ids(admissions))
-    return deadline_compliance(
-        states, organisation_id=organisation_id, period=period,
-        today=today or admissions.today(), calendar=admissions.calendar, in_unit=in_unit,
-    )  # fmt: skip
-
-
-# --- the audit trail of audit reads ---------------------------------------------------------
-
-
-def cli_actor() -> str:
-    """Who runs a CLI audit command: the operating-system account (not a candidate's data)."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name in a bare container
-        return "cli:unknown"
-
-
-def audit_read(
-    what: AuditRead, *, actor: str, role: str, at: datetime, via: Literal["http", "cli"],
-    **target: Any,
-) -> None:  # fmt: skip
-    """Log one audit read: who (actor, role), what (``what`` and the ids in ``target``:
-    candidacy_id, organisation_id, as_of, known_at, format) and when (``at``, from the
-    injected clock). Ids and days only, never personal data."""
-    fields = {k: str(v) for k, v in target.items() if v is not None}
-    # A fresh logger per call: tests capture logs with structlog.testing.capture_logs.
-    structlog.get_logger("ketnap.audit").info(
-        "audit.read", what=what, actor=actor, role=role, at=at.isoformat(), via=via, **fields
-    )

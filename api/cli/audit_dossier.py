@@ -23,12 +23,20 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from api.audit.compliance import compliance_for
+from api.audit.dossier import dossier_for
+from api.audit.dossier_text import (
+    DEADLINE_LABELS,
+    STATUS_LABELS,
+    rule_set_name,
+    step_label,
+    vn_date,
+)
+from api.audit.history import history_items
+from api.audit.state import CandidacyView
+from api.audit.trail import AuditRead, audit_read, cli_actor
 from api.bootstrap import build_app
-from api.cli_audit import audit
-from api.dossier import AuditRead, audit_read, cli_actor, compliance_for, dossier_for, history_items
-from api.dossier_text import DEADLINE_LABELS, STATUS_LABELS, rule_set_name, step_label, vn_date
-from api.http.schemas import CandidacyOut
-from api.pdf import render_pdf
+from api.documents.pdf import render_pdf
 from api.settings import DatabaseUrlError, Settings
 from domain.candidacy.deadlines import deadlines
 from domain.compliance import ComplianceReport
@@ -104,7 +112,6 @@ def _json(value: Any) -> None:
 # --- history ---------------------------------------------------------------------------------
 
 
-@audit.command("history")
 def history(candidacy_id: CandidacyId, as_json: AsJson = False) -> None:
     """Every event of a candidacy in order, as recorded.
 
@@ -163,7 +170,6 @@ def history(candidacy_id: CandidacyId, as_json: AsJson = False) -> None:
 # --- state -----------------------------------------------------------------------------------
 
 
-@audit.command("state")
 def state(
     candidacy_id: CandidacyId,
     as_of: Annotated[
@@ -189,7 +195,7 @@ def state(
         then = app.candidacy_as_of(candidacy_id, day, moment)
         _logged(app, "state", candidacy_id=candidacy_id, as_of=day, known_at=moment)
         on = day or app.today()
-        out = CandidacyOut.of(
+        out = CandidacyView.of(
             then, deadlines(then, app.calendar, on), with_person=True, as_of=on, known_at=moment
         )
         if as_json:
@@ -217,7 +223,6 @@ def state(
 # --- explain ---------------------------------------------------------------------------------
 
 
-@audit.command("explain")
 def explain(candidacy_id: CandidacyId) -> None:
     """A readable timeline of the checks that ran at each step.
 
@@ -246,7 +251,6 @@ def explain(candidacy_id: CandidacyId) -> None:
 # --- export ----------------------------------------------------------------------------------
 
 
-@audit.command("export")
 def export(
     candidacy_id: CandidacyId,
     fmt: Annotated[Literal["pdf", "json"], typer.Option("--format", help="pdf or json.")] = "json",
@@ -299,7 +303,6 @@ def _period(value: str) -> Period:
         raise typer.BadParameter(str(exc), param_hint="--period") from exc
 
 
-@audit.command("compliance")
 def compliance(
     organisation: Annotated[
         UUID, typer.Option("--organisation", help="The unit whose subtree is reported.")

@@ -23,8 +23,8 @@ from time import perf_counter
 from typing import Any
 from uuid import UUID
 
-from api import demo_data as d
-from api.demo_plan import CandidacyPlan, build_plans
+from api.demo import data as d
+from api.demo.plan import CandidacyPlan, build_plans
 from domain.errors import NotFound
 from domain.quota import SubTargets
 from domain.values import Period

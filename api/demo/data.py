@@ -1,8 +1,8 @@
 """The demo province's fixed data: its organisation tree (with the 2025-07-01 reform), its
 roster sizes, its quotas, and the Vietnamese names and backgrounds people are drawn from.
 
-Everything here is plain data and pure functions of it; ``api.demo_plan`` turns it into a
-dated plan and ``api.demo`` records that plan. Every id is a uuid5 of a stable name, so
+Everything here is plain data and pure functions of it; ``api.demo.plan`` turns it into a
+dated plan and ``api.demo.loader`` records that plan. Every id is a uuid5 of a stable name, so
 loading twice finds the same records.
 """
 

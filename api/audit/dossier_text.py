@@ -152,6 +152,9 @@ RULE_LABELS: dict[str, str] = {
     "same_branch": "Chuyển sang chi bộ khác",
     "eligible_count_mismatch": "Số đảng viên chính thức theo danh sách đảng viên",
     "roster_override": "Số đảng viên không đối chiếu danh sách (ngoại lệ)",
+    "no_eligible_members": "Có đảng viên chính thức biểu quyết",
+    "born_after_nomination": "Ngày sinh trước ngày giới thiệu",
+    "too_young_at_nomination": "Tuổi khi được giới thiệu",
 }
 
 # The facts a step follows in time (domain.candidacy.order), in Vietnamese.
@@ -175,6 +178,8 @@ ORDER_STEP_LABELS: dict[str, str] = {
     "branch recognition vote": "nghị quyết công nhận của chi bộ",
     "committee recognition resolution": "nghị quyết công nhận của đảng ủy cơ sở",
     "latest recorded step": "bước đã ghi nhận gần nhất",
+    "third failed branch vote": "lần biểu quyết không đạt thứ ba của chi bộ",
+    "sub-unit appraisal": "thẩm định của đảng ủy bộ phận",
 }  # fmt: skip
 
 EDUCATION_LABELS: dict[str, str] = {
@@ -255,7 +260,7 @@ _SENTENCES: dict[str, Callable[[dict[str, Param]], str]] = {
     "certificate_expired": _certificate,
     "education_insufficient": _education,
     "branch_too_small": lambda p: (
-        f"{p.get('official_members')} đảng viên chính thức, tối thiểu {p.get('minimum')}"
+        f"chi bộ có {p.get('official_members')} đảng viên chính thức, tối thiểu {p.get('minimum')}"
     ),
     "vote_threshold": lambda p: (
         f"{p.get('in_favour')}/{p.get('eligible')} tán thành, cần {p.get('threshold')} "
@@ -285,22 +290,30 @@ _SENTENCES: dict[str, Callable[[dict[str, Param]], str]] = {
     "application_before_biography": lambda p: _order(p),
     "eligible_count_mismatch": lambda p: (
         f"biểu quyết tính {p.get('eligible')} đảng viên chính thức; danh sách có "
-        f"{p.get('roster')}, trừ {p.get('excluded')} (chuyển sinh hoạt tạm thời, miễn sinh "
-        f"hoạt vắng mặt) còn {int(p.get('roster') or 0) - int(p.get('excluded') or 0)}"
+        f"{p.get('roster')}, trừ {p.get('excluded')} đảng viên không tính theo quy định "
+        f"còn {int(p.get('roster') or 0) - int(p.get('excluded') or 0)}"
     ),
     "roster_override": lambda p: (
-        f"{p.get('eligible')} đảng viên chính thức theo văn bản, không đối chiếu danh sách"
+        f"{p.get('eligible')} đảng viên chính thức theo văn bản, không theo danh sách"
+        + (f" (danh sách có {p['roster']})" if p.get("roster") is not None else "")
     ),
+    "no_eligible_members": lambda p: f"{p.get('eligible')} đảng viên chính thức biểu quyết",
     "extension_not_allowed": lambda p: (
         f"gia hạn {p.get('working_days')} ngày làm việc, tối đa {p.get('limit')}"
     ),
 }
 
 
+# Checks that pass only by a recorded departure from the ordinary rule.
+DEPARTURES = frozenset({"roster_override"})
+
+
 def explain_check(check: CheckResult) -> str:
     """One readable line for a check that ran: outcome, what was checked (Vietnamese, from
     the parameters), the rule set, then the recorded English detail."""
     mark = "✓" if check.passed else ("✗" if check.blocking else "✗ (không chặn)")
+    if check.passed and check.rule in DEPARTURES:
+        mark = "⚠ (ngoại lệ)"  # allowed, but by a departure the inspector must see
     label = RULE_LABELS.get(check.rule, check.rule)
     sentence = _SENTENCES.get(check.rule)
     said = f": {sentence(check.params)}" if sentence else ""

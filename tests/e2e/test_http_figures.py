@@ -13,9 +13,9 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from api import demo_data as d
-from api.cli import stored_events
-from api.demo import PROVINCE_ID, DemoClock, DemoSummary, load_demo
+from api.cli.demo import stored_events
+from api.demo import data as d
+from api.demo.loader import PROVINCE_ID, DemoClock, DemoSummary, load_demo
 from api.http.app import create_app
 from api.settings import Settings
 from domain.access import Role

@@ -1,10 +1,10 @@
 """The dossier printed as an official-looking PDF (fpdf2, pure Python).
 
-Vietnamese needs a font with every diacritic: the DejaVu Sans TTFs vendored in
-``api/fonts/`` (licence beside them) are embedded, so the PDF renders the same on a machine
-with no fonts installed. The output depends only on the dossier: the PDF's creation date is
-the newest event's recording time and no file id is written, so exporting the same events
-twice gives the same bytes.
+Vietnamese needs a font with every diacritic: the DejaVu Sans TTFs vendored beside this
+module in ``api/documents/fonts/`` (licence beside them) are embedded, so the PDF renders
+the same on a machine with no fonts installed. The output depends only on the dossier: the
+PDF's creation date is the newest event's recording time and no file id is written, so
+exporting the same events twice gives the same bytes.
 """
 
 from __future__ import annotations
@@ -20,18 +20,24 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from api.dossier import Dossier, TimelineStep
-from api.dossier_text import DEADLINE_LABELS, FORM_TITLES, STATUS_LABELS, rule_set_name, vn_date
+from api.audit.dossier import Dossier, TimelineStep
+from api.audit.dossier_text import (
+    DEADLINE_LABELS,
+    FORM_TITLES,
+    STATUS_LABELS,
+    rule_set_name,
+    vn_date,
+)
 
 FONT = "DejaVu"
-_FONTS = files("api") / "fonts"
+_FONTS = files("api.documents") / "fonts"
 _LINE = 5.0
 
 
 def _font_path(name: str) -> Path:
     path = Path(str(_FONTS / name))
     if not path.is_file():
-        raise FileNotFoundError(f"the vendored font {name} is missing from api/fonts/")
+        raise FileNotFoundError(f"the vendored font {name} is missing from api/documents/fonts/")
     return path
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from uuid import UUID
 
-from api import demo_data as d
+from api.demo import data as d
 from domain.calendar import WorkingCalendar
 from domain.candidacy.state import Stage
 from domain.organisation import OrganisationKind

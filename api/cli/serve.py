@@ -1,5 +1,6 @@
 """Command-line verbs for the HTTP API: ``ketnap serve`` and ``ketnap tokens create``, and
-the tokens ``ketnap demo`` prints. ``api.cli`` registers them on the ``ketnap`` command.
+the tokens ``ketnap demo`` prints. ``api.cli.main`` registers them on the ``ketnap`` command.
+``serve`` is the one command that imports ``api.http``: it runs it.
 
 A token's secret is printed once and stored only as its SHA-256 hash (``domain.access``).
 """

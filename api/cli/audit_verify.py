@@ -2,7 +2,7 @@
 
 Builds the application as ``ketnap`` does (``build_app(Settings())``), folds the newest
 events into the audit digest (``--no-catch-up`` to skip), then verifies in one pass: the
-candidacies' hash chains and the digest over the store's global order (``api.verification``,
+candidacies' hash chains and the digest over the store's global order (``api.audit.verification``,
 ADR 0011). A progress bar shows events per second and the time left; a table lists every
 problem. The last line prints an anchor (notification id and digest) to keep outside the
 database; ``--anchor`` checks the store still hashes to one kept earlier.
@@ -36,14 +36,13 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from api.audit.trail import audit_read, cli_actor
+from api.audit.verification import Verification, verify_store
+from api.audit.verification_report import verification_report
 from api.bootstrap import build_app
-from api.cli_audit import audit
 from api.digest import GlobalDigest
-from api.dossier import audit_read, cli_actor
-from api.http.routers.audit import report
 from api.projection_runner import Projections
 from api.settings import DatabaseUrlError, Settings
-from api.verification import Verification, verify_store
 from domain.errors import NotFound
 from projections.register import candidacies_in_subtree
 from workflows.application import Admissions
@@ -104,7 +103,6 @@ def _subtree(app: Admissions, organisation: UUID) -> list[UUID]:
                                   app.today())  # fmt: skip
 
 
-@audit.command("verify")
 def verify(
     organisation: Annotated[
         UUID | None,
@@ -161,7 +159,7 @@ def verify(
     log.info("audit.verified", organisation_id=str(organisation) if organisation else None,
              events=result.events_checked, problems=len(result.problems))  # fmt: skip
     if as_json:
-        console.print_json(report(result).model_dump_json())
+        console.print_json(verification_report(result).model_dump_json())
     else:
         _print(result)
     raise typer.Exit(1 if result.problems else 0)

@@ -1,4 +1,8 @@
-"""Prometheus metrics, one registry per app instance (tests build many apps)."""
+"""Prometheus metrics, one registry per app instance (tests build many apps).
+
+At api's top, not in ``api.http``: the HTTP middleware counts requests, and the read side
+(``api.readmodel``) reports projection lag, into the same registry that ``/metrics`` serves.
+"""
 
 from __future__ import annotations
 

@@ -1,12 +1,6 @@
-"""The ``ketnap`` command line (typer): one sub-command per operation.
-
-``ketnap demo`` loads the demo province into the configured store and prints its figures
-and a token per role; ``ketnap serve`` runs the HTTP API and ``ketnap tokens create`` issues
-a token (both in ``api.cli_http``); ``ketnap version`` prints the version. Further commands
-(``projections``, ``audit``) register on ``cli`` the same way.
-
-Logs are JSON lines on stderr (``api.logging``) and never carry personal data; what a
-person asked for (tables, progress) goes to stdout through rich.
+"""``ketnap demo``: load the demo province (``api.demo``) into the configured store once,
+then print its admissions per branch, the quota fulfilment of each period with a quota and
+one token per role.
 """
 
 from __future__ import annotations
@@ -15,9 +9,6 @@ import os
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
-from typing import Annotated
 from uuid import UUID
 
 import structlog
@@ -27,60 +18,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.bootstrap import build_app
-from api.cli_audit import audit
-from api.cli_http import print_demo_tokens, serve, tokens
-from api.cli_projections import projections_cli
-from api.demo import PROVINCE_ID, DemoClock, DemoIncomplete, DemoSummary, load_demo
-from api.logging import configure_logging
+from api.cli.serve import print_demo_tokens
+from api.demo.loader import PROVINCE_ID, DemoClock, DemoIncomplete, DemoSummary, load_demo
 from api.settings import DatabaseUrlError, Settings
 from domain.organisation import OrganisationKind, OrganisationState
 from domain.values import Period
 from projections.admissions import AdmissionCounts, AdmissionsProjection, Breakdown, QuotaReport
 from workflows.application import Admissions
 
-cli = typer.Typer(
-    name="ketnap",
-    help="Event-sourced record of party admissions (kết nạp đảng viên).",
-    no_args_is_help=True,
-    add_completion=False,
-)
 console = Console()
 if not console.is_terminal and "COLUMNS" not in os.environ:
     console = Console(width=132)  # piped to a file: keep table rows on one line
 log = structlog.get_logger("ketnap.cli")
-cli.command()(serve)
-cli.add_typer(tokens, name="tokens")
-cli.add_typer(audit, name="audit")
-cli.add_typer(projections_cli, name="projections")
 
 
-def main() -> None:
-    """Console-script entry point (``ketnap``)."""
-    cli()
-
-
-@cli.callback()
-def _configure(
-    log_level: Annotated[
-        str | None, typer.Option(help="Log level (default: KETNAP_LOG_LEVEL or INFO).")
-    ] = None,
-) -> None:
-    """Configure logging once, before any sub-command runs."""
-    settings = Settings()
-    configure_logging(log_level or settings.log_level, json=settings.log_json)
-
-
-@cli.command()
-def version() -> None:
-    """Print the installed version."""
-    try:
-        installed = package_version("ketnap")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        installed = "unknown"
-    console.print(f"ketnap {installed}")
-
-
-@cli.command()
 def demo() -> None:
     """Load the demo province (Tỉnh ủy Lâm Đồng) once and print its figures."""
     try:

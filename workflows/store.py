@@ -1,0 +1,300 @@
+"""The store every write goes through: one eventsourcing Application holding candidacies,
+organisations, the roster, quotas, tokens and idempotency records, so a command and its
+follow-ups land in one transaction. ``Store`` reads aggregates (cached, fast-forwarded),
+saves events, and answers a retry from its idempotency record; the writes themselves live
+in their own modules (organisations, members, quotas, tokens, and the candidacy commands of
+``workflows.application``).
+
+Persistence is chosen by environment only (``PERSISTENCE_MODULE`` and friends, built from
+``KETNAP_DATABASE_URL`` by the composition root).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any, TypeVar, overload
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain.calendar import WorkingCalendar
+from domain.candidacy.events import state_as_of
+from domain.candidacy.state import CandidacyState
+from domain.errors import DomainError, NotFound
+from domain.events import (
+    AggregateState,
+    ChainedState,
+    DomainEvent,
+    Envelope,
+    next_event,
+    recorded_day,
+)
+from domain.idempotency import (
+    CommandAccepted,
+    IdempotencyState,
+    idempotency_id,
+    request_fingerprint,
+)
+from domain.member import MemberState
+from domain.organisation import (
+    OrganisationKind,
+    OrganisationState,
+)
+from domain.quota import QuotaState, quota_id
+from domain.values import Period
+from workflows import commands as c
+from workflows.context import Actor, Clock
+from workflows.roster import RosterIndex
+
+S = TypeVar("S", bound=AggregateState)
+
+
+class VersionMismatch(DomainError):
+    """``If-Match`` named another version than the candidacy's current one (HTTP 412)."""
+
+    rule = "version_mismatch"
+
+
+class ConcurrentWrite(DomainError):
+    """Another writer recorded on the same aggregate first; nothing was merged (HTTP 409)."""
+
+    rule = "concurrent_write"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The idempotency key was used before with a different request (HTTP 422)."""
+
+    rule = "idempotency_key_reused"
+
+
+def fold(state: Any, events: Iterable[Any]) -> Any:
+    """Fold stored events into an aggregate state (the library's projector, without its
+    per-event runtime protocol check, which costs more than the fold itself)."""
+    for event in events:
+        state = event.mutate(state)
+    return state
+
+
+class Store(Application[UUID]):
+    """Reading, saving and idempotency, shared by every write of ``Admissions``."""
+
+    clock: Clock
+    calendar: WorkingCalendar
+    roster: RosterIndex
+
+    # --- context -------------------------------------------------------------------
+
+    def today(self) -> date:
+        """The current day in Vietnam, from the injected clock."""
+        return recorded_day(self.clock())
+
+    def _envelope(self, actor: Actor, command: c.Command) -> Envelope:
+        return Envelope(
+            recorded_at=self.clock(), actor=actor.actor, role=actor.role, unit_id=actor.unit_id,
+            request_id=actor.request_id, document=command.document, note=command.note,
+        )  # fmt: skip
+
+    # --- reading aggregates ----------------------------------------------------------
+
+    def _get(self, aggregate_id: UUID, kind: type[S], label: str) -> S:
+        try:
+            state: AggregateState = self.repository.get(aggregate_id, projector_func=fold)
+        except AggregateNotFoundError:
+            raise NotFound(f"unknown {label} {aggregate_id}") from None
+        # The library fast-forwards a cached state but does not keep the result: keep it,
+        # so the next load reads only what is newer still.
+        self._remember(state)
+        if not isinstance(state, kind):
+            raise NotFound(f"{aggregate_id} is not a {label}")
+        return state
+
+    def _remember(self, state: AggregateState) -> None:
+        cache = self.repository.cache
+        if cache is not None:
+            cache.put(state.id, state)
+
+    def candidacy(self, candidacy_id: UUID) -> CandidacyState:
+        return self._get(candidacy_id, CandidacyState, "candidacy")
+
+    def candidacy_as_of(
+        self, candidacy_id: UUID, as_of: date | None = None, known_at: datetime | None = None
+    ) -> CandidacyState:
+        """The candidacy at the end of day ``as_of`` from what was recorded by ``known_at``."""
+        current = self.candidacy(candidacy_id)
+        state = state_as_of(current.history, as_of, known_at)
+        if state is None:
+            raise NotFound(f"candidacy {candidacy_id} did not exist yet at that time")
+        return state
+
+    def member(self, member_id: UUID) -> MemberState:
+        return self._get(member_id, MemberState, "member")
+
+    def organisation(self, organisation_id: UUID) -> OrganisationState:
+        return self._get(organisation_id, OrganisationState, "organisation")
+
+    def quota(self, organisation_id: UUID, period: Period) -> QuotaState | None:
+        try:
+            return self._get(quota_id(organisation_id, period.key), QuotaState, "quota")
+        except NotFound:
+            return None
+
+    def path_on(self, organisation_id: UUID, day: date) -> list[OrganisationState]:
+        """The units from the root down to ``organisation_id`` as the tree stood on ``day``."""
+        path: list[OrganisationState] = []
+        current: UUID | None = organisation_id
+        while current is not None:
+            unit = self.organisation(current)
+            path.append(unit)
+            if len(path) > 32:
+                raise DomainError("the organisation tree has a cycle", rule="invalid_parent")
+            current = unit.parent_on(day)
+        return list(reversed(path))
+
+    def grassroots_of(self, branch_id: UUID, day: date) -> UUID | None:
+        """The grassroots organisation a branch sits under on ``day`` (itself when it is a
+        grassroots branch)."""
+        for unit in reversed(self.path_on(branch_id, day)):
+            if unit.kind in (
+                OrganisationKind.GRASSROOTS_COMMITTEE,
+                OrganisationKind.GRASSROOTS_BRANCH,
+                OrganisationKind.COMMUNE,  # branches directly under a commune committee
+            ):
+                return unit.id
+        return None
+
+    def _existing_unit(self, organisation_id: UUID, day: date) -> OrganisationState:
+        unit = self.organisation(organisation_id)
+        if not unit.exists_on(day):
+            raise DomainError(
+                f"{unit.code} does not exist on {day.isoformat()}", rule="unit_not_in_force"
+            )
+        return unit
+
+    def _branch(self, branch_id: UUID, day: date) -> OrganisationState:
+        unit = self._existing_unit(branch_id, day)
+        if not unit.kind.is_branch:
+            raise DomainError(f"{unit.code} is a {unit.kind.value}, not a branch",
+                              rule="invalid_branch")  # fmt: skip
+        return unit
+
+    # --- saving ----------------------------------------------------------------------
+
+    def _save(self, *events: DomainEvent) -> int | None:
+        try:
+            recordings = self.save(*events)
+        except IntegrityError as exc:
+            raise ConcurrentWrite(
+                "another command was recorded on this record first; reload and retry"
+            ) from exc
+        return recordings[-1].notification.id if recordings else None
+
+    def _next(self, state: ChainedState, event_class: type[DomainEvent], envelope: Envelope,
+              **data: Any) -> DomainEvent:  # fmt: skip
+        return next_event(state, event_class, envelope, **data)
+
+    # --- idempotency ---------------------------------------------------------------------
+
+    def _write(
+        self,
+        kind: type[S],
+        target: UUID | None,
+        command: c.Command,
+        actor: Actor,
+        key: str | None,
+        build: Callable[[], list[DomainEvent]],
+    ) -> S:
+        """Answer a retry under ``key`` from its record, else build the events (raising if a
+        rule refuses), save them with the key's record in one transaction, and return the
+        state of the first event's aggregate."""
+        name, where = type(command).__name__, str(target) if target else "-"
+        prior = self._replayed(name, where, command, actor, key, kind)
+        if prior is not None:
+            return prior
+        events = build()
+        aggregate_id = events[0].originator_id
+        return self._record_with_key(aggregate_id, events, name, where, command, actor, key,
+                                     kind=kind)  # fmt: skip
+
+    @overload
+    def _replayed(
+        self, name: str, target: str, command: c.Command, actor: Actor, key: str | None
+    ) -> CandidacyState | None: ...
+
+    @overload
+    def _replayed(
+        self, name: str, target: str, command: c.Command, actor: Actor, key: str | None,
+        kind: type[S],
+    ) -> S | None: ...  # fmt: skip
+
+    def _replayed(
+        self, name: str, target: str, command: c.Command, actor: Actor, key: str | None,
+        kind: type[AggregateState] = CandidacyState,
+    ) -> AggregateState | None:  # fmt: skip
+        """The first response to an earlier identical request under ``key``, if any (the
+        ``kind`` of state it produced, a candidacy unless told)."""
+        if key is None:
+            return None
+        try:
+            record = self._get(idempotency_id(actor.actor, key), IdempotencyState, "record")
+        except NotFound:
+            return None
+        fingerprint = request_fingerprint(name, target, command.fingerprint_body())
+        if record.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key '{key}' was already used for a different request"
+            )
+        state: AggregateState = self.repository.get(
+            record.aggregate_id, version=record.aggregate_version, projector_func=fold
+        )
+        assert isinstance(state, kind)
+        return state
+
+    def _record_with_key(
+        self,
+        aggregate_id: UUID,
+        events: list[DomainEvent],
+        name: str,
+        target: str,
+        command: c.Command,
+        actor: Actor,
+        key: str | None,
+        *,
+        kind: type[S],
+        after: S | None = None,
+    ) -> S:
+        """Save ``events`` with the key's record in one transaction; answer with the state
+        they produced (``after``, or read back at the written version). A retry that lost
+        the race to its own first attempt answers with that attempt's response."""
+        head = max(
+            (e for e in events if e.originator_id == aggregate_id),
+            key=lambda e: e.originator_version,
+        )
+        to_save = list(events)
+        if key is not None:
+            to_save.append(
+                CommandAccepted(
+                    originator_id=idempotency_id(actor.actor, key), originator_version=1,
+                    timestamp=head.timestamp, actor=actor.actor, role=actor.role,
+                    unit_id=actor.unit_id, request_id=actor.request_id, key=key,
+                    fingerprint=request_fingerprint(name, target, command.fingerprint_body()),
+                    aggregate_id=aggregate_id, aggregate_version=head.originator_version,
+                )
+            )  # fmt: skip
+        try:
+            self._save(*to_save)
+        except ConcurrentWrite:
+            if key is not None:
+                prior = self._replayed(name, target, command, actor, key, kind)
+                if prior is not None:
+                    return prior
+            raise
+        if after is not None:
+            self._remember(after)
+            return after
+        state = self.repository.get(
+            aggregate_id, version=head.originator_version, projector_func=fold
+        )
+        assert isinstance(state, kind)
+        return state
