@@ -476,19 +476,19 @@ def steps_to_decision(
     refs = [c.IntroducerRef(member_id=m, known_since=known) for m in officials[: 1 if youth else 2]]
     resolution = c.Resolution(number="1-NQ/ĐTN", dated=intro) if youth else None
     return [
-        c.ClassEnrolment(enrolled_on=enrol),
-        c.CertificateCommand(issued_on=cert, number="CN-1", issuer="TTCT"),
-        c.ApplicationCommand(submitted_on=application),
-        c.BiographyCommand(submitted_on=biography),
-        c.IntroducersCommand(
+        c.EnrolInClass(enrolled_on=enrol),
+        c.RecordCertificate(issued_on=cert, number="CN-1", issuer="TTCT"),
+        c.SubmitApplication(submitted_on=application),
+        c.SubmitBiography(submitted_on=biography),
+        c.RecordIntroducers(
             introducers=refs, introduced_on=intro, youth_union_resolution=resolution
         ),
-        c.VerificationCommand(subject="candidate", requested_on=request),
-        c.VerificationCommand(subject="candidate", result="cleared", recorded_on=result),
-        c.BiographyCertification(certified_on=certify),
-        c.BranchVote(held_on=vote, **roster_tally(app, state.branch_id, vote)),
-        c.GrassrootsVote(held_on=gvote, committee_members=7, in_favour=grassroots_in_favour),
-        c.AdmissionDecision(decided_on=decide, deciding_body_id=body, decision=decision),
+        c.RecordVerification(subject="candidate", requested_on=request),
+        c.RecordVerification(subject="candidate", result="cleared", recorded_on=result),
+        c.CertifyBiography(certified_on=certify),
+        c.RecordBranchVote(held_on=vote, **roster_tally(app, state.branch_id, vote)),
+        c.RecordGrassrootsVote(held_on=gvote, committee_members=7, in_favour=grassroots_in_favour),
+        c.DecideAdmission(decided_on=decide, deciding_body_id=body, decision=decision),
     ]
 
 

@@ -116,12 +116,12 @@ def path_to_official(tree: Tree, start: date = date(2023, 2, 1)) -> Iterator[c.C
         d = d + timedelta(days=days)
         return d
 
-    yield c.ClassEnrolment(enrolled_on=d)
-    yield c.CertificateCommand(issued_on=after(30), number="CN-0001", issuer="TTCT huyện")
-    yield c.ApplicationCommand(submitted_on=after(7))
-    yield c.BiographyCommand(submitted_on=after(5))
+    yield c.EnrolInClass(enrolled_on=d)
+    yield c.RecordCertificate(issued_on=after(30), number="CN-0001", issuer="TTCT huyện")
+    yield c.SubmitApplication(submitted_on=after(7))
+    yield c.SubmitBiography(submitted_on=after(5))
     intro_on = after(5)
-    yield c.IntroducersCommand(
+    yield c.RecordIntroducers(
         introducers=[
             c.IntroducerRef(
                 member_id=tree.officials[0], known_since=intro_on - timedelta(days=800)
@@ -132,27 +132,27 @@ def path_to_official(tree: Tree, start: date = date(2023, 2, 1)) -> Iterator[c.C
         ],
         introduced_on=intro_on,
     )
-    yield c.VerificationCommand(subject="candidate", requested_on=after(5))
-    yield c.VerificationCommand(subject="candidate", result="cleared", recorded_on=after(30))
-    yield c.BiographyCertification(certified_on=after(5))
+    yield c.RecordVerification(subject="candidate", requested_on=after(5))
+    yield c.RecordVerification(subject="candidate", result="cleared", recorded_on=after(30))
+    yield c.CertifyBiography(certified_on=after(5))
     members = len(tree.officials)  # the roster's official members of the branch
-    yield c.BranchVote(
+    yield c.RecordBranchVote(
         held_on=after(10), eligible_official_members=members, in_favour=max(members - 1, 0)
     )
-    yield c.GrassrootsVote(held_on=after(10), committee_members=7, in_favour=6)
-    yield c.AdmissionDecision(
+    yield c.RecordGrassrootsVote(held_on=after(10), committee_members=7, in_favour=6)
+    yield c.DecideAdmission(
         decided_on=after(20), deciding_body_id=tree.grassroots, decision="admit"
     )
     ceremony = after(14)
-    yield c.Ceremony(held_on=ceremony)
-    yield c.NewMemberClass(completed_on=after(60), certificate_number="BD-0001")
+    yield c.HoldCeremony(held_on=ceremony)
+    yield c.CompleteNewMemberClass(completed_on=after(60), certificate_number="BD-0001")
     probation_end = add_months(ceremony, 12)
-    yield c.RecognitionVote(
+    yield c.RecordRecognitionVote(
         held_on=probation_end + timedelta(days=3),
         eligible_official_members=members,
         in_favour=members,
     )
-    yield c.RecognitionDecision(
+    yield c.DecideRecognition(
         decided_on=probation_end + timedelta(days=20), deciding_body_id=tree.grassroots,
         decision="recognise",
     )  # fmt: skip

@@ -132,7 +132,7 @@ class Admissions(OrganisationWrites, MemberWrites, QuotaWrites, TokenWrites):
         idempotency_key: str | None = None,
     ) -> CandidacyState:
         """Run one candidacy command: refuse it (raising, appending nothing) or record it."""
-        name = type(command).__name__
+        name = command.command_name()
         prior = self._replayed(name, str(candidacy_id), command, actor, idempotency_key)
         if prior is not None:
             return prior

@@ -7,17 +7,22 @@ Names and fields follow api.md; each command carries the optional ``document`` a
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.candidacy.state import ExclusionReason, Subject
+from domain.candidacy.state import Subject
 from domain.organisation import AreaKind, OrganisationKind
 from domain.quota import SubTargets
 from domain.rules import whole_months
 from domain.rulesets import youngest_nomination_age_months
 from domain.values import DocumentRef, NominatedBy, PartyDay, Person, Sex
+from workflows.command_values import ExcludedMemberRef as ExcludedMemberRef
+from workflows.command_values import IntroducerRef as IntroducerRef
+from workflows.command_values import ReadmissionFacts as ReadmissionFacts
+from workflows.command_values import Resolution as Resolution
+from workflows.command_values import RosterOverrideIn as RosterOverrideIn
 from workflows.plausible import Finding, check_storable, findings, raise_findings
 
 
@@ -32,6 +37,14 @@ class Command(BaseModel):
     # Fields added after requests of the command were first stored with an idempotency
     # key: left out of the fingerprint while empty, so such a retry still matches.
     added_fields: ClassVar[frozenset[str]] = frozenset()
+    # The name a renamed command had when its idempotency records were first written
+    # (ADR 0013): its fingerprint keeps that name, so a stored retry still answers.
+    legacy_name: ClassVar[str | None] = None
+
+    @classmethod
+    def command_name(cls) -> str:
+        """The command's name in idempotency fingerprints (its first name, if renamed)."""
+        return cls.legacy_name or cls.__name__
 
     def fingerprint_body(self) -> dict[str, Any]:
         """The body an idempotency fingerprint covers (JSON, added fields left out while
@@ -183,18 +196,6 @@ class SetQuota(Command):
 # --- candidacy -----------------------------------------------------------------------
 
 
-class ReadmissionFacts(BaseModel):
-    """Re-admission: the earlier membership this candidacy follows."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    previous_member_id: UUID
-    left_on: date | None = None
-    left_reason: str | None = None
-    first_admitted_on: date | None = None
-    consent_reference: str = Field(min_length=1, max_length=100)
-    record_cleared_on: date | None = None
-
-
 class Nominate(Command):
     person: Person
     branch_id: UUID
@@ -226,37 +227,30 @@ class Nominate(Command):
         raise_findings(type(self).__name__, [Finding(loc, code, message, born)])
 
 
-class ClassEnrolment(Command):
+class EnrolInClass(Command):
+    legacy_name: ClassVar[str | None] = "ClassEnrolment"
     enrolled_on: date
 
 
-class CertificateCommand(Command):
+class RecordCertificate(Command):
+    legacy_name: ClassVar[str | None] = "CertificateCommand"
     issued_on: date
     number: str = Field(min_length=1, max_length=80)
     issuer: str = Field(min_length=1, max_length=200)
 
 
-class ApplicationCommand(Command):
+class SubmitApplication(Command):
+    legacy_name: ClassVar[str | None] = "ApplicationCommand"
     submitted_on: date
 
 
-class BiographyCommand(Command):
+class SubmitBiography(Command):
+    legacy_name: ClassVar[str | None] = "BiographyCommand"
     submitted_on: date
 
 
-class IntroducerRef(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    member_id: UUID
-    known_since: date
-
-
-class Resolution(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    number: str = Field(min_length=1, max_length=80)
-    dated: date
-
-
-class IntroducersCommand(Command):
+class RecordIntroducers(Command):
+    legacy_name: ClassVar[str | None] = "IntroducersCommand"
     introducers: list[IntroducerRef] = Field(min_length=1, max_length=2)
     youth_union_resolution: Resolution | None = None
     introduced_on: date | None = Field(
@@ -266,8 +260,10 @@ class IntroducersCommand(Command):
     )
 
 
-class VerificationCommand(Command):
+class RecordVerification(Command):
     """Either a request (``requested_on``) or a result (``result`` + ``recorded_on``)."""
+
+    legacy_name: ClassVar[str | None] = "VerificationCommand"
 
     subject: Subject
     requested_on: date | None = None
@@ -288,25 +284,9 @@ class VerificationCommand(Command):
         return self
 
 
-class BiographyCertification(Command):
+class CertifyBiography(Command):
+    legacy_name: ClassVar[str | None] = "BiographyCertification"
     certified_on: date
-
-
-class ExcludedMemberRef(BaseModel):
-    """An official member of the branch the vote leaves out of its count, and why."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    member_id: UUID
-    reason: ExclusionReason
-
-
-class RosterOverrideIn(BaseModel):
-    """Count a vote without the roster (its roster is not loaded yet): why, and on which
-    document the count rests. Recorded, shown in the history, listed as a departure."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    document: DocumentRef
 
 
 class _BranchCountedVote(Command):
@@ -333,74 +313,88 @@ class _BranchCountedVote(Command):
         return self
 
 
-class BranchVote(_BranchCountedVote):
+class RecordBranchVote(_BranchCountedVote):
+    legacy_name: ClassVar[str | None] = "BranchVote"
     age_consent_reference: str | None = Field(default=None, max_length=100)
     education_exception_reference: str | None = Field(default=None, max_length=100)
 
 
-class GrassrootsVote(Command):
+class RecordGrassrootsVote(Command):
+    legacy_name: ClassVar[str | None] = "GrassrootsVote"
     held_on: date
     committee_members: int = Field(ge=0, le=10_000)
     in_favour: int = Field(ge=0, le=10_000)
 
 
-class SubunitAppraisal(Command):
+class RecordSubunitAppraisal(Command):
+    legacy_name: ClassVar[str | None] = "SubunitAppraisal"
     appraised_on: date
 
 
-class DeadlineExtension(Command):
+class ExtendDeadline(Command):
+    legacy_name: ClassVar[str | None] = "DeadlineExtension"
     granted_on: date
     working_days: int = Field(ge=1, le=365)
 
 
-class AdmissionDecision(Command):
+class DecideAdmission(Command):
+    legacy_name: ClassVar[str | None] = "AdmissionDecision"
     decided_on: date
     deciding_body_id: UUID
     decision: Literal["admit", "refuse"]
     received_on: date | None = None
 
 
-class Ceremony(Command):
+class HoldCeremony(Command):
+    legacy_name: ClassVar[str | None] = "Ceremony"
     held_on: date
     approval_reference: str | None = Field(default=None, max_length=100)
 
 
-class HelperAssignment(Command):
+class AssignHelper(Command):
+    legacy_name: ClassVar[str | None] = "HelperAssignment"
     member_id: UUID
     assigned_on: date
 
 
-class NewMemberClass(Command):
+class CompleteNewMemberClass(Command):
+    legacy_name: ClassVar[str | None] = "NewMemberClass"
     completed_on: date
     certificate_number: str = Field(min_length=1, max_length=80)
 
 
-class Discipline(Command):
+class RecordDiscipline(Command):
+    legacy_name: ClassVar[str | None] = "Discipline"
     decided_on: date
     kind: Literal["reprimand", "warning", "dismissal", "expulsion"]
 
 
-class RecognitionVote(_BranchCountedVote):
+class RecordRecognitionVote(_BranchCountedVote):
+    legacy_name: ClassVar[str | None] = "RecognitionVote"
     proposal: Literal["recognise", "remove"] = "recognise"
 
 
-class RecognitionDecision(Command):
+class DecideRecognition(Command):
+    legacy_name: ClassVar[str | None] = "RecognitionDecision"
     decided_on: date
     deciding_body_id: UUID
     decision: Literal["recognise", "remove"]
 
 
-class Transfer(Command):
+class TransferCandidacy(Command):
+    legacy_name: ClassVar[str | None] = "Transfer"
     to_branch_id: UUID
     effective_on: date
 
 
-class Withdrawal(Command):
+class Withdraw(Command):
+    legacy_name: ClassVar[str | None] = "Withdrawal"
     effective_on: date
     reason: str = Field(min_length=1, max_length=500)
 
 
-class Correction(Command):
+class CorrectRecord(Command):
+    legacy_name: ClassVar[str | None] = "Correction"
     position: int = Field(ge=1)
     changes: dict[str, Any] = Field(min_length=1)
     reason: str = Field(min_length=1, max_length=1000)
@@ -409,25 +403,25 @@ class Correction(Command):
 
 # The HTTP path segment of each candidacy command (api.md).
 CANDIDACY_COMMANDS: dict[str, type[Command]] = {
-    "class-enrolment": ClassEnrolment,
-    "certificate": CertificateCommand,
-    "application": ApplicationCommand,
-    "biography": BiographyCommand,
-    "introducers": IntroducersCommand,
-    "verifications": VerificationCommand,
-    "biography-certification": BiographyCertification,
-    "branch-votes": BranchVote,
-    "subunit-appraisal": SubunitAppraisal,
-    "grassroots-votes": GrassrootsVote,
-    "decision-extension": DeadlineExtension,
-    "admission-decision": AdmissionDecision,
-    "ceremony": Ceremony,
-    "helper-assignment": HelperAssignment,
-    "new-member-class": NewMemberClass,
-    "discipline": Discipline,
-    "recognition-votes": RecognitionVote,
-    "recognition-decision": RecognitionDecision,
-    "transfer": Transfer,
-    "withdrawal": Withdrawal,
-    "corrections": Correction,
+    "class-enrolment": EnrolInClass,
+    "certificate": RecordCertificate,
+    "application": SubmitApplication,
+    "biography": SubmitBiography,
+    "introducers": RecordIntroducers,
+    "verifications": RecordVerification,
+    "biography-certification": CertifyBiography,
+    "branch-votes": RecordBranchVote,
+    "subunit-appraisal": RecordSubunitAppraisal,
+    "grassroots-votes": RecordGrassrootsVote,
+    "decision-extension": ExtendDeadline,
+    "admission-decision": DecideAdmission,
+    "ceremony": HoldCeremony,
+    "helper-assignment": AssignHelper,
+    "new-member-class": CompleteNewMemberClass,
+    "discipline": RecordDiscipline,
+    "recognition-votes": RecordRecognitionVote,
+    "recognition-decision": DecideRecognition,
+    "transfer": TransferCandidacy,
+    "withdrawal": Withdraw,
+    "corrections": CorrectRecord,
 }

@@ -57,21 +57,21 @@ def _simple(command: type[c.Command], event: type[ev.CandidacyEvent], **renames:
     HANDLERS[command] = handler
 
 
-_simple(c.ClassEnrolment, ev.ClassEnrolled)
-_simple(c.CertificateCommand, ev.CertificateRecorded)
-_simple(c.ApplicationCommand, ev.ApplicationSubmitted)
-_simple(c.BiographyCommand, ev.BiographySubmitted)
-_simple(c.BiographyCertification, ev.BiographyCertified)
-_simple(c.SubunitAppraisal, ev.SubunitAppraisalRecorded)
-_simple(c.DeadlineExtension, ev.DecisionDeadlineExtended)
-_simple(c.NewMemberClass, ev.NewMemberClassCompleted)
-_simple(c.Discipline, ev.DisciplineRecorded)
-_simple(c.GrassrootsVote, ev.GrassrootsVoteHeld, committee_members="eligible")
+_simple(c.EnrolInClass, ev.ClassEnrolled)
+_simple(c.RecordCertificate, ev.CertificateRecorded)
+_simple(c.SubmitApplication, ev.ApplicationSubmitted)
+_simple(c.SubmitBiography, ev.BiographySubmitted)
+_simple(c.CertifyBiography, ev.BiographyCertified)
+_simple(c.RecordSubunitAppraisal, ev.SubunitAppraisalRecorded)
+_simple(c.ExtendDeadline, ev.DecisionDeadlineExtended)
+_simple(c.CompleteNewMemberClass, ev.NewMemberClassCompleted)
+_simple(c.RecordDiscipline, ev.DisciplineRecorded)
+_simple(c.RecordGrassrootsVote, ev.GrassrootsVoteHeld, committee_members="eligible")
 
 
-@handles(c.IntroducersCommand)
+@handles(c.RecordIntroducers)
 def _introducers(
-    app: Lookups, state: CandidacyState, cmd: c.IntroducersCommand, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.RecordIntroducers, envelope: Envelope
 ) -> list[DomainEvent]:
     on = cmd.introduced_on or (cmd.document.dated if cmd.document else None)
     if on is None and cmd.youth_union_resolution is not None:
@@ -99,9 +99,9 @@ def _introducers(
     ]  # fmt: skip
 
 
-@handles(c.VerificationCommand)
+@handles(c.RecordVerification)
 def _verification(
-    app: Lookups, state: CandidacyState, cmd: c.VerificationCommand, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.RecordVerification, envelope: Envelope
 ) -> list[DomainEvent]:
     if cmd.requested_on is not None:
         return [
@@ -119,7 +119,7 @@ def _verification(
 
 
 def _roster_count(
-    app: Lookups, state: CandidacyState, cmd: c.BranchVote | c.RecognitionVote
+    app: Lookups, state: CandidacyState, cmd: c.RecordBranchVote | c.RecordRecognitionVote
 ) -> dict[str, Any]:
     """The vote's count against the roster: the branch's official members on the vote's
     day (unless overridden), and the members it leaves out, each checked to be one of them."""
@@ -147,9 +147,9 @@ def _roster_count(
     return counted
 
 
-@handles(c.BranchVote)
+@handles(c.RecordBranchVote)
 def _branch_vote(
-    app: Lookups, state: CandidacyState, cmd: c.BranchVote, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.RecordBranchVote, envelope: Envelope
 ) -> list[DomainEvent]:
     branch = app.organisation(state.branch_id)
     return [
@@ -173,9 +173,9 @@ def _competence(app: Lookups, branch_id: UUID, body_id: UUID, on: date) -> dict[
     }
 
 
-@handles(c.AdmissionDecision)
+@handles(c.DecideAdmission)
 def _admission(
-    app: Lookups, state: CandidacyState, cmd: c.AdmissionDecision, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.DecideAdmission, envelope: Envelope
 ) -> list[DomainEvent]:
     event = decide(
         state, ev.AdmissionDecided, envelope, app.calendar, decided_on=cmd.decided_on,
@@ -205,9 +205,9 @@ def _admission(
     return events
 
 
-@handles(c.Ceremony)
+@handles(c.HoldCeremony)
 def _ceremony(
-    app: Lookups, state: CandidacyState, cmd: c.Ceremony, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.HoldCeremony, envelope: Envelope
 ) -> list[DomainEvent]:
     return [
         decide(
@@ -217,9 +217,9 @@ def _ceremony(
     ]  # fmt: skip
 
 
-@handles(c.HelperAssignment)
+@handles(c.AssignHelper)
 def _helper(
-    app: Lookups, state: CandidacyState, cmd: c.HelperAssignment, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.AssignHelper, envelope: Envelope
 ) -> list[DomainEvent]:
     member = app.member(cmd.member_id)
     return [
@@ -230,9 +230,9 @@ def _helper(
     ]  # fmt: skip
 
 
-@handles(c.RecognitionVote)
+@handles(c.RecordRecognitionVote)
 def _recognition_vote(
-    app: Lookups, state: CandidacyState, cmd: c.RecognitionVote, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.RecordRecognitionVote, envelope: Envelope
 ) -> list[DomainEvent]:
     return [
         decide(
@@ -242,9 +242,9 @@ def _recognition_vote(
     ]  # fmt: skip
 
 
-@handles(c.RecognitionDecision)
+@handles(c.DecideRecognition)
 def _recognition(
-    app: Lookups, state: CandidacyState, cmd: c.RecognitionDecision, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.DecideRecognition, envelope: Envelope
 ) -> list[DomainEvent]:
     event = decide(
         state, ev.RecognitionDecided, envelope, app.calendar, decided_on=cmd.decided_on,
@@ -263,9 +263,9 @@ def _recognition(
     return [event, follow]
 
 
-@handles(c.Transfer)
+@handles(c.TransferCandidacy)
 def _transfer(
-    app: Lookups, state: CandidacyState, cmd: c.Transfer, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.TransferCandidacy, envelope: Envelope
 ) -> list[DomainEvent]:
     target = app.organisation(cmd.to_branch_id)
     if not target.kind.is_branch or not target.exists_on(cmd.effective_on):
@@ -289,9 +289,9 @@ def _transfer(
     return events
 
 
-@handles(c.Withdrawal)
+@handles(c.Withdraw)
 def _withdrawal(
-    app: Lookups, state: CandidacyState, cmd: c.Withdrawal, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.Withdraw, envelope: Envelope
 ) -> list[DomainEvent]:
     event = decide(
         state, ev.Withdrawn, envelope, app.calendar, withdrawn_on=cmd.effective_on,
@@ -306,7 +306,7 @@ def _withdrawal(
     return events
 
 
-def _recounted(app: Lookups, state: CandidacyState, cmd: c.Correction) -> dict[str, Any]:
+def _recounted(app: Lookups, state: CandidacyState, cmd: c.CorrectRecord) -> dict[str, Any]:
     """A vote counted against the roster whose date is restated is counted again on the
     new day: the roster's figure then, and its exclusions still official members then."""
     if not 1 <= cmd.position <= len(state.history) or "held_on" not in cmd.changes:
@@ -330,9 +330,9 @@ def _recounted(app: Lookups, state: CandidacyState, cmd: c.Correction) -> dict[s
     return {"roster_official_members": len(officials)}
 
 
-@handles(c.Correction)
+@handles(c.CorrectRecord)
 def _correction(
-    app: Lookups, state: CandidacyState, cmd: c.Correction, envelope: Envelope
+    app: Lookups, state: CandidacyState, cmd: c.CorrectRecord, envelope: Envelope
 ) -> list[DomainEvent]:
     corrected_on = cmd.corrected_on or app.today()
     event = correct(

@@ -208,7 +208,7 @@ class Store(Application[UUID]):
         """Answer a retry under ``key`` from its record, else build the events (raising if a
         rule refuses), save them with the key's record in one transaction, and return the
         state of the first event's aggregate."""
-        name, where = type(command).__name__, str(target) if target else "-"
+        name, where = command.command_name(), str(target) if target else "-"
         prior = self._replayed(name, where, command, actor, key, kind)
         if prior is not None:
             return prior

@@ -284,14 +284,14 @@ def _nominate(command: c.Nominate, app: Admissions, actor: Actor) -> object:
 
 
 def _execute(candidacy_id: UUID, command: c.Command, app: Admissions, actor: Actor) -> object:
-    if isinstance(command, c.BranchVote | c.RecognitionVote):
+    if isinstance(command, c.RecordBranchVote | c.RecordRecognitionVote):
         command = _counted_on_roster(app, candidacy_id, command)
     return app.execute(candidacy_id, command, actor)
 
 
 def _counted_on_roster(
-    app: Admissions, candidacy_id: UUID, vote: c.BranchVote | c.RecognitionVote
-) -> c.BranchVote | c.RecognitionVote:
+    app: Admissions, candidacy_id: UUID, vote: c.RecordBranchVote | c.RecordRecognitionVote
+) -> c.RecordBranchVote | c.RecordRecognitionVote:
     """The planned vote counted as the roster stands on its day (members recognised since
     the plan was drawn count too), passing or failing as planned."""
     branch = app.candidacy(candidacy_id).branch_id

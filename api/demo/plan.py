@@ -115,11 +115,11 @@ class _Path:
         if self.spec.withdraw_before == milestone:
             self.later(5, 40)
             reason = self.rng.choice(WITHDRAW_REASONS)
-            self.add(c.Withdrawal(effective_on=self.day, reason=reason), Stage.WITHDRAWN)
+            self.add(c.Withdraw(effective_on=self.day, reason=reason), Stage.WITHDRAWN)
             return False
         if self.spec.transfer_before == milestone and self.spec.transfer_to:
             self.later(3, 20)
-            self.add(c.Transfer(to_branch_id=d.BY_KEY[self.spec.transfer_to].id,
+            self.add(c.TransferCandidacy(to_branch_id=d.BY_KEY[self.spec.transfer_to].id,
                                 effective_on=self.day))  # fmt: skip
             self.branch = self.spec.transfer_to
         return True
@@ -138,7 +138,7 @@ class _Path:
         return f"{self.rng.randint(1, 180)}-{suffix}"
 
 
-def _introducers(path: _Path, person: Person) -> c.IntroducersCommand:
+def _introducers(path: _Path, person: Person) -> c.RecordIntroducers:
     on = path.day
     youth = person.youth_union_member and whole_months(person.date_of_birth, on) // 12 <= 30
     count = 1 if youth else 2
@@ -151,7 +151,7 @@ def _introducers(path: _Path, person: Person) -> c.IntroducersCommand:
         400, 2500))) for m in chosen]  # fmt: skip
     resolution = c.Resolution(number=path.number("NQ/ĐTN"), dated=on) if youth else None
     form = "4-KNĐ" if youth else "3-KNĐ"
-    return c.IntroducersCommand(
+    return c.RecordIntroducers(
         introducers=refs,
         youth_union_resolution=resolution,
         introduced_on=on,
@@ -181,24 +181,24 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
     if not p.reached("class"):
         return p.steps
     p.later(7, 40)
-    p.add(c.ClassEnrolment(enrolled_on=p.day), Stage.AWARENESS_CLASS)
+    p.add(c.EnrolInClass(enrolled_on=p.day), Stage.AWARENESS_CLASS)
     if not p.reached("certificate"):
         return p.steps
     p.later(20, 35)
     issuer = ("Trường Chính trị tỉnh Lâm Đồng" if p.day >= d.REFORM_ON
               else "Trung tâm Chính trị thành phố Đà Lạt" if "TP-DL" in d.path_on(p.branch, p.day)
               else "Trung tâm Chính trị huyện Lạc Dương")  # fmt: skip
-    p.add(c.CertificateCommand(issued_on=p.day, number=p.number("CN/NTVĐ"), issuer=issuer),
+    p.add(c.RecordCertificate(issued_on=p.day, number=p.number("CN/NTVĐ"), issuer=issuer),
           Stage.CERTIFIED)  # fmt: skip
     if not p.reached("application"):
         return p.steps
     p.later(5, 30)
-    p.add(c.ApplicationCommand(submitted_on=p.day, document=_doc("1-KNĐ", "ĐXN", p.day)),
+    p.add(c.SubmitApplication(submitted_on=p.day, document=_doc("1-KNĐ", "ĐXN", p.day)),
           Stage.DOSSIER)  # fmt: skip
     if not p.reached("biography"):
         return p.steps
     p.later(3, 14)
-    p.add(c.BiographyCommand(submitted_on=p.day, document=_doc("2-KNĐ", "LL", p.day)))
+    p.add(c.SubmitBiography(submitted_on=p.day, document=_doc("2-KNĐ", "LL", p.day)))
     if not p.reached("introducers"):
         return p.steps
     p.later(3, 14)
@@ -212,7 +212,7 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
     checked = []
     for subject in subjects:
         member_relative = subject != "candidate" and p.rng.random() < 0.2
-        p.add(c.VerificationCommand(subject=subject, requested_on=p.day,
+        p.add(c.RecordVerification(subject=subject, requested_on=p.day,
                                     field_check_needed=not member_relative,
                                     document=_doc("20-KNĐ", p.number("CV/CB"), p.day)),
               Stage.VERIFICATION)  # fmt: skip
@@ -221,10 +221,10 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
     for subject in checked:
         p.later(8, 25)
         concern = subject == "father" and p.rng.random() < 0.04
-        p.add(c.VerificationCommand(subject=subject, result="concern" if concern else "cleared",
+        p.add(c.RecordVerification(subject=subject, result="concern" if concern else "cleared",
                                     recorded_on=p.day))  # fmt: skip
     p.later(3, 10)
-    p.add(c.BiographyCertification(certified_on=p.day))
+    p.add(c.CertifyBiography(certified_on=p.day))
     if not p.reached("branch_vote"):
         return p.steps
     grassroots_branch = d.BY_KEY[p.branch].kind == OrganisationKind.GRASSROOTS_BRANCH
@@ -234,18 +234,19 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
     exception = "45-CV/BTCTU" if spec.education_exception else None
     for attempt in range(spec.failed_branch_votes):
         p.later(*((7, 20) if attempt == 0 else (30, 50)))
-        p.add(c.BranchVote(held_on=p.day, eligible_official_members=eligible,
+        p.add(c.RecordBranchVote(held_on=p.day, eligible_official_members=eligible,
                            in_favour=p.tally(eligible, passed=False),
                            education_exception_reference=exception))  # fmt: skip
     escalated = spec.failed_branch_votes >= 3
     if escalated:  # the superior committee takes it up
         p.later(15, 30)
-        p.add(c.GrassrootsVote(held_on=p.day, committee_members=13, in_favour=p.tally(13, True),
-                               document=_doc("8-KNĐ", p.number("NQ/ĐU"), p.day)),
+        p.add(c.RecordGrassrootsVote(held_on=p.day, committee_members=13,
+                                     in_favour=p.tally(13, True),
+                                     document=_doc("8-KNĐ", p.number("NQ/ĐU"), p.day)),
               Stage.AWAITING_DECISION)  # fmt: skip
     else:
         p.later(*((7, 20) if spec.failed_branch_votes == 0 else (30, 50)))
-        p.add(c.BranchVote(held_on=p.day, eligible_official_members=eligible,
+        p.add(c.RecordBranchVote(held_on=p.day, eligible_official_members=eligible,
                            in_favour=p.tally(eligible, passed=True),
                            education_exception_reference=exception,
                            document=_doc("6-KNĐ", p.number("NQ/CB"), p.day)),
@@ -256,7 +257,7 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
         p.later(7, 20)
         members = 7 if d.path_on(p.branch, p.day)[-2] in ("P1-CHO", "VQG") else 13
         rejects = spec.fate == "committee_rejects"
-        p.add(c.GrassrootsVote(held_on=p.day, committee_members=members,
+        p.add(c.RecordGrassrootsVote(held_on=p.day, committee_members=members,
                                in_favour=p.tally(members, passed=not rejects),
                                document=_doc("8-KNĐ", p.number("NQ/ĐU"), p.day)),
               Stage.REJECTED if rejects else Stage.AWAITING_DECISION)  # fmt: skip
@@ -264,7 +265,7 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
             return p.steps
     if spec.extension:
         p.later(40, 55)
-        p.add(c.DeadlineExtension(granted_on=p.day, working_days=20))
+        p.add(c.ExtendDeadline(granted_on=p.day, working_days=20))
     if not p.reached("decision"):
         return p.steps
     p.later(10, 35)
@@ -277,7 +278,7 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
     decided = p.day
     if received is not None:  # recorded once the decision has reached the branch
         p.at(received)
-    p.add(c.AdmissionDecision(decided_on=decided, deciding_body_id=d.BY_KEY[body].id,
+    p.add(c.DecideAdmission(decided_on=decided, deciding_body_id=d.BY_KEY[body].id,
                               decision="refuse" if refused else "admit", received_on=received,
                               document=_doc("9-KNĐ", p.number(suffix), decided)),
           Stage.REJECTED if refused else Stage.ADMITTED)  # fmt: skip
@@ -286,38 +287,38 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
     if spec.corrected_decision:
         position = len(p.steps)  # the decision is the last step so far: its version
         p.at(date(2025, 1, 13))
-        p.add(c.Correction(position=position, changes={"decided_on": "2024-12-30"},
+        p.add(c.CorrectRecord(position=position, changes={"decided_on": "2024-12-30"},
                            reason="Ngày ký quyết định ghi nhầm: quyết định ký ngày 30/12/2024",
                            corrected_on=p.day))  # fmt: skip
     if not p.reached("ceremony"):
         return p.steps
     p.at(received or p.day)
     ceremony = p.later(5, 25)
-    p.add(c.Ceremony(held_on=ceremony), Stage.PROBATION)
+    p.add(c.HoldCeremony(held_on=ceremony), Stage.PROBATION)
     if p.officials:
         p.later(0, 7)
-        p.add(c.HelperAssignment(member_id=p.rng.choice(p.officials), assigned_on=p.day))
+        p.add(c.AssignHelper(member_id=p.rng.choice(p.officials), assigned_on=p.day))
     p.later(30, 150)
-    p.add(c.NewMemberClass(completed_on=p.day, certificate_number=p.number("CN/ĐVM")))
+    p.add(c.CompleteNewMemberClass(completed_on=p.day, certificate_number=p.number("CN/ĐVM")))
     if spec.discipline:
         p.later(20, 60)
-        p.add(c.Discipline(decided_on=p.day, kind="reprimand"))
+        p.add(c.RecordDiscipline(decided_on=p.day, kind="reprimand"))
     eligible = len(p.officials)
     if spec.fate == "removed":
         p.later(30, 120)
-        p.add(c.RecognitionVote(held_on=p.day, eligible_official_members=eligible,
+        p.add(c.RecordRecognitionVote(held_on=p.day, eligible_official_members=eligible,
                                 in_favour=p.tally(eligible, True), proposal="remove"),
               Stage.RECOGNITION_REVIEW)  # fmt: skip
         p.later(7, 25)
         body = d.competent_body(p.branch, p.day)
-        p.add(c.RecognitionDecision(decided_on=p.day, deciding_body_id=d.BY_KEY[body].id,
+        p.add(c.DecideRecognition(decided_on=p.day, deciding_body_id=d.BY_KEY[body].id,
                                     decision="remove"), Stage.REMOVED)  # fmt: skip
         return p.steps
     if not p.reached("recognition_vote"):
         return p.steps
     p.at(add_months(ceremony, 12))
     p.later(0, 15)
-    p.add(c.RecognitionVote(held_on=p.day, eligible_official_members=eligible,
+    p.add(c.RecordRecognitionVote(held_on=p.day, eligible_official_members=eligible,
                             in_favour=p.tally(eligible, True),
                             document=_doc("13-KNĐ", p.number("NQ/CB"), p.day)),
           Stage.RECOGNITION_REVIEW)  # fmt: skip
@@ -325,7 +326,7 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
         return p.steps
     p.later(5, 25)
     body = d.competent_body(p.branch, p.day)
-    p.add(c.RecognitionDecision(decided_on=p.day, deciding_body_id=d.BY_KEY[body].id,
+    p.add(c.DecideRecognition(decided_on=p.day, deciding_body_id=d.BY_KEY[body].id,
                                 decision="recognise",
                                 document=_doc("16-KNĐ", p.number("QĐ/ĐU"), p.day)),
           Stage.OFFICIAL)  # fmt: skip

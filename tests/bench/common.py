@@ -19,9 +19,9 @@ SUBJECTS = ("father", "mother", "spouse", "child", "guardian", "spouse_father")
 REQUESTED_ON = date(2023, 4, 3)
 
 
-def verification_request(k: int) -> c.VerificationCommand:
+def verification_request(k: int) -> c.RecordVerification:
     """The ``k``-th command of a series: a verification request for some subject."""
-    return c.VerificationCommand(subject=SUBJECTS[k % len(SUBJECTS)], requested_on=REQUESTED_ON)
+    return c.RecordVerification(subject=SUBJECTS[k % len(SUBJECTS)], requested_on=REQUESTED_ON)
 
 
 def with_database(url: str, dbname: str) -> str:

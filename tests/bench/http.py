@@ -3,7 +3,7 @@
 Run with ``make bench`` (after ``tests.bench.run``) or ``python -m tests.bench.http``. Not a
 pytest module.
 
-Both sides run the same command, ``VerificationCommand`` (a request for a background check
+Both sides run the same command, ``RecordVerification`` (a request for a background check
 of one subject, valid any number of times at the verification stage), on candidacies at the
 verification stage, from the same number of concurrent workers, on the same store:
 
@@ -481,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
             pairs += measure("SQLite", url, args, args.markdown.parent)
 
-    title = (f"{args.rounds} interleaved rounds of {args.commands} VerificationCommand per "
+    title = (f"{args.rounds} interleaved rounds of {args.commands} RecordVerification per "
              f"series, {args.candidacies} candidacies per side")  # fmt: skip
     console.print(table(pairs, title))
     for line in verdicts(pairs):

@@ -4,7 +4,7 @@ Run with ``make bench`` (``python -m tests.bench.run``). Not a pytest module.
 
 Both sides do the same job per command, committing each command:
 
-- **workflows**: ``Admissions.execute(cid, VerificationCommand(...), actor)`` on a candidacy
+- **workflows**: ``Admissions.execute(cid, RecordVerification(...), actor)`` on a candidacy
   at the verification stage: load the candidacy (select its rows, decode and validate
   every event, fold), check the rules, build the event (hash chain), save it (the
   library's insert: ``LOCK TABLE ... IN EXCLUSIVE MODE``, ``NOTIFY``, ``INSERT``), and
@@ -75,7 +75,7 @@ GOAL = 0.5  # workflows >= 0.5 x plain (the issue's target)
 NOISE = 1.5  # max/min round rate of one side above which the run is flagged as noisy
 
 LEGEND = (
-    "workflows = Admissions.execute(VerificationCommand); plain = psycopg SELECT stream + "
+    "workflows = Admissions.execute(RecordVerification); plain = psycopg SELECT stream + "
     "INSERT next version, one transaction; plain+lock = plain + the library's LOCK TABLE "
     "and NOTIFY; library insert = workflows on the library's default PostgreSQL recorder."
 )

@@ -94,7 +94,7 @@ def test_history_shows_every_field_corrections_and_explained_checks(world: World
     cid = drive_to_official(world)
     certificate = version_of(CERTIFICATE)
     world.app.execute(
-        cid, c.Correction(position=certificate, changes={"number": "CN-0002"},
+        cid, c.CorrectRecord(position=certificate, changes={"number": "CN-0002"},
                           reason="số giấy chứng nhận ghi nhầm",
                           document={"form": "CV", "number": "17-CV/ĐU", "dated": "2026-11-01"}),
         ADMIN,

@@ -52,8 +52,8 @@ def at_verification(app: Admissions) -> UUID:
     return cid
 
 
-def request(subject: str, day: int) -> c.VerificationCommand:
-    return c.VerificationCommand(subject=subject, requested_on=date(2023, 5, 1 + day % 28))
+def request(subject: str, day: int) -> c.RecordVerification:
+    return c.RecordVerification(subject=subject, requested_on=date(2023, 5, 1 + day % 28))
 
 
 def stream_state(app: Admissions, cid: UUID) -> tuple[CandidacyState, list[int], int]:

@@ -30,9 +30,9 @@ def test_a_step_before_the_step_it_follows_is_refused_and_nothing_is_stored(
     path = list(path_to_official(tree))
     drive(app, cid, path, upto=BRANCH_VOTE)
     vote = path[BRANCH_VOTE]
-    assert isinstance(vote, c.BranchVote)
+    assert isinstance(vote, c.RecordBranchVote)
     certified = path[CERTIFY]
-    assert isinstance(certified, c.BiographyCertification)
+    assert isinstance(certified, c.CertifyBiography)
     early = vote.model_copy(update={"held_on": certified.certified_on - timedelta(days=1)})
     before = counts(app, cid)
     with pytest.raises(DomainError) as refused:
@@ -53,7 +53,7 @@ def test_the_roster_seen_by_a_vote_includes_a_member_another_process_registered(
     path = list(path_to_official(tree))
     drive(writer, cid, path, upto=BRANCH_VOTE)
     vote = path[BRANCH_VOTE]
-    assert isinstance(vote, c.BranchVote)
+    assert isinstance(vote, c.RecordBranchVote)
     assert len(writer.roster.official_members(tree.branch, vote.held_on)) == 9
     # Another process registers a tenth official member of the branch.
     other.register_member(

@@ -66,19 +66,30 @@ def test_a_store_of_the_previous_version_opens_verifies_and_takes_new_steps(
     assert "roster_official_members" not in vote.payload()
     before = _clean(app)
 
+    # A client's retry after the upgrade, of a step it sent with an idempotency key before
+    # (the command has a new name and new optional fields now): answered from the record.
+    waiting = app.candidacy(found[Stage.PROBATION])
+    stored_vote = next(e for e in waiting.history if isinstance(e, ev.BranchVoteHeld))
+    retried = c.RecordBranchVote(  # as tests.scenario sent it at c8001e3 (then BranchVote)
+        held_on=stored_vote.held_on, eligible_official_members=9, in_favour=8
+    )
+    last = app.recorder.max_notification_id()
+    answered = app.execute(waiting.id, retried, ADMIN, idempotency_key="legacy-8")
+    assert answered.version == 10 and app.recorder.max_notification_id() == last
     # A new recognition vote on the old probation: counted against today's roster (the
     # four officials and the member the first candidacy became).
-    waiting = app.candidacy(found[Stage.PROBATION])
     assert waiting.probation_ends_on is not None
     held_on = waiting.probation_ends_on
     members = len(app.roster.official_members(waiting.branch_id, held_on))
     assert members == 5
     with pytest.raises(DomainError, match="roster has 5"):
-        app.execute(waiting.id, c.RecognitionVote(held_on=held_on, eligible_official_members=9,
-                                                  in_favour=9), ADMIN)  # fmt: skip
+        too_many = c.RecordRecognitionVote(
+            held_on=held_on, eligible_official_members=9, in_favour=9
+        )
+        app.execute(waiting.id, too_many, ADMIN)
     state = app.execute(
         waiting.id,
-        c.RecognitionVote(held_on=held_on, eligible_official_members=5, in_favour=5),
+        c.RecordRecognitionVote(held_on=held_on, eligible_official_members=5, in_favour=5),
         ADMIN,
     )
     assert state.stage == Stage.RECOGNITION_REVIEW
@@ -86,7 +97,7 @@ def test_a_store_of_the_previous_version_opens_verifies_and_takes_new_steps(
     # vote's unchecked count.
     fixed = app.execute(
         official.id,
-        c.Correction(position=3, changes={"number": "CN-0001/2023"}, reason="số ghi thiếu"),
+        c.CorrectRecord(position=3, changes={"number": "CN-0001/2023"}, reason="số ghi thiếu"),
         ADMIN,
     )
     assert fixed.certificate is not None and fixed.certificate.number == "CN-0001/2023"

@@ -28,7 +28,7 @@ def test_saves_wait_for_the_table_lock_and_conflicts_are_refused(fresh_postgres_
         done = threading.Event()
 
         def enrol() -> None:
-            app.execute(cid, c.ClassEnrolment(enrolled_on=date(2023, 2, 1)), ADMIN)
+            app.execute(cid, c.EnrolInClass(enrolled_on=date(2023, 2, 1)), ADMIN)
             done.set()
 
         with psycopg.connect(fresh_postgres_db) as blocker:

@@ -105,7 +105,7 @@ def fill(app: Admissions, rnd: random.Random) -> Units:
         if i % 7 == 0:
             shifted = decided + timedelta(days=rnd.choice([-20, -5, 5, 20]))
             if shifted <= date(2026, 10, 31):
-                correction = c.Correction(
+                correction = c.CorrectRecord(
                     position=12, changes={"decided_on": shifted.isoformat()}, reason="nhầm ngày"
                 )
                 app.execute(cid, correction, ADMIN)

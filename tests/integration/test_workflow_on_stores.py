@@ -77,15 +77,15 @@ def test_nomination_to_official(open_app: OpenApp) -> None:
     ("position", "command", "error", "rule"),
     [
         pytest.param(
-            APPLICATION, c.Ceremony(held_on=date(2023, 3, 20)), WrongStage, "wrong_stage",
+            APPLICATION, c.HoldCeremony(held_on=date(2023, 3, 20)), WrongStage, "wrong_stage",
             id="stage-9-command-at-stage-4",
         ),
         pytest.param(
-            BIOGRAPHY, c.BiographyCommand(submitted_on=date(2023, 3, 1)), RuleViolation,
+            BIOGRAPHY, c.SubmitBiography(submitted_on=date(2023, 3, 1)), RuleViolation,
             "application_before_biography", id="biography-before-application",
         ),
         pytest.param(  # the fixed clock says 2026-11-01
-            APPLICATION, c.ApplicationCommand(submitted_on=date(2027, 1, 4)), RuleViolation,
+            APPLICATION, c.SubmitApplication(submitted_on=date(2027, 1, 4)), RuleViolation,
             "date_in_future", id="dated-after-recording-day",
         ),
     ],
@@ -110,7 +110,7 @@ def test_refused_on_unknown_reference_appends_nothing(open_app: OpenApp) -> None
     app = open_app()
     _, cid, _ = started(app, upto=GRASSROOTS_VOTE + 1)
     before = counts(app, cid)
-    unknown_body = c.AdmissionDecision(
+    unknown_body = c.DecideAdmission(
         decided_on=date(2023, 6, 1), deciding_body_id=UUID(int=7), decision="admit"
     )
     with pytest.raises(NotFound):
@@ -122,11 +122,11 @@ def test_failed_votes_are_attempts_and_three_escalate(open_app: OpenApp) -> None
     app = open_app()
     _, cid, commands = started(app, upto=BRANCH_VOTE)
     vote = commands[BRANCH_VOTE]
-    assert isinstance(vote, c.BranchVote)
+    assert isinstance(vote, c.RecordBranchVote)
 
     for attempt in (1, 2, 3):
         before = counts(app, cid)
-        failed = c.BranchVote(
+        failed = c.RecordBranchVote(
             held_on=vote.held_on + timedelta(days=attempt), eligible_official_members=9,
             in_favour=5,
         )  # fmt: skip
@@ -166,7 +166,7 @@ def test_idempotent_retry_records_nothing(open_app: OpenApp) -> None:
     assert late == first
     assert counts(app, cid) == moved
 
-    other_body = c.ApplicationCommand(submitted_on=date(2023, 3, 11))
+    other_body = c.SubmitApplication(submitted_on=date(2023, 3, 11))
     with pytest.raises(IdempotencyKeyReused):
         app.execute(cid, other_body, ADMIN, idempotency_key="k-1")
     with pytest.raises(IdempotencyKeyReused):  # same body, other candidacy
@@ -258,7 +258,7 @@ def test_reopened_application_folds_the_same_state(
     app = open_app()
     tree, cid, commands = started(app, upto=0)
     drive(app, cid, commands[:GRASSROOTS_VOTE])
-    app.execute(cid, c.Correction(position=3, changes={"issuer": "TTCT quận"}, reason="typo"),
+    app.execute(cid, c.CorrectRecord(position=3, changes={"issuer": "TTCT quận"}, reason="typo"),
                 ADMIN)  # fmt: skip
     drive(app, cid, commands[GRASSROOTS_VOTE:])
     written: CandidacyState = app.candidacy(cid)

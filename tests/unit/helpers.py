@@ -150,16 +150,18 @@ def register_member(
 
 def introducers(
     *refs: tuple[UUID, date], on: date, resolution: c.Resolution | None = None
-) -> c.IntroducersCommand:
-    return c.IntroducersCommand(
+) -> c.RecordIntroducers:
+    return c.RecordIntroducers(
         introducers=[c.IntroducerRef(member_id=m, known_since=k) for m, k in refs],
         introduced_on=on,
         youth_union_resolution=resolution,
     )
 
 
-def branch_vote(held_on: date, eligible: int = 9, in_favour: int = 8, **refs: Any) -> c.BranchVote:
-    return c.BranchVote(
+def branch_vote(
+    held_on: date, eligible: int = 9, in_favour: int = 8, **refs: Any
+) -> c.RecordBranchVote:
+    return c.RecordBranchVote(
         held_on=held_on, eligible_official_members=eligible, in_favour=in_favour, **refs
     )
 
@@ -206,12 +208,12 @@ def admit(world: World, decided_on: date, ceremony: date | None, **extra: str) -
     cid = nominate(world.app, world.tree, on=date(2023, 1, 10))
     path = steps(world.tree, decided_on - TO_DECISION)
     decision = path[DECISION]
-    assert isinstance(decision, c.AdmissionDecision) and decision.decided_on == decided_on
+    assert isinstance(decision, c.DecideAdmission) and decision.decided_on == decided_on
     if ceremony is None:
         path = path[: DECISION + 1]
     else:
         after = steps(world.tree, ceremony - TO_CEREMONY)[CEREMONY + 1 :]
-        path = [*path[:CEREMONY], c.Ceremony(held_on=ceremony, **extra), *after]
+        path = [*path[:CEREMONY], c.HoldCeremony(held_on=ceremony, **extra), *after]
     for command in path:
         world.app.execute(cid, command, ADMIN)
     return cid

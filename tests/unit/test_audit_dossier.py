@@ -69,7 +69,7 @@ def test_as_of_applies_a_correction_from_the_day_it_restates(world: World):
     cid = drive_to_official(world)
     certificate = version_of(CERTIFICATE)
     world.app.execute(
-        cid, c.Correction(position=certificate, changes={"number": "CN-0002"},
+        cid, c.CorrectRecord(position=certificate, changes={"number": "CN-0002"},
                           reason="số giấy chứng nhận ghi nhầm"), ADMIN,
     )  # fmt: skip
     history = world.app.candidacy(cid).history
@@ -173,13 +173,13 @@ def test_an_unknown_candidacy_has_no_dossier(world: World):
 def test_a_refused_vote_and_a_grassroots_recognition_are_printed_with_their_forms(world: World):
     cid = nominate(world.app, world.tree)
     path = list(path_to_official(world.tree))
-    failed = c.BranchVote(held_on=date(2023, 5, 5), eligible_official_members=9, in_favour=5)
+    failed = c.RecordBranchVote(held_on=date(2023, 5, 5), eligible_official_members=9, in_favour=5)
     vote_at = BRANCH_VOTE
     for command in [*path[:vote_at], failed, *path[vote_at:14]]:
         world.app.execute(cid, command, ADMIN)
     recognised = path[13]
-    assert isinstance(recognised, c.RecognitionVote)
-    world.app.execute(cid, c.GrassrootsVote(held_on=recognised.held_on + timedelta(days=2),
+    assert isinstance(recognised, c.RecordRecognitionVote)
+    world.app.execute(cid, c.RecordGrassrootsVote(held_on=recognised.held_on + timedelta(days=2),
                                             committee_members=7, in_favour=7), ADMIN)  # fmt: skip
     dossier = dossier_for(world.app, cid)
     votes = [(v.form, v.passed, v.attempt) for v in dossier.votes]

@@ -88,7 +88,7 @@ def test_five_of_nine_is_recorded_as_a_failed_attempt_not_refused(world: World) 
     assert_refused(
         world.app,
         cid,
-        c.GrassrootsVote(held_on=date(2023, 5, 20), committee_members=7, in_favour=7),
+        c.RecordGrassrootsVote(held_on=date(2023, 5, 20), committee_members=7, in_favour=7),
         "wrong_stage",
     )
 
@@ -279,16 +279,16 @@ def test_a_union_member_past_youth_age_needs_two_introducers(world: World) -> No
 def test_biography_before_the_application_is_refused(world: World) -> None:
     cid = open_candidacy(world, upto=APPLICATION)
     # No application yet: the candidacy is still certified, not in the dossier stage.
-    assert_refused(world.app, cid, c.BiographyCommand(submitted_on=date(2023, 3, 9)), "wrong_stage")
-    assert_accepted(world.app, cid, c.ApplicationCommand(submitted_on=date(2023, 3, 10)))
+    assert_refused(world.app, cid, c.SubmitBiography(submitted_on=date(2023, 3, 9)), "wrong_stage")
+    assert_accepted(world.app, cid, c.SubmitApplication(submitted_on=date(2023, 3, 10)))
     # Dated before the application (2023-03-10): refused; the same day is fine.
     assert_refused(
         world.app,
         cid,
-        c.BiographyCommand(submitted_on=date(2023, 3, 9)),
+        c.SubmitBiography(submitted_on=date(2023, 3, 9)),
         "application_before_biography",
     )
-    state = assert_accepted(world.app, cid, c.BiographyCommand(submitted_on=date(2023, 3, 10)))
+    state = assert_accepted(world.app, cid, c.SubmitBiography(submitted_on=date(2023, 3, 10)))
     assert state.biography_on == date(2023, 3, 10)
 
 
@@ -297,7 +297,7 @@ def test_verification_needs_a_complete_dossier(world: World) -> None:
     assert_refused(
         world.app,
         cid,
-        c.VerificationCommand(subject="candidate", requested_on=date(2023, 3, 25)),
+        c.RecordVerification(subject="candidate", requested_on=date(2023, 3, 25)),
         "dossier_incomplete",
     )
 
@@ -306,30 +306,30 @@ def test_biography_certified_only_when_every_subject_is_resolved(world: World) -
     cid = open_candidacy(world, upto=VERIFY_RESULT)  # the candidate's request is pending
     app = world.app
     assert_accepted(
-        app, cid, c.VerificationCommand(subject="father", requested_on=date(2023, 3, 26))
+        app, cid, c.RecordVerification(subject="father", requested_on=date(2023, 3, 26))
     )
     # A mother who is a fully declared party member needs no field check.
     assert_accepted(
         app,
         cid,
-        c.VerificationCommand(
+        c.RecordVerification(
             subject="mother", requested_on=date(2023, 3, 26), field_check_needed=False
         ),
     )
-    certify = c.BiographyCertification(certified_on=date(2023, 4, 29))
+    certify = c.CertifyBiography(certified_on=date(2023, 4, 29))
     error = assert_refused(app, cid, certify, "verification_incomplete")
     assert "candidate" in error.detail and "father" in error.detail
     assert_accepted(
         app,
         cid,
-        c.VerificationCommand(subject="candidate", result="cleared", recorded_on=date(2023, 4, 24)),
+        c.RecordVerification(subject="candidate", result="cleared", recorded_on=date(2023, 4, 24)),
     )
     error = assert_refused(app, cid, certify, "verification_incomplete")
     assert "father" in error.detail and "mother" not in error.detail
     assert_accepted(
         app,
         cid,
-        c.VerificationCommand(subject="father", result="concern", recorded_on=date(2023, 4, 25)),
+        c.RecordVerification(subject="father", result="concern", recorded_on=date(2023, 4, 25)),
     )
     state = assert_accepted(app, cid, certify)
     assert state.biography_certified_on == date(2023, 4, 29)
@@ -340,14 +340,14 @@ def test_a_result_needs_a_pending_request(world: World) -> None:
     assert_refused(
         world.app,
         cid,
-        c.VerificationCommand(subject="spouse", result="cleared", recorded_on=date(2023, 4, 24)),
+        c.RecordVerification(subject="spouse", result="cleared", recorded_on=date(2023, 4, 24)),
         "verification_not_requested",
     )
     # A result dated before the request (2023-03-25) is refused too.
     assert_refused(
         world.app,
         cid,
-        c.VerificationCommand(subject="candidate", result="cleared", recorded_on=date(2023, 3, 24)),
+        c.RecordVerification(subject="candidate", result="cleared", recorded_on=date(2023, 3, 24)),
         "verification_not_requested",
     )
 
@@ -362,14 +362,14 @@ def test_the_branch_votes_only_on_a_certified_biography(world: World) -> None:
 
 def test_a_ceremony_before_the_decision_is_out_of_order(world: World) -> None:
     cid = open_candidacy(world, upto=BRANCH_VOTE)
-    error = assert_refused(world.app, cid, c.Ceremony(held_on=date(2023, 5, 10)), "wrong_stage")
+    error = assert_refused(world.app, cid, c.HoldCeremony(held_on=date(2023, 5, 10)), "wrong_stage")
     assert "verification" in error.detail
 
 
 def test_a_decision_before_the_grassroots_vote_is_out_of_order(world: World) -> None:
     cid = open_candidacy(world, upto=GRASSROOTS_VOTE)
     assert world.app.candidacy(cid).stage == Stage.BRANCH_APPROVED
-    command = c.AdmissionDecision(
+    command = c.DecideAdmission(
         decided_on=date(2023, 5, 20), deciding_body_id=world.tree.grassroots, decision="admit"
     )
     assert_refused(world.app, cid, command, "wrong_stage")
@@ -378,21 +378,19 @@ def test_a_decision_before_the_grassroots_vote_is_out_of_order(world: World) -> 
 def test_a_closed_candidacy_takes_no_further_steps(world: World) -> None:
     cid = open_candidacy(world, upto=BIOGRAPHY)
     state = assert_accepted(
-        world.app, cid, c.Withdrawal(effective_on=date(2023, 3, 12), reason="moved away")
+        world.app, cid, c.Withdraw(effective_on=date(2023, 3, 12), reason="moved away")
     )
     assert state.stage == Stage.WITHDRAWN and state.outcome_on == date(2023, 3, 12)
+    assert_refused(world.app, cid, c.SubmitBiography(submitted_on=date(2023, 3, 15)), "wrong_stage")
     assert_refused(
-        world.app, cid, c.BiographyCommand(submitted_on=date(2023, 3, 15)), "wrong_stage"
-    )
-    assert_refused(
-        world.app, cid, c.Withdrawal(effective_on=date(2023, 3, 13), reason="again"), "wrong_stage"
+        world.app, cid, c.Withdraw(effective_on=date(2023, 3, 13), reason="again"), "wrong_stage"
     )
 
 
 def test_a_step_before_the_nomination_is_refused(world: World) -> None:
     cid = open_candidacy(world)  # nominated 2023-01-10
-    assert_refused(world.app, cid, c.ClassEnrolment(enrolled_on=date(2023, 1, 9)), "date_order")
-    assert_accepted(world.app, cid, c.ClassEnrolment(enrolled_on=date(2023, 1, 10)))
+    assert_refused(world.app, cid, c.EnrolInClass(enrolled_on=date(2023, 1, 9)), "date_order")
+    assert_accepted(world.app, cid, c.EnrolInClass(enrolled_on=date(2023, 1, 10)))
 
 
 # ---------------------------------------------------------------- dates in the future
@@ -402,10 +400,10 @@ def test_a_date_after_the_recording_day_is_refused(world: World) -> None:
     cid = open_candidacy(world, nominated_on=date(2026, 10, 1))
     # The clock says 2026-11-01 03:00 UTC, which is 10:00 on 1 November in Vietnam.
     error = assert_refused(
-        world.app, cid, c.ClassEnrolment(enrolled_on=date(2026, 11, 2)), "date_in_future"
+        world.app, cid, c.EnrolInClass(enrolled_on=date(2026, 11, 2)), "date_in_future"
     )
     assert "2026-11-01" in error.detail
-    assert_accepted(world.app, cid, c.ClassEnrolment(enrolled_on=date(2026, 11, 1)))
+    assert_accepted(world.app, cid, c.EnrolInClass(enrolled_on=date(2026, 11, 1)))
 
 
 def test_the_recording_day_is_the_vietnamese_day() -> None:
@@ -413,10 +411,8 @@ def test_the_recording_day_is_the_vietnamese_day() -> None:
     world = make_world()
     world.clock.now = datetime(2026, 11, 1, 17, 30, tzinfo=UTC)
     cid = open_candidacy(world, nominated_on=date(2026, 10, 1))
-    assert_refused(
-        world.app, cid, c.ClassEnrolment(enrolled_on=date(2026, 11, 3)), "date_in_future"
-    )
-    assert_accepted(world.app, cid, c.ClassEnrolment(enrolled_on=date(2026, 11, 2)))
+    assert_refused(world.app, cid, c.EnrolInClass(enrolled_on=date(2026, 11, 3)), "date_in_future")
+    assert_accepted(world.app, cid, c.EnrolInClass(enrolled_on=date(2026, 11, 2)))
 
 
 def test_a_nomination_in_the_future_is_refused(world: World) -> None:
@@ -449,13 +445,13 @@ def test_the_helper_must_be_an_official_member(world: World) -> None:
     assert_refused(
         world.app,
         cid,
-        c.HelperAssignment(member_id=probationer, assigned_on=date(2023, 6, 23)),
+        c.AssignHelper(member_id=probationer, assigned_on=date(2023, 6, 23)),
         "helper_not_official",
     )
     state = assert_accepted(
         world.app,
         cid,
-        c.HelperAssignment(member_id=world.tree.officials[2], assigned_on=date(2023, 6, 23)),
+        c.AssignHelper(member_id=world.tree.officials[2], assigned_on=date(2023, 6, 23)),
     )
     assert state.helper_member_id == world.tree.officials[2]
 
@@ -463,8 +459,8 @@ def test_the_helper_must_be_an_official_member(world: World) -> None:
 # ---------------------------------------------------------------- decision and ceremony
 
 
-def _decision(body: UUID, on: date = DECIDED_ON) -> c.AdmissionDecision:
-    return c.AdmissionDecision(decided_on=on, deciding_body_id=body, decision="admit")
+def _decision(body: UUID, on: date = DECIDED_ON) -> c.DecideAdmission:
+    return c.DecideAdmission(decided_on=on, deciding_body_id=body, decision="admit")
 
 
 def test_the_deciding_body_must_be_above_the_branch(world: World) -> None:
@@ -532,7 +528,7 @@ def test_ceremony_within_thirty_working_days_of_the_decision(
     world: World, held_on: date, approval: str | None, rule: str | None
 ) -> None:
     cid = open_candidacy(world, upto=CEREMONY)
-    command = c.Ceremony(held_on=held_on, approval_reference=approval)
+    command = c.HoldCeremony(held_on=held_on, approval_reference=approval)
     if rule:
         error = assert_refused(world.app, cid, command, rule)
         assert CEREMONY_DUE.isoformat() in error.detail
@@ -547,7 +543,7 @@ def test_the_ceremony_counts_from_receipt_of_the_decision(world: World) -> None:
     assert_accepted(
         world.app,
         cid,
-        c.AdmissionDecision(
+        c.DecideAdmission(
             decided_on=DECIDED_ON,
             deciding_body_id=world.tree.grassroots,
             decision="admit",
@@ -555,7 +551,7 @@ def test_the_ceremony_counts_from_receipt_of_the_decision(world: World) -> None:
         ),
     )
     # Mon 12 Jun + 30 working days is Mon 24 Jul 2023 (four days after CEREMONY_DUE).
-    assert_accepted(world.app, cid, c.Ceremony(held_on=date(2023, 7, 24)))
+    assert_accepted(world.app, cid, c.HoldCeremony(held_on=date(2023, 7, 24)))
 
 
 def test_a_decision_received_before_it_was_taken_is_refused(world: World) -> None:
@@ -563,7 +559,7 @@ def test_a_decision_received_before_it_was_taken_is_refused(world: World) -> Non
     assert_refused(
         world.app,
         cid,
-        c.AdmissionDecision(
+        c.DecideAdmission(
             decided_on=DECIDED_ON,
             deciding_body_id=world.tree.grassroots,
             decision="admit",
@@ -575,7 +571,7 @@ def test_a_decision_received_before_it_was_taken_is_refused(world: World) -> Non
 
 def test_a_decision_received_after_the_recording_day_is_refused(world: World) -> None:
     cid = open_candidacy(world, upto=DECISION)
-    command = c.AdmissionDecision(
+    command = c.DecideAdmission(
         decided_on=DECIDED_ON,
         deciding_body_id=world.tree.grassroots,
         decision="admit",
@@ -589,7 +585,7 @@ def test_a_refusal_closes_the_candidacy_and_registers_nobody(world: World) -> No
     state = assert_accepted(
         world.app,
         cid,
-        c.AdmissionDecision(
+        c.DecideAdmission(
             decided_on=DECIDED_ON, deciding_body_id=world.tree.grassroots, decision="refuse"
         ),
     )
@@ -630,7 +626,7 @@ def test_the_third_failed_branch_vote_escalates(world: World) -> None:
     assert "superior committee" in error.detail
     # The superior committee takes it up with its own resolution.
     state = assert_accepted(
-        app, cid, c.GrassrootsVote(held_on=date(2023, 6, 5), committee_members=7, in_favour=5)
+        app, cid, c.RecordGrassrootsVote(held_on=date(2023, 6, 5), committee_members=7, in_favour=5)
     )
     assert state.stage == Stage.AWAITING_DECISION
     assert state.grassroots_resolution_on == date(2023, 6, 5)
@@ -654,7 +650,7 @@ def test_a_failed_grassroots_vote_rejects(world: World) -> None:
     state = assert_accepted(
         world.app,
         cid,
-        c.GrassrootsVote(held_on=date(2023, 5, 19), committee_members=7, in_favour=4),
+        c.RecordGrassrootsVote(held_on=date(2023, 5, 19), committee_members=7, in_favour=4),
     )
     assert state.stage == Stage.REJECTED and state.outcome_on == date(2023, 5, 19)
 
@@ -668,9 +664,11 @@ def test_official_as_of_the_end_of_probation_however_late_the_decision(world: Wo
     # starts a probation that ends on 28 February 2025 (12 months, clamped).
     cid = open_candidacy(world, start=date(2023, 10, 11), upto=CEREMONY)
     assert app.candidacy(cid).decided_on == date(2024, 2, 15)
-    state = assert_accepted(app, cid, c.Ceremony(held_on=date(2024, 2, 29)))
+    state = assert_accepted(app, cid, c.HoldCeremony(held_on=date(2024, 2, 29)))
     assert state.probation_ends_on == date(2025, 2, 28)
-    vote = c.RecognitionVote(held_on=date(2025, 2, 27), eligible_official_members=9, in_favour=9)
+    vote = c.RecordRecognitionVote(
+        held_on=date(2025, 2, 27), eligible_official_members=9, in_favour=9
+    )
     assert_refused(app, cid, vote, "probation_not_ended")
     state = assert_accepted(app, cid, vote.model_copy(update={"held_on": date(2025, 2, 28)}))
     assert state.stage == Stage.RECOGNITION_REVIEW
@@ -678,7 +676,7 @@ def test_official_as_of_the_end_of_probation_however_late_the_decision(world: Wo
     state = assert_accepted(
         app,
         cid,
-        c.RecognitionDecision(
+        c.DecideRecognition(
             decided_on=date(2025, 9, 1), deciding_body_id=tree.grassroots, decision="recognise"
         ),
     )
@@ -704,7 +702,7 @@ def test_removal_from_the_probationary_list(world: World) -> None:
     state = assert_accepted(
         world.app,
         cid,
-        c.RecognitionVote(
+        c.RecordRecognitionVote(
             held_on=date(2023, 12, 1), eligible_official_members=9, in_favour=7, proposal="remove"
         ),
     )
@@ -712,7 +710,7 @@ def test_removal_from_the_probationary_list(world: World) -> None:
     state = assert_accepted(
         world.app,
         cid,
-        c.RecognitionDecision(
+        c.DecideRecognition(
             decided_on=date(2023, 12, 20), deciding_body_id=world.tree.grassroots, decision="remove"
         ),
     )
@@ -726,11 +724,11 @@ def test_no_recognition_before_probation_ends_even_after_a_removal_vote(world: W
     assert_accepted(
         world.app,
         cid,
-        c.RecognitionVote(
+        c.RecordRecognitionVote(
             held_on=date(2023, 12, 1), eligible_official_members=9, in_favour=7, proposal="remove"
         ),
     )
-    recognise = c.RecognitionDecision(
+    recognise = c.DecideRecognition(
         decided_on=date(2023, 12, 20), deciding_body_id=world.tree.grassroots, decision="recognise"
     )
     error = assert_refused(world.app, cid, recognise, "probation_not_ended")
@@ -751,7 +749,7 @@ def test_only_reprimand_or_warning_during_probation(
     world: World, kind: str, rule: str | None
 ) -> None:
     cid = open_candidacy(world, upto=CEREMONY + 1)
-    command = c.Discipline(decided_on=date(2023, 9, 1), kind=kind)
+    command = c.RecordDiscipline(decided_on=date(2023, 9, 1), kind=kind)
     if rule:
         assert_refused(world.app, cid, command, rule)
     else:
@@ -764,24 +762,26 @@ def test_transfer_between_dossier_and_recognition(world: World) -> None:
     assert_refused(
         world.app,
         cid,
-        c.Transfer(to_branch_id=tree.other_branch, effective_on=date(2023, 2, 2)),
+        c.TransferCandidacy(to_branch_id=tree.other_branch, effective_on=date(2023, 2, 2)),
         "wrong_stage",
     )
     cid = open_candidacy(world, upto=CEREMONY + 1)
     assert_refused(
         world.app,
         cid,
-        c.Transfer(to_branch_id=tree.branch, effective_on=date(2023, 7, 1)),
+        c.TransferCandidacy(to_branch_id=tree.branch, effective_on=date(2023, 7, 1)),
         "same_branch",
     )
     assert_refused(
         world.app,
         cid,
-        c.Transfer(to_branch_id=tree.grassroots, effective_on=date(2023, 7, 1)),
+        c.TransferCandidacy(to_branch_id=tree.grassroots, effective_on=date(2023, 7, 1)),
         "invalid_branch",
     )
     state = assert_accepted(
-        world.app, cid, c.Transfer(to_branch_id=tree.other_branch, effective_on=date(2023, 7, 1))
+        world.app,
+        cid,
+        c.TransferCandidacy(to_branch_id=tree.other_branch, effective_on=date(2023, 7, 1)),
     )
     assert state.branch_id == tree.other_branch
     assert state.probation_ends_on == date(2024, 6, 22)  # the clock keeps running

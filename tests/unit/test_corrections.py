@@ -49,8 +49,8 @@ def world() -> World:
 
 def _correct(
     position: int, reason: str = "typo in the register", **changes: object
-) -> c.Correction:
-    return c.Correction(position=position, changes=dict(changes), reason=reason)
+) -> c.CorrectRecord:
+    return c.CorrectRecord(position=position, changes=dict(changes), reason=reason)
 
 
 def test_restating_the_decision_date_moves_party_age_and_the_ceremony_deadline(
@@ -148,7 +148,7 @@ def test_invalid_corrections_are_refused(
     assert_refused(
         world.app,
         cid,
-        c.Correction(position=position, changes=changes, reason="r"),
+        c.CorrectRecord(position=position, changes=changes, reason="r"),
         "invalid_correction",
     )
 
@@ -159,7 +159,7 @@ def test_a_correction_cannot_be_corrected(world: World) -> None:
     assert_refused(
         world.app,
         cid,
-        c.Correction(position=len(state.history), changes={"position": 1}, reason="again"),
+        c.CorrectRecord(position=len(state.history), changes={"position": 1}, reason="again"),
         "invalid_correction",
     )
 

@@ -58,8 +58,8 @@ def _before_branch_vote(world: World, year: int) -> UUID:
     )
 
 
-def _grassroots(on: date) -> c.GrassrootsVote:
-    return c.GrassrootsVote(held_on=on, committee_members=7, in_favour=6)
+def _grassroots(on: date) -> c.RecordGrassrootsVote:
+    return c.RecordGrassrootsVote(held_on=on, committee_members=7, in_favour=6)
 
 
 # ---------------------------------------------------------------- decision due (60 wd)
@@ -110,7 +110,7 @@ def test_decision_due_skips_tet_2026(world: World) -> None:
     state = assert_accepted(
         world.app,
         cid,
-        c.AdmissionDecision(
+        c.DecideAdmission(
             decided_on=DECISION_DUE_2026, deciding_body_id=world.tree.grassroots, decision="admit"
         ),
     )
@@ -126,7 +126,7 @@ def test_a_decision_after_the_due_day_is_missed_by_working_days(world: World) ->
     state = assert_accepted(
         world.app,
         cid,
-        c.AdmissionDecision(
+        c.DecideAdmission(
             decided_on=date(2025, 4, 28), deciding_body_id=world.tree.grassroots, decision="admit"
         ),
     )
@@ -142,7 +142,7 @@ def test_the_decision_period_is_extended_once_by_at_most_30_working_days(world: 
     cid = _before_branch_vote(world, 2024)
     assert_accepted(app, cid, branch_vote(date(2025, 1, 20)))
     # Not before the grassroots resolution: the candidacy must be awaiting its decision.
-    extension = c.DeadlineExtension(granted_on=date(2025, 4, 1), working_days=30)
+    extension = c.ExtendDeadline(granted_on=date(2025, 4, 1), working_days=30)
     assert_refused(app, cid, extension, "wrong_stage")
     assert_accepted(app, cid, _grassroots(date(2025, 1, 21)))
     assert_refused(
@@ -159,7 +159,7 @@ def test_the_decision_period_is_extended_once_by_at_most_30_working_days(world: 
     error = assert_refused(
         app,
         cid,
-        c.DeadlineExtension(granted_on=date(2025, 5, 1), working_days=5),
+        c.ExtendDeadline(granted_on=date(2025, 5, 1), working_days=5),
         "extension_not_allowed",
     )
     assert "already extended" in error.detail
@@ -175,7 +175,7 @@ def _admitted(world: World, year: int, vote: date, grassroots: date, decided: da
     assert_accepted(
         world.app,
         cid,
-        c.AdmissionDecision(
+        c.DecideAdmission(
             decided_on=decided, deciding_body_id=world.tree.grassroots, decision="admit"
         ),
     )
@@ -210,9 +210,9 @@ def test_ceremony_due_thirty_working_days_after_receipt_across_tet_2025(
     assert _deadline(state, "ceremony_due", today=date(2025, 3, 13)).status == "overdue"
     assert _deadline(state, "decision_due").status == "met"
     # Without the approval, a ceremony after the due day is refused.
-    assert_refused(world.app, cid, c.Ceremony(held_on=date(2025, 3, 13)), "ceremony_overdue")
+    assert_refused(world.app, cid, c.HoldCeremony(held_on=date(2025, 3, 13)), "ceremony_overdue")
     state = assert_accepted(
-        world.app, cid, c.Ceremony(held_on=held_on, approval_reference=approval)
+        world.app, cid, c.HoldCeremony(held_on=held_on, approval_reference=approval)
     )
     due = _deadline(state, "ceremony_due")
     assert (due.status, due.met_on, due.days_late) == (status, held_on, late)
@@ -230,8 +230,8 @@ def test_ceremony_due_across_tet_2026(world: World) -> None:
     assert (due.due_on, due.status, due.rule_set) == (CEREMONY_DUE_2026, "due", "294-QĐ/TW")
     assert _deadline(state, "ceremony_due").status == "overdue"  # today 2026-11-01
     # The last day is still in time; the next day needs an approval.
-    assert_refused(world.app, cid, c.Ceremony(held_on=date(2026, 3, 31)), "ceremony_overdue")
-    state = assert_accepted(world.app, cid, c.Ceremony(held_on=CEREMONY_DUE_2026))
+    assert_refused(world.app, cid, c.HoldCeremony(held_on=date(2026, 3, 31)), "ceremony_overdue")
+    state = assert_accepted(world.app, cid, c.HoldCeremony(held_on=CEREMONY_DUE_2026))
     assert _deadline(state, "ceremony_due").status == "met"
     assert state.probation_ends_on == date(2027, 3, 30)
     probation = _deadline(state, "probation_end")
@@ -256,7 +256,9 @@ def test_recognition_deadlines_of_the_happy_path(world: World) -> None:
 
     world.app.execute(
         cid,
-        c.RecognitionVote(held_on=date(2024, 6, 25), eligible_official_members=9, in_favour=9),
+        c.RecordRecognitionVote(
+            held_on=date(2024, 6, 25), eligible_official_members=9, in_favour=9
+        ),
         ADMIN,
     )
     state = world.app.candidacy(cid)
@@ -269,7 +271,7 @@ def test_recognition_deadlines_of_the_happy_path(world: World) -> None:
     # 12–16 (8), 19–23 (13), 26–30 (18), [Mon 2, Tue 3 Sep off], Sep 4–6 (21), 9–13 (26),
     # 16–19 (30) -> Thu 19 Sep 2024.
     state = assert_accepted(
-        world.app, cid, c.DeadlineExtension(granted_on=date(2024, 8, 1), working_days=30)
+        world.app, cid, c.ExtendDeadline(granted_on=date(2024, 8, 1), working_days=30)
     )
     extended = _deadline(state, "recognition_decision_due", today=date(2024, 9, 19))
     assert (extended.due_on, extended.working_days, extended.status) == (
@@ -280,7 +282,7 @@ def test_recognition_deadlines_of_the_happy_path(world: World) -> None:
     assert_refused(
         world.app,
         cid,
-        c.DeadlineExtension(granted_on=date(2024, 8, 2), working_days=1),
+        c.ExtendDeadline(granted_on=date(2024, 8, 2), working_days=1),
         "extension_not_allowed",
     )
 
@@ -304,7 +306,7 @@ def test_open_deadlines_of_a_closed_candidacy_are_dropped(world: World) -> None:
     cid = _before_branch_vote(world, 2024)
     assert_accepted(world.app, cid, branch_vote(date(2025, 1, 20)))
     state = assert_accepted(
-        world.app, cid, c.Withdrawal(effective_on=date(2025, 2, 10), reason="withdrew")
+        world.app, cid, c.Withdraw(effective_on=date(2025, 2, 10), reason="withdrew")
     )
     kinds = _kinds(state)
     assert "decision_due" not in kinds

@@ -101,20 +101,20 @@ DOCUMENT = {"form": "6-KNĐ", "number": "12-NQ/CB"}
         (lambda d: c.Nominate(**_nomination(person=person(date_of_birth=d.isoformat()))),
          ("person", "date_of_birth")),
         (lambda d: c.RegisterMember(**_member(date_of_birth=d)), ("date_of_birth",)),
-        (lambda d: c.ClassEnrolment(enrolled_on=date(2023, 2, 1),
+        (lambda d: c.EnrolInClass(enrolled_on=date(2023, 2, 1),
                                     document={**DOCUMENT, "dated": d}), ("document", "dated")),
-        (lambda d: c.ClassEnrolment(enrolled_on=d), ("enrolled_on",)),
-        (lambda d: c.IntroducersCommand(introducers=[
+        (lambda d: c.EnrolInClass(enrolled_on=d), ("enrolled_on",)),
+        (lambda d: c.RecordIntroducers(introducers=[
             {"member_id": UUID(int=2), "known_since": date(2020, 1, 1)},
             {"member_id": UUID(int=3), "known_since": d}]), ("introducers", 1, "known_since")),
-        (lambda d: c.IntroducersCommand(
+        (lambda d: c.RecordIntroducers(
             introducers=[{"member_id": UUID(int=2), "known_since": date(2020, 1, 1)}],
             youth_union_resolution={"number": "4-KNĐ", "dated": d}),
          ("youth_union_resolution", "dated")),
         (lambda d: c.Nominate(**_nomination(readmission={
             "previous_member_id": UUID(int=4), "left_on": d, "consent_reference": "CV-1"})),
          ("readmission", "left_on")),
-        (lambda d: c.Correction(position=1, reason="sửa ngày sinh",
+        (lambda d: c.CorrectRecord(position=1, reason="sửa ngày sinh",
                                 changes={"person": {"date_of_birth": d.isoformat()}}),
          ("changes", "person", "date_of_birth")),
     ],
@@ -132,7 +132,7 @@ def test_1900_01_01_is_accepted_where_no_other_rule_applies(world: World) -> Non
     assert member.date_of_birth == FIRST
     cid = open_candidacy(world)
     document = {**DOCUMENT, "dated": FIRST}
-    enrolment = c.ClassEnrolment(enrolled_on=date(2023, 2, 1), document=document)
+    enrolment = c.EnrolInClass(enrolled_on=date(2023, 2, 1), document=document)
     state = world.app.execute(cid, enrolment, ADMIN)
     assert state.history[-1].document is not None
     assert state.history[-1].document.dated == FIRST
@@ -141,7 +141,7 @@ def test_1900_01_01_is_accepted_where_no_other_rule_applies(world: World) -> Non
 def test_a_step_dated_1900_still_meets_the_rule_set_rule(world: World) -> None:
     cid = open_candidacy(world)
     with pytest.raises(DomainError) as caught:
-        world.app.execute(cid, c.ClassEnrolment(enrolled_on=FIRST), ADMIN)
+        world.app.execute(cid, c.EnrolInClass(enrolled_on=FIRST), ADMIN)
     assert caught.value.rule == "no_rule_set"
 
 
@@ -160,12 +160,12 @@ def test_a_step_dated_1900_still_meets_the_rule_set_rule(world: World) -> None:
                                            effective_on=date(1976, 1, 1)), ("code",)),
         (lambda s: c.RenameOrganisation(name=f"Tên{s}mới", effective_on=date(1976, 1, 1)),
          ("name",)),
-        (lambda s: c.CertificateCommand(issued_on=date(2023, 3, 1), number=f"CN{s}1",
+        (lambda s: c.RecordCertificate(issued_on=date(2023, 3, 1), number=f"CN{s}1",
                                         issuer="TTCT"), ("number",)),
-        (lambda s: c.ClassEnrolment(enrolled_on=date(2023, 2, 1),
+        (lambda s: c.EnrolInClass(enrolled_on=date(2023, 2, 1),
                                     document={"form": "6-KNĐ", "number": f"12{s}3"}),
          ("document", "number")),
-        (lambda s: c.Correction(position=1, reason="sửa tên",
+        (lambda s: c.CorrectRecord(position=1, reason="sửa tên",
                                 changes={"person": {"full_name": f"Lan{s}"}}),
          ("changes", "person", "full_name")),
     ],
@@ -182,10 +182,10 @@ def test_a_control_character_in_a_name_or_code_is_refused(
 
 @pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\r", "\x0b", "\x0c"])
 def test_a_control_character_in_a_note_or_reason_is_refused(char: str) -> None:
-    assert _errors(lambda: c.ClassEnrolment(enrolled_on=date(2023, 2, 1), note=f"a{char}b")) == [
+    assert _errors(lambda: c.EnrolInClass(enrolled_on=date(2023, 2, 1), note=f"a{char}b")) == [
         (("note",), "control_character")
     ]
-    assert _errors(lambda: c.Withdrawal(effective_on=date(2023, 2, 1), reason=f"a{char}")) == [
+    assert _errors(lambda: c.Withdraw(effective_on=date(2023, 2, 1), reason=f"a{char}")) == [
         (("reason",), "control_character")
     ]
 
@@ -193,10 +193,10 @@ def test_a_control_character_in_a_note_or_reason_is_refused(char: str) -> None:
 def test_a_note_and_a_reason_may_span_lines_with_tabs(world: World) -> None:
     cid = open_candidacy(world)
     note = "Dòng một\n\tDòng hai"
-    state = world.app.execute(cid, c.ClassEnrolment(enrolled_on=date(2023, 2, 1), note=note), ADMIN)
+    state = world.app.execute(cid, c.EnrolInClass(enrolled_on=date(2023, 2, 1), note=note), ADMIN)
     assert state.history[-1].note == note
     reason = "Chuyển công tác\nxa địa phương"
-    withdrawal = c.Withdrawal(effective_on=date(2023, 2, 2), reason=reason)
+    withdrawal = c.Withdraw(effective_on=date(2023, 2, 2), reason=reason)
     state = world.app.execute(cid, withdrawal, ADMIN)
     assert state.outcome_reason == reason
 

@@ -20,7 +20,6 @@ ALLOWED = {"domain/candidacy/events.py"}
 KNOWN_OVERSIZE = {
     "projections/ledger.py",  # issue 10 §1: the read-side engine
     "projections/register.py",  # issue 10 §1: the read-side engine
-    "workflows/application.py",  # issue 10 §4: the slimmer write path
 }
 
 

@@ -340,19 +340,19 @@ class LedgerMachine(RuleBasedStateMachine):
         stage = state.stage
         command: c.Command | None = None
         if stage == Stage.SOURCE_POOL:
-            command = c.ClassEnrolment(enrolled_on=day)
+            command = c.EnrolInClass(enrolled_on=day)
         elif stage == Stage.AWARENESS_CLASS:
-            command = c.CertificateCommand(issued_on=day, number="CN-1", issuer="TTCT")
+            command = c.RecordCertificate(issued_on=day, number="CN-1", issuer="TTCT")
         elif stage == Stage.CERTIFIED:
-            command = c.ApplicationCommand(submitted_on=day)
+            command = c.SubmitApplication(submitted_on=day)
         elif stage == Stage.DOSSIER and state.biography_on is None:
-            command = c.BiographyCommand(submitted_on=day)
+            command = c.SubmitBiography(submitted_on=day)
         elif stage == Stage.DOSSIER and state.introduced_on is None:
             officials = self.units.officials[state.branch_id]
             age = relativedelta(day, state.person.date_of_birth).years
             youth = state.person.youth_union_member and age <= rule_set_on(day).youth_age_max_years
             known = day - timedelta(days=800)
-            command = c.IntroducersCommand(
+            command = c.RecordIntroducers(
                 introducers=[
                     c.IntroducerRef(member_id=m, known_since=known)
                     for m in officials[: 1 if youth else 2]
@@ -361,32 +361,32 @@ class LedgerMachine(RuleBasedStateMachine):
                 youth_union_resolution=c.Resolution(number="1-NQ", dated=day) if youth else None,
             )
         elif stage == Stage.DOSSIER:
-            command = c.VerificationCommand(subject="candidate", requested_on=day)
+            command = c.RecordVerification(subject="candidate", requested_on=day)
         elif stage == Stage.VERIFICATION and any(not v.resolved for v in state.verifications):
             pending = next(v for v in state.verifications if not v.resolved)
-            command = c.VerificationCommand(
+            command = c.RecordVerification(
                 subject=pending.subject, result="cleared", recorded_on=day
             )
         elif stage == Stage.VERIFICATION and state.biography_certified_on is None:
-            command = c.BiographyCertification(certified_on=day)
+            command = c.CertifyBiography(certified_on=day)
         elif stage == Stage.VERIFICATION:
-            command = c.BranchVote(held_on=day, eligible_official_members=9, in_favour=8)
+            command = c.RecordBranchVote(held_on=day, eligible_official_members=9, in_favour=8)
         elif stage == Stage.BRANCH_APPROVED:
             in_favour = 2 if variant == 0 else 6
-            command = c.GrassrootsVote(held_on=day, committee_members=7, in_favour=in_favour)
+            command = c.RecordGrassrootsVote(held_on=day, committee_members=7, in_favour=in_favour)
         elif stage == Stage.AWAITING_DECISION:
-            command = c.AdmissionDecision(
+            command = c.DecideAdmission(
                 decided_on=day,
                 deciding_body_id=self._province_of(state.branch_id, day),
                 decision="refuse" if variant == 1 else "admit",
             )
         elif stage == Stage.ADMITTED:
-            command = c.Ceremony(held_on=_latest_day(state) + timedelta(days=min(gap, 20)))
+            command = c.HoldCeremony(held_on=_latest_day(state) + timedelta(days=min(gap, 20)))
         elif stage == Stage.PROBATION:
             assert state.probation_ends_on is not None
             remove = variant == 2
             held = day if remove else max(day, state.probation_ends_on + timedelta(days=gap))
-            command = c.RecognitionVote(
+            command = c.RecordRecognitionVote(
                 held_on=held,
                 eligible_official_members=9,
                 in_favour=9,
@@ -394,7 +394,7 @@ class LedgerMachine(RuleBasedStateMachine):
             )
         elif stage == Stage.RECOGNITION_REVIEW:
             assert state.recognition_proposal is not None
-            command = c.RecognitionDecision(
+            command = c.DecideRecognition(
                 decided_on=day,
                 deciding_body_id=self._province_of(state.branch_id, day),
                 decision=state.recognition_proposal,
@@ -479,7 +479,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 others = [b for b in BRANCHES if self.units[b] != state.branch_id]
                 day = min(_latest_day(state) + timedelta(days=gap // 2), LAST_FACT_DAY)
                 to = self.units[others[(index + gap) % len(others)]]
-                command = c.Transfer(to_branch_id=to, effective_on=day)
+                command = c.TransferCandidacy(to_branch_id=to, effective_on=day)
             if command is None or not self._execute(state.id, command):
                 return
 
@@ -489,7 +489,7 @@ class LedgerMachine(RuleBasedStateMachine):
         state = self._pick(index, lambda s: s.stage not in TERMINAL_STAGES)
         if state is not None:
             day = min(_latest_day(state) + timedelta(days=gap), LAST_FACT_DAY)
-            self._execute(state.id, c.Withdrawal(effective_on=day, reason="xin rút"))
+            self._execute(state.id, c.Withdraw(effective_on=day, reason="xin rút"))
 
     @rule(
         index=st.integers(0, 1000),
@@ -502,7 +502,9 @@ class LedgerMachine(RuleBasedStateMachine):
         state = self._pick(index, lambda s: s.stage in TRANSFERABLE_STAGES)
         if state is not None:
             day = min(_latest_day(state) + timedelta(days=gap), LAST_FACT_DAY)
-            self._execute(state.id, c.Transfer(to_branch_id=self.units[to], effective_on=day))
+            self._execute(
+                state.id, c.TransferCandidacy(to_branch_id=self.units[to], effective_on=day)
+            )
 
     @rule(
         index=st.integers(0, 1000),
@@ -527,7 +529,7 @@ class LedgerMachine(RuleBasedStateMachine):
             changes = {"in_favour": tally}
         else:
             changes = {event.date_field: (event.effective_on + timedelta(days=shift)).isoformat()}
-        correction = c.Correction(
+        correction = c.CorrectRecord(
             position=event.originator_version, changes=changes, reason="sửa sai sót"
         )
         self._execute(state.id, correction)
@@ -564,7 +566,7 @@ class LedgerMachine(RuleBasedStateMachine):
             religion="Công giáo" if religious else None,
             date_of_birth=born.isoformat(),
         )
-        correction = c.Correction(position=1, changes={"person": person}, reason="sửa lý lịch")
+        correction = c.CorrectRecord(position=1, changes={"person": person}, reason="sửa lý lịch")
         self._execute(state.id, correction)
 
     # --- rules: quotas and the tree ----------------------------------------------------
@@ -756,14 +758,16 @@ class _FixedHistory:
         b = admit(app, units, "CB3", date(2025, 8, 1), "T01", ethnicity="Tày")
         admit(app, units, "CB4", date(2024, 5, 2), "T02", religion="Phật giáo")
         app.set_quota(units["X1"], Period.parse("2025"), c.SetQuota(target=3), ADMIN)
-        app.execute(a, c.Ceremony(held_on=date(2025, 3, 20)), ADMIN)
-        app.execute(a, c.Transfer(to_branch_id=units["CB3"], effective_on=date(2025, 4, 1)), ADMIN)
+        app.execute(a, c.HoldCeremony(held_on=date(2025, 3, 20)), ADMIN)
+        app.execute(
+            a, c.TransferCandidacy(to_branch_id=units["CB3"], effective_on=date(2025, 4, 1)), ADMIN
+        )
         app.execute(
             a,
-            c.Correction(position=12, changes={"decided_on": "2025-03-05"}, reason="nhầm ngày"),
+            c.CorrectRecord(position=12, changes={"decided_on": "2025-03-05"}, reason="nhầm ngày"),
             ADMIN,
         )
-        app.execute(b, c.Withdrawal(effective_on=date(2025, 9, 1), reason="xin rút"), ADMIN)
+        app.execute(b, c.Withdraw(effective_on=date(2025, 9, 1), reason="xin rút"), ADMIN)
         app.move_organisation(
             units["CB1"],
             c.MoveOrganisation(new_parent_id=units["DU2"], effective_on=date(2025, 1, 1)),
@@ -788,17 +792,17 @@ def test_a_failed_committee_vote_at_recognition_is_not_a_rejection(tmp_path: Any
     try:
         units = build_tree(app)
         cid = admit(app, units, "CB1", date(2024, 3, 1), "T01")
-        app.execute(cid, c.Ceremony(held_on=date(2024, 3, 15)), ADMIN)
+        app.execute(cid, c.HoldCeremony(held_on=date(2024, 3, 15)), ADMIN)
         app.execute(
             cid,
-            c.RecognitionVote(
+            c.RecordRecognitionVote(
                 held_on=date(2025, 3, 20), **roster_tally(app, units["CB1"], date(2025, 3, 20))
             ),
             ADMIN,
         )
         state = app.execute(
             cid,
-            c.GrassrootsVote(held_on=date(2025, 3, 25), committee_members=7, in_favour=2),
+            c.RecordGrassrootsVote(held_on=date(2025, 3, 25), committee_members=7, in_favour=2),
             ADMIN,
         )
         assert state.stage == Stage.RECOGNITION_REVIEW

@@ -268,7 +268,7 @@ def test_a_correction_moving_a_decision_across_the_move_date_follows_the_tree(
     clock.advance(days=1)
     before = clock.now
     clock.advance(days=1)
-    correction = c.Correction(position=12, changes={"decided_on": "2025-07-02"}, reason="nhầm")
+    correction = c.CorrectRecord(position=12, changes={"decided_on": "2025-07-02"}, reason="nhầm")
     app.execute(cid, correction, ADMIN)
     projections.catch_up(LEDGER)
     assert admitted(projections, units, Y2025, "DU1", "DU2") == {"DU1": 0, "DU2": 1}

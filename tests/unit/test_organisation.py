@@ -174,7 +174,7 @@ def test_a_move_changes_who_may_decide(world: World) -> None:
     app.move_organisation(
         tree.branch, c.MoveOrganisation(new_parent_id=other, effective_on=date(2023, 6, 1)), ADMIN
     )
-    decision = c.AdmissionDecision(
+    decision = c.DecideAdmission(
         decided_on=date(2023, 6, 8), deciding_body_id=tree.grassroots, decision="admit"
     )
     assert_refused(app, cid, decision, "not_competent")

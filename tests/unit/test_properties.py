@@ -136,34 +136,34 @@ class CandidacyMachine(RuleBasedStateMachine):
         eligible, in_favour = draw["eligible"], draw["in_favour"]
         flag = draw["flag"]
         if kind == "enrol":
-            return c.ClassEnrolment(enrolled_on=day)
+            return c.EnrolInClass(enrolled_on=day)
         if kind == "certificate":
-            return c.CertificateCommand(issued_on=day, number="CN-1", issuer="TTCT")
+            return c.RecordCertificate(issued_on=day, number="CN-1", issuer="TTCT")
         if kind == "application":
-            return c.ApplicationCommand(submitted_on=day)
+            return c.SubmitApplication(submitted_on=day)
         if kind == "biography":
-            return c.BiographyCommand(submitted_on=day)
+            return c.SubmitBiography(submitted_on=day)
         if kind == "introducers":
             # With ``flag``: the Youth Union route (its resolution and one member).
             known = day - relativedelta(months=draw["months_known"])
             members = tree.officials[:1] if flag else tree.officials[:2]
-            return c.IntroducersCommand(
+            return c.RecordIntroducers(
                 introducers=[c.IntroducerRef(member_id=m, known_since=known) for m in members],
                 introduced_on=day,
                 youth_union_resolution=c.Resolution(number="1-NQ/ĐTN", dated=day) if flag else None,
             )
         if kind == "verify_request":
-            return c.VerificationCommand(
+            return c.RecordVerification(
                 subject=draw["subject"], requested_on=day, field_check_needed=flag
             )
         if kind == "verify_result":
-            return c.VerificationCommand(
+            return c.RecordVerification(
                 subject=draw["subject"], result="cleared" if flag else "concern", recorded_on=day
             )
         if kind == "certify":
-            return c.BiographyCertification(certified_on=day)
+            return c.CertifyBiography(certified_on=day)
         if kind == "branch_vote":
-            return c.BranchVote(
+            return c.RecordBranchVote(
                 held_on=day,
                 eligible_official_members=eligible,
                 in_favour=in_favour,
@@ -171,43 +171,45 @@ class CandidacyMachine(RuleBasedStateMachine):
                 education_exception_reference="E-1" if flag else None,
             )
         if kind == "grassroots_vote":
-            return c.GrassrootsVote(held_on=day, committee_members=eligible, in_favour=in_favour)
+            return c.RecordGrassrootsVote(
+                held_on=day, committee_members=eligible, in_favour=in_favour
+            )
         if kind == "appraisal":
-            return c.SubunitAppraisal(appraised_on=day)
+            return c.RecordSubunitAppraisal(appraised_on=day)
         if kind == "extension":
-            return c.DeadlineExtension(granted_on=day, working_days=draw["working_days"])
+            return c.ExtendDeadline(granted_on=day, working_days=draw["working_days"])
         if kind == "decision":
-            return c.AdmissionDecision(
+            return c.DecideAdmission(
                 decided_on=day,
                 deciding_body_id=self._body(draw["body"]),
                 decision=draw["decision"],
             )
         if kind == "ceremony":
-            return c.Ceremony(held_on=day, approval_reference="A-1" if flag else None)
+            return c.HoldCeremony(held_on=day, approval_reference="A-1" if flag else None)
         if kind == "helper":
-            return c.HelperAssignment(member_id=tree.officials[2], assigned_on=day)
+            return c.AssignHelper(member_id=tree.officials[2], assigned_on=day)
         if kind == "new_member_class":
-            return c.NewMemberClass(completed_on=day, certificate_number="BD-1")
+            return c.CompleteNewMemberClass(completed_on=day, certificate_number="BD-1")
         if kind == "discipline":
-            return c.Discipline(decided_on=day, kind="warning" if flag else "expulsion")
+            return c.RecordDiscipline(decided_on=day, kind="warning" if flag else "expulsion")
         if kind == "recognition_vote":
-            return c.RecognitionVote(
+            return c.RecordRecognitionVote(
                 held_on=day,
                 eligible_official_members=eligible,
                 in_favour=in_favour,
                 proposal=draw["proposal"],
             )
         if kind == "recognition_decision":
-            return c.RecognitionDecision(
+            return c.DecideRecognition(
                 decided_on=day,
                 deciding_body_id=self._body(draw["body"]),
                 decision=draw["proposal"],
             )
         if kind == "transfer":
             target = tree.other_branch if flag else tree.branch
-            return c.Transfer(to_branch_id=target, effective_on=day)
+            return c.TransferCandidacy(to_branch_id=target, effective_on=day)
         assert kind == "withdrawal"
-        return c.Withdrawal(effective_on=day, reason="withdrew")
+        return c.Withdraw(effective_on=day, reason="withdrew")
 
     def _next_kind(self, state: CandidacyState) -> tuple[str, date]:
         """The step the candidacy's stage calls for, and the day it counts from."""
@@ -346,7 +348,7 @@ class CandidacyMachine(RuleBasedStateMachine):
             }
         if isinstance(current, Corrected):
             changes = {"position": 1}  # always refused: corrections are not corrected
-        self._run(c.Correction(position=position, changes=changes, reason="sửa sai sót"))
+        self._run(c.CorrectRecord(position=position, changes=changes, reason="sửa sai sót"))
 
     # ------------------------------------------------------------ invariants
 

@@ -73,7 +73,7 @@ def test_pipeline_counts_days_since_the_step_that_entered_the_stage(world):
     assert stages[Stage.SOURCE_POOL].median_days_in_stage is None
     assert [s.stage for s in report.stages] == [s for s in Stage if not s.terminal]
     # A correction of the enrolment date moves the day the stage was entered.
-    correction = c.Correction(position=2, changes={"enrolled_on": "2023-02-11"}, reason="nhầm")
+    correction = c.CorrectRecord(position=2, changes={"enrolled_on": "2023-02-11"}, reason="nhầm")
     world.app.execute(first, correction, ADMIN)
     with live.read() as models:
         report = models.candidacies.pipeline(world.tree.province, TODAY)

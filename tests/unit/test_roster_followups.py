@@ -23,7 +23,7 @@ def test_withdrawal_after_admission_takes_the_member_off_the_roster() -> None:
         app.execute(cid, cmd, ADMIN)
     assert app.member(member_id_for(cid)).status == "probationary"
     state = app.execute(
-        cid, c.Withdrawal(effective_on=date(2023, 9, 1), reason="xin ra khỏi Đảng"), ADMIN
+        cid, c.Withdraw(effective_on=date(2023, 9, 1), reason="xin ra khỏi Đảng"), ADMIN
     )
     member = app.member(member_id_for(cid))
     assert state.stage == Stage.WITHDRAWN
@@ -39,7 +39,7 @@ def test_withdrawal_before_admission_touches_no_roster() -> None:
     tree = build_tree(app)
     cid = nominate(app, tree)
     before = app.recorder.max_notification_id()
-    app.execute(cid, c.Withdrawal(effective_on=date(2023, 1, 20), reason="chuyển công tác"), ADMIN)
+    app.execute(cid, c.Withdraw(effective_on=date(2023, 1, 20), reason="chuyển công tác"), ADMIN)
     assert app.recorder.max_notification_id() == (before or 0) + 1
 
 
@@ -56,7 +56,7 @@ def test_correcting_the_decision_date_restates_the_roster() -> None:
     new_day = state.decided_on.replace(day=state.decided_on.day - 1)
     after = app.execute(
         cid,
-        c.Correction(position=position, changes={"decided_on": new_day.isoformat()},
+        c.CorrectRecord(position=position, changes={"decided_on": new_day.isoformat()},
                      reason="ngày ký ghi nhầm"),
         ADMIN,
     )  # fmt: skip

@@ -119,11 +119,11 @@ def test_each_step_records_the_rule_set_of_its_own_date(
     world = make_world()
     cid = open_candidacy(world, nominated_on=boundary - timedelta(days=10), upto=0)
     state = assert_accepted(
-        world.app, cid, c.ClassEnrolment(enrolled_on=boundary - timedelta(days=1))
+        world.app, cid, c.EnrolInClass(enrolled_on=boundary - timedelta(days=1))
     )
     assert state.history[-1].rule_set == before
     state = assert_accepted(
-        world.app, cid, c.CertificateCommand(issued_on=boundary, number="CN-1", issuer="TTCT")
+        world.app, cid, c.RecordCertificate(issued_on=boundary, number="CN-1", issuer="TTCT")
     )
     assert state.history[-1].rule_set == after
     assert state.history[0].rule_set == before
@@ -161,7 +161,7 @@ def test_a_step_dated_before_2011_is_refused_with_no_rule_set() -> None:
     world = make_world()
     cid = open_candidacy(world, nominated_on=date(2011, 1, 3), date_of_birth="1980-01-01")
     error = assert_refused(
-        world.app, cid, c.ClassEnrolment(enrolled_on=date(2010, 12, 31)), "no_rule_set"
+        world.app, cid, c.EnrolInClass(enrolled_on=date(2010, 12, 31)), "no_rule_set"
     )
     assert isinstance(error, DomainError)
 

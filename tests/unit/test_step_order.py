@@ -143,7 +143,7 @@ def test_a_decision_before_the_committee_resolution_and_a_ceremony_before_the_de
 def test_a_second_branch_vote_before_the_failed_first_is_refused(world: World) -> None:
     cid = open_candidacy(world, upto=BRANCH_VOTE)
     vote = steps(world.tree)[BRANCH_VOTE]
-    assert isinstance(vote, c.BranchVote)
+    assert isinstance(vote, c.RecordBranchVote)
     assert_accepted(world.app, cid, vote.model_copy(update={"in_favour": 5}))  # failed
     error = assert_refused(world.app, cid, dated(vote, date(2023, 5, 8)), "date_order")
     assert "earlier branch vote on 2023-05-09" in error.detail
@@ -152,10 +152,12 @@ def test_a_second_branch_vote_before_the_failed_first_is_refused(world: World) -
 
 def test_a_transfer_or_withdrawal_before_the_latest_step_is_refused(world: World) -> None:
     cid = open_candidacy(world, upto=BRANCH_VOTE + 1)  # the branch voted on 2023-05-09
-    transfer = c.Transfer(to_branch_id=world.tree.other_branch, effective_on=date(2023, 5, 8))
+    transfer = c.TransferCandidacy(
+        to_branch_id=world.tree.other_branch, effective_on=date(2023, 5, 8)
+    )
     error = assert_refused(world.app, cid, transfer, "date_order")
     assert "latest recorded step on 2023-05-09" in error.detail
-    withdrawal = c.Withdrawal(effective_on=date(2023, 5, 8), reason="chuyển công tác")
+    withdrawal = c.Withdraw(effective_on=date(2023, 5, 8), reason="chuyển công tác")
     assert_refused(world.app, cid, withdrawal, "date_order")
     assert_accepted(world.app, cid, transfer.model_copy(update={"effective_on": date(2023, 5, 9)}))
     # A later step cannot be dated before the transfer: it belongs to the receiving branch.
@@ -190,7 +192,7 @@ def test_a_new_member_class_recorded_late_is_no_later_than_the_recognition_vote(
 def test_a_recognition_vote_before_the_new_member_class_is_refused(world: World) -> None:
     path = steps(world.tree)
     cid = open_candidacy(world, upto=RECOGNITION_VOTE)  # class completed 2023-08-21
-    removal = c.RecognitionVote(
+    removal = c.RecordRecognitionVote(
         held_on=date(2023, 8, 20), eligible_official_members=9, in_favour=9, proposal="remove"
     )
     error = assert_refused(world.app, cid, removal, "date_order")
@@ -201,8 +203,8 @@ def test_a_recognition_vote_before_the_new_member_class_is_refused(world: World)
 # ------------------------------------------------------------ corrections
 
 
-def _correct(position: int, **changes: Any) -> c.Correction:
-    return c.Correction(position=position, changes=changes, reason="ghi nhầm ngày")
+def _correct(position: int, **changes: Any) -> c.CorrectRecord:
+    return c.CorrectRecord(position=position, changes=changes, reason="ghi nhầm ngày")
 
 
 def test_a_correction_cannot_move_a_step_before_the_step_it_follows(world: World) -> None:
@@ -362,7 +364,7 @@ def test_a_correction_cannot_make_the_candidate_born_after_or_too_young_at_nomin
 
 def test_a_committee_vote_before_the_sub_unit_appraisal_names_the_appraisal(world: World):
     cid = open_candidacy(world, upto=GRASSROOTS_VOTE)  # branch vote on 2023-05-09
-    assert_accepted(world.app, cid, c.SubunitAppraisal(appraised_on=date(2023, 5, 12)))
+    assert_accepted(world.app, cid, c.RecordSubunitAppraisal(appraised_on=date(2023, 5, 12)))
     vote = dated(steps(world.tree)[GRASSROOTS_VOTE], date(2023, 5, 11))
     error = assert_refused(world.app, cid, vote, "date_order")
     assert "sub-unit appraisal on 2023-05-12" in error.detail

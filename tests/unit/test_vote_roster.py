@@ -172,7 +172,7 @@ def test_the_recognition_vote_counts_against_the_roster_too(world: World) -> Non
     path = steps(world.tree)
     cid = open_candidacy(world, upto=RECOGNITION_VOTE)
     vote = path[RECOGNITION_VOTE]
-    assert isinstance(vote, c.RecognitionVote)
+    assert isinstance(vote, c.RecordRecognitionVote)
     short = vote.model_copy(update={"eligible_official_members": 8, "in_favour": 8})
     assert_refused(world.app, cid, short, "eligible_count_mismatch")
     # The candidate is probationary: not counted among the official members.
@@ -185,11 +185,11 @@ def test_a_correction_cannot_restate_what_the_roster_gave(world: World) -> None:
     cid = open_candidacy(world, upto=BRANCH_VOTE + 1)
     position = BRANCH_VOTE + 2
     for field, value in (("roster_official_members", 10), ("roster_override", None)):
-        command = c.Correction(position=position, changes={field: value}, reason="sửa")
+        command = c.CorrectRecord(position=position, changes={field: value}, reason="sửa")
         error = assert_refused(world.app, cid, command, "invalid_correction")
         assert "came from the roster or the tree" in error.detail
     # The eligible count is the vote's own: restating it is re-checked against the roster.
-    command = c.Correction(position=position, changes={"eligible": 10}, reason="đếm lại")
+    command = c.CorrectRecord(position=position, changes={"eligible": 10}, reason="đếm lại")
     assert_refused(world.app, cid, command, "eligible_count_mismatch")
 
 
@@ -254,10 +254,10 @@ def test_restating_a_votes_date_counts_the_roster_of_the_new_day(world: World) -
     register_member(world.app, world.tree.branch, admitted_on=date(2022, 5, 12),
                     official_on=date(2023, 5, 12))  # fmt: skip
     position = BRANCH_VOTE + 2
-    moved = c.Correction(position=position, changes={"held_on": "2023-05-12"}, reason="sai ngày")
+    moved = c.CorrectRecord(position=position, changes={"held_on": "2023-05-12"}, reason="sai ngày")
     error = assert_refused(world.app, cid, moved, "eligible_count_mismatch")
     assert "roster has 10" in error.detail and "2023-05-12" in error.detail
-    both = c.Correction(
+    both = c.CorrectRecord(
         position=position,
         changes={"held_on": "2023-05-12", "eligible": 10, "in_favour": 9},
         reason="sai ngày và số",
@@ -267,7 +267,7 @@ def test_restating_a_votes_date_counts_the_roster_of_the_new_day(world: World) -
     assert isinstance(correction, ev.Corrected)
     assert correction.changes["roster_official_members"] == 10  # looked up again, shown
     # An unrelated correction of the vote keeps the figure it was recorded with.
-    same_day = c.Correction(position=position, changes={"in_favour": 8}, reason="đếm lại")
+    same_day = c.CorrectRecord(position=position, changes={"in_favour": 8}, reason="đếm lại")
     recount = assert_accepted(world.app, cid, same_day).history[-1]
     assert isinstance(recount, ev.Corrected)
     assert "roster_official_members" not in recount.changes

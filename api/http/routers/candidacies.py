@@ -329,7 +329,9 @@ def _command_route(segment: str, command: type[c.Command]) -> None:
         if principal.organisation_id is not None:  # reaches a subtree only: check it
             current = admissions.candidacy(candidacy_id)
             require_scope(admissions, principal, current.branch_id)
-            if isinstance(body, c.Transfer):  # the receiving branch must be the board's too
+            if isinstance(
+                body, c.TransferCandidacy
+            ):  # the receiving branch must be the board's too
                 require_scope(admissions, principal, body.to_branch_id)
         commands = request.app.state.metrics.commands
         try:
