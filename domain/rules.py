@@ -156,10 +156,16 @@ class EligibleMatchesRoster:
     ) -> CheckResult:
         expected = roster - excluded
         passed = eligible == expected
+        hint = (
+            "; the branch's roster is not loaded: register its members, or give a "
+            "roster_override with the reason and the document the count comes from"
+            if roster == 0 and not passed
+            else ""
+        )
         detail = (
             f"the vote counts {eligible} eligible official members; the roster has {roster} "
             f"official members in the branch on {on.isoformat()}, {excluded} excluded, so "
-            f"{expected} {'as counted' if passed else 'expected'} ({rs.code})"
+            f"{expected} {'as counted' if passed else 'expected'}{hint} ({rs.code})"
         )
         return _result(
             self.code, rs, passed, detail, eligible=eligible, roster=roster, excluded=excluded

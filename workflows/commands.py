@@ -310,6 +310,8 @@ class _BranchCountedVote(Command):
                 "excluded_members and roster_override cannot be combined: under an override "
                 "the document's count already leaves out whom it leaves out"
             )
+        _tally_fits(type(self).__name__, self.in_favour, self.eligible_official_members,
+                    "eligible_official_members")  # fmt: skip
         return self
 
 
@@ -324,6 +326,21 @@ class RecordGrassrootsVote(Command):
     held_on: date
     committee_members: int = Field(ge=0, le=10_000)
     in_favour: int = Field(ge=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _tally(self) -> Self:
+        _tally_fits(type(self).__name__, self.in_favour, self.committee_members,
+                    "committee_members")  # fmt: skip
+        return self
+
+
+def _tally_fits(title: str, in_favour: int, voters: int, field: str) -> None:
+    """More votes in favour than voters cannot be true (422 at ``in_favour``)."""
+    if in_favour > voters:
+        raise_findings(title, [Finding(
+            ("in_favour",), "more_in_favour_than_voters",
+            f"in_favour ({in_favour}) cannot exceed {field} ({voters})", in_favour,
+        )])  # fmt: skip
 
 
 class RecordSubunitAppraisal(Command):

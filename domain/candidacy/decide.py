@@ -10,6 +10,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from pydantic import ValidationError
+
 from domain.calendar import WorkingCalendar
 from domain.candidacy.events import (
     CandidacyEvent,
@@ -169,7 +171,11 @@ def correct(
         proposed = effective_events((*state.history, draft))
     except NoRuleSet as exc:  # the restated date precedes every rule set
         raise DomainError(str(exc), rule="no_rule_set") from exc
-    except ValueError as exc:  # pydantic ValidationError subclasses ValueError
+    except ValidationError as exc:
+        raise InvalidCorrection(
+            f"the restated {type(target).__name__} is invalid: {_fields_said(exc)}"
+        ) from exc
+    except ValueError as exc:
         raise InvalidCorrection(f"the restated {type(target).__name__} is invalid: {exc}") from exc
     exempt = out_of_order(effective_events(state.history))
     if target.date_field in changes:  # a step whose date is restated must come into order
@@ -183,6 +189,14 @@ def correct(
     result = _finish(draft, state, calendar)
     assert isinstance(result, Corrected)
     return result
+
+
+def _fields_said(exc: ValidationError) -> str:
+    """Each invalid field and why, without pydantic's links to its documentation."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'value'}: {error['msg']}"
+        for error in exc.errors(include_url=False)
+    )
 
 
 def _recheck(events: list[CandidacyEvent], from_position: int, calendar: WorkingCalendar,
