@@ -30,10 +30,15 @@ def drop_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) ->
 
 class _StderrLogger:
     """Prints each line to the **current** ``sys.stderr``: a stream bound at configuration
-    time may be closed later (a test runner's capture), and every later log call would fail."""
+    time may be closed later (a test runner's capture), and every later log call would fail.
+    A sink that cannot be written (closed, a broken pipe) drops the line: a log line is never
+    worth failing the request or command that wrote it."""
 
     def msg(self, message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
+        try:
+            print(message, file=sys.stderr, flush=True)
+        except (OSError, ValueError):
+            pass
 
     log = debug = info = warn = warning = error = critical = exception = fatal = msg
 

@@ -326,7 +326,12 @@ class CandidacyMachine(RuleBasedStateMachine):
         day = self._latest_day(self.state) + timedelta(days=gap)
         if kind == "withdrawal" and withdraw:
             day = TODAY + timedelta(days=1 + withdraw)
-        self._run(self._command(kind, day, draw))
+        try:
+            command = self._command(kind, day, draw)
+        except ValidationError:  # input that cannot be true (more in favour than voters)
+            self.refused.append("validation")
+            return
+        self._run(command)
 
     @rule(
         seed=st.integers(0, 10_000),
