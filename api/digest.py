@@ -56,10 +56,13 @@ GENESIS = bytes(32)
 ProblemKind = Literal["altered", "removed", "reordered"]
 Progress = Callable[[int, int], None]  # (done, total), like projections' runners
 AGGREGATES = {
-    CandidacyEvent.__module__: "candidacy", OrganisationEvent.__module__: "organisation",
-    MemberRegistered.__module__: "member", QuotaSet.__module__: "quota",
-    CommandAccepted.__module__: "idempotency_record", TokenIssued.__module__: "token",
-}  # fmt: skip
+    CandidacyEvent.__module__: "candidacy",
+    OrganisationEvent.__module__: "organisation",
+    MemberRegistered.__module__: "member",
+    QuotaSet.__module__: "quota",
+    CommandAccepted.__module__: "idempotency_record",
+    TokenIssued.__module__: "token",
+}
 STORE = "store"  # the aggregate named by problems of the global order itself
 
 
@@ -136,10 +139,14 @@ def fold_page(
             mark = touched.get(oid) or marks.get(oid)
             base = bytes.fromhex(mark.digest) if mark else GENESIS
             touched[oid] = StreamMark(
-                originator_id=oid, topic=mark.topic if mark else n.topic,
-                events=(mark.events if mark else 0) + 1, last_version=n.originator_version,
-                last_notification_id=n.id, last_leaf=lf.hex(), digest=chain(base, lf).hex(),
-            )  # fmt: skip
+                originator_id=oid,
+                topic=mark.topic if mark else n.topic,
+                events=(mark.events if mark else 0) + 1,
+                last_version=n.originator_version,
+                last_notification_id=n.id,
+                last_leaf=lf.hex(),
+                digest=chain(base, lf).hex(),
+            )
         return written, list(touched.values())
 
     return fold
@@ -229,9 +236,12 @@ class GlobalDigest:
         digest, kept outside the database) are recomputed from the first event on."""
         seen = self.store.snapshot(streams)
         return DigestCheck(
-            seen.position, seen.checkpoints if streams is None else None, seen.streams,
-            store_wide=streams is None, anchors=dict(anchors or {}),
-        )  # fmt: skip
+            seen.position,
+            seen.checkpoints if streams is None else None,
+            seen.streams,
+            store_wide=streams is None,
+            anchors=dict(anchors or {}),
+        )
 
 
 def pages(admissions: Admissions, page_size: int = PAGE_SIZE) -> Iterator[Sequence[Notification]]:
@@ -343,14 +353,26 @@ class DigestCheck:
         ids = (first, cp.last_notification_id)
         where = f"notification ids {first}–{cp.last_notification_id} (checkpoint {cp.seq})"
         if self._count < cp.events:
-            self._store("removed", f"{where}: {cp.events - self._count} of the {cp.events} "
-                        "events the digest recorded are gone", ids)  # fmt: skip
+            self._store(
+                "removed",
+                f"{where}: {cp.events - self._count} of the {cp.events} "
+                "events the digest recorded are gone",
+                ids,
+            )
         elif self._count > cp.events:
-            self._store("altered", f"{where}: {self._count - cp.events} events more than the "
-                        f"{cp.events} the digest recorded", ids)  # fmt: skip
+            self._store(
+                "altered",
+                f"{where}: {self._count - cp.events} events more than the "
+                f"{cp.events} the digest recorded",
+                ids,
+            )
         elif self._digest.hex() != cp.digest:
-            self._store("altered", f"{where}: the stored events' bytes, ids or order differ "
-                        "from the digest recorded as they arrived", ids)  # fmt: skip
+            self._store(
+                "altered",
+                f"{where}: the stored events' bytes, ids or order differ "
+                "from the digest recorded as they arrived",
+                ids,
+            )
         self._window, self._count, self._digest = k + 1, 0, bytes.fromhex(cp.digest)
 
     def _store(self, kind: ProblemKind, detail: str, ids: tuple[int, int] | None = None) -> None:
@@ -365,20 +387,33 @@ class DigestCheck:
         for nid, anchored in sorted(self.anchors.items()):
             found = self._anchored.get(nid)
             if found is None:
-                self._store("removed", f"the anchored event (notification id {nid}) is no "
-                            "longer in the store", (nid, nid))  # fmt: skip
+                self._store(
+                    "removed",
+                    f"the anchored event (notification id {nid}) is no longer in the store",
+                    (nid, nid),
+                )
             elif found != anchored:
-                self._store("altered", "the store no longer hashes to the anchor kept for "
-                            f"notification id {nid}: an event up to it was altered, removed "
-                            "or reordered (alone, this means the digest tables were rewritten "
-                            "to match)", (1, nid))  # fmt: skip
+                self._store(
+                    "altered",
+                    "the store no longer hashes to the anchor kept for "
+                    f"notification id {nid}: an event up to it was altered, removed "
+                    "or reordered (alone, this means the digest tables were rewritten "
+                    "to match)",
+                    (1, nid),
+                )
         for oid, mark in self.marks.items():
             self._check_stream(mark, self._seen.get(oid, _Seen()))
         for oid, (topic, version) in self._unrecorded.items():
-            self.findings.append(Finding(
-                oid, version, "altered", "the digest never recorded this stream in the range "
-                "it covers: inserted afterwards, or its digest row was deleted",
-                aggregate_of(topic)))  # fmt: skip
+            self.findings.append(
+                Finding(
+                    oid,
+                    version,
+                    "altered",
+                    "the digest never recorded this stream in the range "
+                    "it covers: inserted afterwards, or its digest row was deleted",
+                    aggregate_of(topic),
+                )
+            )
         return self.findings
 
     def _check_checkpoints(self) -> None:
@@ -386,17 +421,27 @@ class DigestCheck:
         for expected_seq, cp in enumerate(checkpoints, start=1):
             total += cp.events
             if cp.seq != expected_seq or cp.total != total:
-                self._store("altered", f"the digest's checkpoint {cp.seq} does not follow "
-                            "the one before it: the digest table itself was edited")  # fmt: skip
+                self._store(
+                    "altered",
+                    f"the digest's checkpoint {cp.seq} does not follow "
+                    "the one before it: the digest table itself was edited",
+                )
                 break
         tip = checkpoints[-1].last_notification_id if checkpoints else 0
         if tip != self.position:
-            self._store("altered", f"the digest's checkpoints end at notification id {tip} "
-                        f"but its tracking record at {self.position}")  # fmt: skip
+            self._store(
+                "altered",
+                f"the digest's checkpoints end at notification id {tip} "
+                f"but its tracking record at {self.position}",
+            )
         if self._newest < tip:
-            self._store("removed", f"the store's events end at notification id "
-                        f"{self._newest}, the digest recorded events up to {tip}: the newest "
-                        "events were removed", (self._newest + 1, tip))  # fmt: skip
+            self._store(
+                "removed",
+                f"the store's events end at notification id "
+                f"{self._newest}, the digest recorded events up to {tip}: the newest "
+                "events were removed",
+                (self._newest + 1, tip),
+            )
 
     def _check_stream(self, mark: StreamMark, seen: _Seen) -> None:
         aggregate = aggregate_of(mark.topic)
@@ -406,9 +451,13 @@ class DigestCheck:
 
         if seen.events == 0:  # named once, at its last known position
             events = f"{mark.events} event" + ("s" if mark.events != 1 else "")
-            report(mark.last_version, "removed", f"the whole {aggregate} is missing from the "
-                   f"store: the digest recorded {events}, positions 1–{mark.last_version}, "
-                   f"the last at notification id {mark.last_notification_id}")  # fmt: skip
+            report(
+                mark.last_version,
+                "removed",
+                f"the whole {aggregate} is missing from the "
+                f"store: the digest recorded {events}, positions 1–{mark.last_version}, "
+                f"the last at notification id {mark.last_notification_id}",
+            )
             return
         last, recorded = mark.last_version, mark.events
         if seen.max_version < last:
@@ -416,11 +465,22 @@ class DigestCheck:
             for position in range(seen.max_version + 1, last + 1):
                 report(position, "removed", f"{detail}{seen.max_version}")
         elif seen.last == "altered":
-            report(last, "altered", "the stored bytes of the newest event differ from those "
-                   "the digest recorded")  # fmt: skip
+            report(
+                last,
+                "altered",
+                "the stored bytes of the newest event differ from those the digest recorded",
+            )
         elif seen.last == "moved":
-            report(last, "reordered", "the newest event moved in the store's global order "
-                   f"(recorded at notification id {mark.last_notification_id})")  # fmt: skip
+            report(
+                last,
+                "reordered",
+                "the newest event moved in the store's global order "
+                f"(recorded at notification id {mark.last_notification_id})",
+            )
         elif seen.events != recorded or seen.digest.hex() != mark.digest:
-            report(None, "altered", f"{seen.events} stored events (the digest recorded "
-                   f"{recorded}); their bytes, ids or order differ from what it saw")  # fmt: skip
+            report(
+                None,
+                "altered",
+                f"{seen.events} stored events (the digest recorded "
+                f"{recorded}); their bytes, ids or order differ from what it saw",
+            )

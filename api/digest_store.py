@@ -119,15 +119,20 @@ def open_store(recorder: ApplicationRecorder, tracking_name: str) -> DigestStore
 
 def _mark(row: Any, originator_id: UUID) -> StreamMark:
     return StreamMark(
-        originator_id=originator_id, topic=row["topic"], events=row["events"],
-        last_version=row["last_version"], last_notification_id=row["last_notification_id"],
-        last_leaf=row["last_leaf"], digest=row["digest"],
-    )  # fmt: skip
+        originator_id=originator_id,
+        topic=row["topic"],
+        events=row["events"],
+        last_version=row["last_version"],
+        last_notification_id=row["last_notification_id"],
+        last_leaf=row["last_leaf"],
+        digest=row["digest"],
+    )
 
 
 def _checkpoint(row: Any) -> Checkpoint:
-    return Checkpoint(row["seq"], row["last_notification_id"], row["events"], row["total"],
-                      row["digest"])  # fmt: skip
+    return Checkpoint(
+        row["seq"], row["last_notification_id"], row["events"], row["total"], row["digest"]
+    )
 
 
 def _checkpoint_params(rows: Iterable[Checkpoint]) -> list[tuple[Any, ...]]:
@@ -136,10 +141,17 @@ def _checkpoint_params(rows: Iterable[Checkpoint]) -> list[tuple[Any, ...]]:
 
 def _stream_params(rows: Iterable[StreamMark], key: Callable[[UUID], Any]) -> list[tuple[Any, ...]]:
     return [
-        (key(m.originator_id), m.topic, m.events, m.last_version, m.last_notification_id,
-         m.last_leaf, m.digest)
+        (
+            key(m.originator_id),
+            m.topic,
+            m.events,
+            m.last_version,
+            m.last_notification_id,
+            m.last_leaf,
+            m.digest,
+        )
         for m in rows
-    ]  # fmt: skip
+    ]
 
 
 _COLUMNS = "topic, events, last_version, last_notification_id, last_leaf, digest"
@@ -221,12 +233,17 @@ class SQLiteDigestStore(SQLiteTrackingRecorder):
                 return False
             c.execute(f"SELECT * FROM {CHECKPOINTS} ORDER BY seq DESC LIMIT 1")
             tip = c.fetchone()
-            checkpoints, marks = fold(None if tip is None else _checkpoint(tip),
-                                      self._streams(c, ids))  # fmt: skip
-            c.executemany(f"INSERT OR REPLACE INTO {CHECKPOINTS} VALUES (?, ?, ?, ?, ?)",
-                          _checkpoint_params(checkpoints))  # fmt: skip
-            c.executemany(f"INSERT OR REPLACE INTO {STREAMS} VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          _stream_params(marks, lambda i: i.hex))  # fmt: skip
+            checkpoints, marks = fold(
+                None if tip is None else _checkpoint(tip), self._streams(c, ids)
+            )
+            c.executemany(
+                f"INSERT OR REPLACE INTO {CHECKPOINTS} VALUES (?, ?, ?, ?, ?)",
+                _checkpoint_params(checkpoints),
+            )
+            c.executemany(
+                f"INSERT OR REPLACE INTO {STREAMS} VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _stream_params(marks, lambda i: i.hex),
+            )
             self._insert_tracking(c, Tracking(self.tracking_name, last_id))
         return True
 
@@ -249,14 +266,18 @@ class PostgresDigestStore(PostgresTrackingRecorder):
         self._streams_table = SQL("{}.{}").format(schema, Identifier(STREAMS))
         self._tracking = SQL("{}.{}").format(schema, Identifier(TRACKING))
         self.sql_create_statements += [
-            SQL("CREATE TABLE IF NOT EXISTS {} (seq bigint PRIMARY KEY, "
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (seq bigint PRIMARY KEY, "
                 "last_notification_id bigint NOT NULL, events integer NOT NULL, "
-                "total bigint NOT NULL, digest text NOT NULL)").format(self._checkpoints),
-            SQL("CREATE TABLE IF NOT EXISTS {} (originator_id uuid PRIMARY KEY, "
+                "total bigint NOT NULL, digest text NOT NULL)"
+            ).format(self._checkpoints),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (originator_id uuid PRIMARY KEY, "
                 "topic text NOT NULL, events integer NOT NULL, last_version bigint NOT NULL, "
                 "last_notification_id bigint NOT NULL, last_leaf text NOT NULL, "
-                "digest text NOT NULL)").format(self._streams_table),
-        ]  # fmt: skip
+                "digest text NOT NULL)"
+            ).format(self._streams_table),
+        ]
         self._select_streams = SQL(
             "SELECT originator_id, topic, events, last_version, last_notification_id, "
             "last_leaf, digest FROM {}"
@@ -298,11 +319,13 @@ class PostgresDigestStore(PostgresTrackingRecorder):
             curs.execute(_PG_LOCK, (TRACKING,))
             if (self._max_tracking_id(self.tracking_name, curs) or 0) != expected:
                 return False
-            curs.execute(SQL("SELECT * FROM {} ORDER BY seq DESC LIMIT 1").format(
-                self._checkpoints))  # fmt: skip
+            curs.execute(
+                SQL("SELECT * FROM {} ORDER BY seq DESC LIMIT 1").format(self._checkpoints)
+            )
             tip = curs.fetchone()
-            checkpoints, marks = fold(None if tip is None else _checkpoint(tip),
-                                      self._streams(curs, ids))  # fmt: skip
+            checkpoints, marks = fold(
+                None if tip is None else _checkpoint(tip), self._streams(curs, ids)
+            )
             curs.executemany(self._upsert_checkpoint(), _checkpoint_params(checkpoints))
             curs.executemany(self._upsert_stream(), _stream_params(marks, lambda i: i))
             self._insert_tracking(curs, Tracking(self.tracking_name, last_id))
@@ -329,8 +352,10 @@ class PostgresDigestStore(PostgresTrackingRecorder):
             curs.execute(_PG_LOCK, (TRACKING,))
             curs.execute(SQL("DELETE FROM {}").format(self._checkpoints))
             curs.execute(SQL("DELETE FROM {}").format(self._streams_table))
-            curs.execute(SQL("DELETE FROM {} WHERE application_name = %s").format(
-                self._tracking), (self.tracking_name,))  # fmt: skip
+            curs.execute(
+                SQL("DELETE FROM {} WHERE application_name = %s").format(self._tracking),
+                (self.tracking_name,),
+            )
 
 
 @dataclass
@@ -368,9 +393,11 @@ class MemoryDigestStore(POPOTrackingRecorder):
     def snapshot(self, ids: Collection[UUID] | None) -> Snapshot:
         with self._database_lock:
             memory = self._memory
-            marks = dict(memory.streams) if ids is None else {
-                i: memory.streams[i] for i in ids if i in memory.streams
-            }  # fmt: skip
+            marks = (
+                dict(memory.streams)
+                if ids is None
+                else {i: memory.streams[i] for i in ids if i in memory.streams}
+            )
             checkpoints = [memory.checkpoints[seq] for seq in sorted(memory.checkpoints)]
             return Snapshot(self._max_tracking_ids[self.tracking_name] or 0, checkpoints, marks)
 
@@ -380,8 +407,9 @@ class MemoryDigestStore(POPOTrackingRecorder):
                 return False
             memory = self._memory
             tip = memory.checkpoints[max(memory.checkpoints)] if memory.checkpoints else None
-            checkpoints, marks = fold(tip, {i: memory.streams[i] for i in ids
-                                            if i in memory.streams})  # fmt: skip
+            checkpoints, marks = fold(
+                tip, {i: memory.streams[i] for i in ids if i in memory.streams}
+            )
             memory.checkpoints.update((c.seq, c) for c in checkpoints)
             memory.streams.update((m.originator_id, m) for m in marks)
             self._insert_tracking(Tracking(self.tracking_name, last_id))

@@ -6,6 +6,7 @@ by a processor as a second line of defence; the first is never passing them to a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import MutableMapping
@@ -15,10 +16,16 @@ import structlog
 
 PERSONAL_KEYS = frozenset(
     {
-        "full_name", "name", "date_of_birth", "ethnicity", "religion", "national_id",
-        "person", "sex",
+        "full_name",
+        "name",
+        "date_of_birth",
+        "ethnicity",
+        "religion",
+        "national_id",
+        "person",
+        "sex",
     }
-)  # fmt: skip
+)
 
 
 def drop_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
@@ -35,10 +42,8 @@ class _StderrLogger:
     worth failing the request or command that wrote it."""
 
     def msg(self, message: str) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             print(message, file=sys.stderr, flush=True)
-        except (OSError, ValueError):
-            pass
 
     log = debug = info = warn = warning = error = critical = exception = fatal = msg
 

@@ -17,19 +17,27 @@ class Metrics:
 
     def __post_init__(self) -> None:
         self.requests = Counter(
-            "ketnap_http_requests_total", "HTTP requests", ["method", "route", "status"],
+            "ketnap_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.latency = Histogram(
-            "ketnap_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+            "ketnap_http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.commands = Counter(
-            "ketnap_commands_total", "Commands by type and outcome", ["command", "outcome"],
+            "ketnap_commands_total",
+            "Commands by type and outcome",
+            ["command", "outcome"],
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.projection_lag = Gauge(
-            "ketnap_projection_lag_events", "Events recorded but not yet projected",
-            ["projection"], registry=self.registry,
-        )  # fmt: skip
+            "ketnap_projection_lag_events",
+            "Events recorded but not yet projected",
+            ["projection"],
+            registry=self.registry,
+        )

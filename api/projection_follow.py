@@ -96,14 +96,16 @@ class RegisterProjection(Projection[PostgresView]):
         self.engine: RegisterEngine | None = None
 
     def bind(self, projections: Projections) -> None:
-        self.engine = RegisterEngine(self.view, Admissions.name, projections.app.calendar,
-                                     projections.history)  # fmt: skip
+        self.engine = RegisterEngine(
+            self.view, Admissions.name, projections.app.calendar, projections.history
+        )
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         assert self.engine is not None, "bind() first"
         assert isinstance(domain_event, CandidacyEvent)
-        self.engine.process([(tracking.notification_id, domain_event, domain_event.timestamp)],
-                            tracking)  # fmt: skip
+        self.engine.process(
+            [(tracking.notification_id, domain_event, domain_event.timestamp)], tracking
+        )
 
 
 def item_of(event: Any, notification_id: int) -> Item:
@@ -112,16 +114,33 @@ def item_of(event: Any, notification_id: int) -> Item:
         payload = event.model_dump(mode="json")
         del payload["originator_id"], payload["originator_version"]
         topic = f"{type(event).__module__}:{type(event).__qualname__}"
-        return Item(notification_id, topic, UUID(str(event.originator_id)),
-                    event.originator_version, event.timestamp, payload=payload)  # fmt: skip
+        return Item(
+            notification_id,
+            topic,
+            UUID(str(event.originator_id)),
+            event.originator_version,
+            event.timestamp,
+            payload=payload,
+        )
     assert isinstance(event, OrganisationEvent | QuotaSet)
     topic = f"{type(event).__module__}:{type(event).__qualname__}"
-    return Item(notification_id, topic, event.originator_id, event.originator_version,
-                event.timestamp, event=event)  # fmt: skip
+    return Item(
+        notification_id,
+        topic,
+        event.originator_id,
+        event.originator_version,
+        event.timestamp,
+        event=event,
+    )
 
 
-def follow(projections: Projections, env: dict[str, str], *,
-           should_stop: Callable[[], bool], check_seconds: float = 2.0) -> None:  # fmt: skip
+def follow(
+    projections: Projections,
+    env: dict[str, str],
+    *,
+    should_stop: Callable[[], bool],
+    check_seconds: float = 2.0,
+) -> None:
     """Keep every projection caught up until ``should_stop()``, with the library's runners
     on PostgreSQL (see the module doc)."""
     while not should_stop():
@@ -144,8 +163,9 @@ def follow(projections: Projections, env: dict[str, str], *,
                     runner.__exit__(None, None, None)
 
 
-def _start(projections: Projections, env: dict[str, str], name: str,
-           generation: int) -> ProjectionRunner[FollowedAdmissions, PostgresView]:  # fmt: skip
+def _start(
+    projections: Projections, env: dict[str, str], name: str, generation: int
+) -> ProjectionRunner[FollowedAdmissions, PostgresView]:
     projection_class = LedgerProjection if name == LEDGER else RegisterProjection
     runner: ProjectionRunner[FollowedAdmissions, PostgresView] = ProjectionRunner(
         application_class=FollowedAdmissions,

@@ -196,8 +196,12 @@ class Projections:
             try:
                 event = self.app.mapper.to_domain_event(stored)
             except (MapperDeserialisationError, TopicError, ValueError) as exc:
-                log.error("projections.undecodable_history", candidacy_id=str(candidacy_id),
-                          version=stored.originator_version, error=type(exc).__name__)  # fmt: skip
+                log.error(
+                    "projections.undecodable_history",
+                    candidacy_id=str(candidacy_id),
+                    version=stored.originator_version,
+                    error=type(exc).__name__,
+                )
                 continue
             assert isinstance(event, CandidacyEvent), stored.topic
             events.append(event)
@@ -239,8 +243,14 @@ class Projections:
     def lag(self) -> int:
         return max(s.lag for s in self.status())
 
-    def catch_up(self, name: str | None = None, generation: int | None = None,
-                 progress: Progress | None = None, *, stop: int | None = None) -> int:  # fmt: skip
+    def catch_up(
+        self,
+        name: str | None = None,
+        generation: int | None = None,
+        progress: Progress | None = None,
+        *,
+        stop: int | None = None,
+    ) -> int:
         """Apply every stored event up to ``stop`` (the store's newest when None) to the
         projection ``name`` (all when None), generation ``generation`` (the live one when
         None); returns the number of notification ids scanned. Safe beside other
@@ -253,8 +263,9 @@ class Projections:
                 scanned += self._catch_up(each, generation, progress, stop)
         return scanned
 
-    def _catch_up(self, name: str, generation: int | None, progress: Progress | None,
-                  stop: int | None) -> int:  # fmt: skip
+    def _catch_up(
+        self, name: str, generation: int | None, progress: Progress | None, stop: int | None
+    ) -> int:
         key = (name, self.generation(name) if generation is None else generation)
         engine = self.engine(*key)
         try:
@@ -297,8 +308,9 @@ class Projections:
                     decoded.append((notification.id, event, event.timestamp))
             engine.process(decoded, tracking)
 
-    def _decoded(self, decode: Callable[[Notification], T], notification: Notification,
-                 engine: Engine) -> T | None:  # fmt: skip
+    def _decoded(
+        self, decode: Callable[[Notification], T], notification: Notification, engine: Engine
+    ) -> T | None:
         """``decode(notification)``, or None for a stored event that no longer decodes
         (altered in the store): it is logged, its id kept in ``undecodable``, and the
         projection goes on without it (``ketnap audit verify`` says what happened)."""
@@ -307,9 +319,13 @@ class Projections:
         except (MapperDeserialisationError, TopicError, ValueError, KeyError) as exc:
             if notification.id not in self.undecodable:
                 self.undecodable.append(notification.id)
-            log.error("projections.undecodable_event", projection=engine.name,
-                      notification_id=notification.id, topic=notification.topic,
-                      error=type(exc).__name__)  # fmt: skip
+            log.error(
+                "projections.undecodable_event",
+                projection=engine.name,
+                notification_id=notification.id,
+                topic=notification.topic,
+                error=type(exc).__name__,
+            )
             return None
 
     def _item(self, notification: Notification) -> Item:
@@ -319,12 +335,24 @@ class Projections:
             payload = self.app.mapper.decode_state(notification)  # type: ignore[attr-defined]
             del payload["originator_id"], payload["originator_version"]
             recorded = datetime.fromisoformat(payload["timestamp"])
-            return Item(notification.id, topic, UUID(str(notification.originator_id)),
-                        notification.originator_version, recorded, payload=payload)  # fmt: skip
+            return Item(
+                notification.id,
+                topic,
+                UUID(str(notification.originator_id)),
+                notification.originator_version,
+                recorded,
+                payload=payload,
+            )
         event = self.app.mapper.to_domain_event(notification)
         assert isinstance(event, OrganisationEvent | QuotaSet), topic
-        return Item(notification.id, topic, event.originator_id, event.originator_version,
-                    event.timestamp, event=event)  # fmt: skip
+        return Item(
+            notification.id,
+            topic,
+            event.originator_id,
+            event.originator_version,
+            event.timestamp,
+            event=event,
+        )
 
     # --- rebuilding ------------------------------------------------------------------------
 
@@ -350,12 +378,22 @@ class Projections:
                 break
             scanned += more
         self._set_meta(name, fresh, None)
-        log.info("projections.rebuilt", projection=name, generation=fresh, events=scanned,
-                 seconds=round(time.perf_counter() - started, 3))  # fmt: skip
+        log.info(
+            "projections.rebuilt",
+            projection=name,
+            generation=fresh,
+            events=scanned,
+            seconds=round(time.perf_counter() - started, 3),
+        )
         return fresh
 
-    def run(self, *, poll_seconds: float = 0.5, should_stop: Callable[[], bool] = lambda: False,
-            on_page: Callable[[int], None] | None = None) -> None:  # fmt: skip
+    def run(
+        self,
+        *,
+        poll_seconds: float = 0.5,
+        should_stop: Callable[[], bool] = lambda: False,
+        on_page: Callable[[int], None] | None = None,
+    ) -> None:
         """Follow the store until ``should_stop()``: catch up, then poll."""
         while not should_stop():
             applied = self.catch_up()

@@ -103,8 +103,12 @@ def relevant_events(
         except (ValueError, TopicError) as exc:
             if skipped is None:
                 raise
-            log.error("projections.undecodable_event", notification_id=notification.id,
-                      topic=notification.topic, error=type(exc).__name__)  # fmt: skip
+            log.error(
+                "projections.undecodable_event",
+                notification_id=notification.id,
+                topic=notification.topic,
+                error=type(exc).__name__,
+            )
             skipped.append(notification.id)
             continue
         assert isinstance(event, DomainEvent), notification.topic
@@ -210,8 +214,7 @@ class LiveProjections:
             self._index_used = True
             self.catch_up()
             if known_at is None or (self._latest is not None and known_at >= self._latest):
-                yield ReadModels(self._models.admissions, self._models.candidacies,
-                                 self._position)  # fmt: skip
+                yield ReadModels(self._models.admissions, self._models.candidacies, self._position)
                 return
         yield self.known_at(known_at)
 
@@ -260,8 +263,7 @@ class LiveProjections:
                 failing = False
             except Exception as exc:  # keep polling: the store may come back
                 if not failing:
-                    log.error("projections.catch_up_failed", error=type(exc).__name__,
-                              exc_info=exc)  # fmt: skip
+                    log.error("projections.catch_up_failed", error=type(exc).__name__, exc_info=exc)
                 failing = True
             if self._stop.wait(self.poll_seconds):
                 return

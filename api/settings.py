@@ -73,8 +73,11 @@ def persistence_env(database_url: str | None, *, pool_size: int = 10) -> dict[st
             raise DatabaseUrlError("KETNAP_DATABASE_URL for SQLite must name a file")
         if path != ":memory:" and not path.startswith("file:"):
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
-                "SQLITE_LOCK_TIMEOUT": "10"}  # fmt: skip
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
     if scheme == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     raise DatabaseUrlError(

@@ -67,10 +67,15 @@ class TokenIssued(DomainEvent):
 
     def evolve(self, state: TokenState | None) -> TokenState:
         return TokenState(
-            id=self.originator_id, version=self.originator_version,
-            created_on=self.timestamp, modified_on=self.timestamp, digest=self.digest,
-            role=self.role_granted, organisation_id=self.organisation_id, label=self.label,
-        )  # fmt: skip
+            id=self.originator_id,
+            version=self.originator_version,
+            created_on=self.timestamp,
+            modified_on=self.timestamp,
+            digest=self.digest,
+            role=self.role_granted,
+            organisation_id=self.organisation_id,
+            label=self.label,
+        )
 
 
 class TokenRevoked(DomainEvent):

@@ -140,9 +140,12 @@ def branch_on(state: CandidacyState, day: date) -> UUID:
 
 
 def _step(
-    state: CandidacyState, deadline: Deadline, period: Period, cut_off: date,
+    state: CandidacyState,
+    deadline: Deadline,
+    period: Period,
+    cut_off: date,
     calendar: WorkingCalendar,
-) -> StepCompliance | None:  # fmt: skip
+) -> StepCompliance | None:
     kind = KINDS.get(deadline.kind)
     if kind is None or deadline.working_days is None:
         return None
@@ -158,12 +161,18 @@ def _step(
         return None
     over = 0 if status == "met" else calendar.working_days_between(deadline.due_on, day)
     return StepCompliance(
-        candidacy_id=state.id, branch_id=branch_on(state, taken or deadline.due_on),
-        kind=kind, status=status, basis_on=deadline.basis_on, due_on=deadline.due_on,
-        taken_on=taken, limit_working_days=deadline.working_days, rule_set=deadline.rule_set,
+        candidacy_id=state.id,
+        branch_id=branch_on(state, taken or deadline.due_on),
+        kind=kind,
+        status=status,
+        basis_on=deadline.basis_on,
+        due_on=deadline.due_on,
+        taken_on=taken,
+        limit_working_days=deadline.working_days,
+        rule_set=deadline.rule_set,
         working_days_taken=calendar.working_days_between(deadline.basis_on, day),
         working_days_over=over,
-    )  # fmt: skip
+    )
 
 
 def candidacy_steps(
@@ -189,13 +198,18 @@ def departures(state: CandidacyState, period: Period, cut_off: date) -> list[Dep
             continue
         found.append(
             Departure(
-                candidacy_id=state.id, branch_id=branch_on(state, day),
-                position=event.originator_version, step=type(event).__name__,
-                kind="roster_override", on=day, reason=override.reason,
-                document=override.document, eligible=getattr(event, "eligible", 0),
+                candidacy_id=state.id,
+                branch_id=branch_on(state, day),
+                position=event.originator_version,
+                step=type(event).__name__,
+                kind="roster_override",
+                on=day,
+                reason=override.reason,
+                document=override.document,
+                eligible=getattr(event, "eligible", 0),
                 roster_official_members=getattr(event, "roster_official_members", None),
             )
-        )  # fmt: skip
+        )
     return found
 
 
@@ -204,12 +218,15 @@ def _by_kind(kind: ComplianceKind, steps: list[StepCompliance]) -> KindComplianc
     overs = [s.working_days_over for s in mine]
     limits = sorted({s.limit_working_days for s in mine})
     return KindCompliance(
-        kind=kind, limit_working_days=", ".join(str(n) for n in limits) or "—",
-        steps=len(mine), met=sum(s.status == "met" for s in mine),
+        kind=kind,
+        limit_working_days=", ".join(str(n) for n in limits) or "—",
+        steps=len(mine),
+        met=sum(s.status == "met" for s in mine),
         missed=sum(s.status == "missed" for s in mine),
         overdue=sum(s.status == "overdue" for s in mine),
-        working_days_over_total=sum(overs), working_days_over_max=max(overs, default=0),
-    )  # fmt: skip
+        working_days_over_total=sum(overs),
+        working_days_over_max=max(overs, default=0),
+    )
 
 
 def deadline_compliance(
@@ -239,11 +256,16 @@ def deadline_compliance(
         key=lambda s: (-s.working_days_over, str(s.candidacy_id), KIND_ORDER.index(s.kind)),
     )
     return ComplianceReport(
-        organisation_id=organisation_id, period=period.key, cut_off=cut_off,
-        candidacies=len({s.candidacy_id for s in steps}), steps=len(steps),
+        organisation_id=organisation_id,
+        period=period.key,
+        cut_off=cut_off,
+        candidacies=len({s.candidacy_id for s in steps}),
+        steps=len(steps),
         met=sum(s.status == "met" for s in steps),
         missed=sum(s.status == "missed" for s in steps),
         overdue=sum(s.status == "overdue" for s in steps),
-        by_kind=[_by_kind(kind, steps) for kind in KIND_ORDER], late=late, items=steps,
+        by_kind=[_by_kind(kind, steps) for kind in KIND_ORDER],
+        late=late,
+        items=steps,
         departures=departed,
-    )  # fmt: skip
+    )

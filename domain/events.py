@@ -99,10 +99,18 @@ class DomainEvent(BaseModel):
     # Envelope fields a correction may never restate.
     ENVELOPE_FIELDS: ClassVar[frozenset[str]] = frozenset(
         {
-            "originator_id", "originator_version", "timestamp", "actor", "role", "unit_id",
-            "request_id", "rule_set", "prev_hash", "checks",
+            "originator_id",
+            "originator_version",
+            "timestamp",
+            "actor",
+            "role",
+            "unit_id",
+            "request_id",
+            "rule_set",
+            "prev_hash",
+            "checks",
         }
-    )  # fmt: skip
+    )
 
     @property
     def effective_on(self) -> date:
@@ -181,9 +189,12 @@ def next_event(
     """The next event of a small aggregate (a member, a unit, a quota): its version and
     ``prev_hash`` follow ``state``, its envelope is ``envelope``'s."""
     return event_class(
-        originator_id=state.id, originator_version=state.version + 1,
-        prev_hash=state.last_hash, **event_class.envelope_fields(envelope), **data,
-    )  # fmt: skip
+        originator_id=state.id,
+        originator_version=state.version + 1,
+        prev_hash=state.last_hash,
+        **event_class.envelope_fields(envelope),
+        **data,
+    )
 
 
 def hash_payload(topic: str, payload: dict[str, Any]) -> str:

@@ -52,8 +52,13 @@ class CommandAccepted(DomainEvent):
 
     def evolve(self, state: IdempotencyState | None) -> IdempotencyState:
         return IdempotencyState(
-            id=self.originator_id, version=self.originator_version,
-            created_on=self.timestamp, modified_on=self.timestamp, key=self.key,
-            fingerprint=self.fingerprint, aggregate_id=self.aggregate_id,
-            aggregate_version=self.aggregate_version, response=self.response,
-        )  # fmt: skip
+            id=self.originator_id,
+            version=self.originator_version,
+            created_on=self.timestamp,
+            modified_on=self.timestamp,
+            key=self.key,
+            fingerprint=self.fingerprint,
+            aggregate_id=self.aggregate_id,
+            aggregate_version=self.aggregate_version,
+            response=self.response,
+        )

@@ -79,13 +79,22 @@ class MemberRegistered(MemberEvent):
 
     def evolve(self, state: MemberState | None) -> MemberState:
         return MemberState(
-            id=self.originator_id, version=self.originator_version,
-            created_on=self.timestamp, modified_on=self.timestamp,
-            full_name=self.full_name, branch_id=self.branch_id, status=self.status,
-            admitted_on=self.admitted_on, official_on=self.official_on, sex=self.sex,
-            date_of_birth=self.date_of_birth, ethnicity=self.ethnicity, religion=self.religion,
-            candidacy_id=self.candidacy_id, readmitted=self.readmitted,
-        )  # fmt: skip
+            id=self.originator_id,
+            version=self.originator_version,
+            created_on=self.timestamp,
+            modified_on=self.timestamp,
+            full_name=self.full_name,
+            branch_id=self.branch_id,
+            status=self.status,
+            admitted_on=self.admitted_on,
+            official_on=self.official_on,
+            sex=self.sex,
+            date_of_birth=self.date_of_birth,
+            ethnicity=self.ethnicity,
+            religion=self.religion,
+            candidacy_id=self.candidacy_id,
+            readmitted=self.readmitted,
+        )
 
 
 class MemberRecognised(MemberEvent):

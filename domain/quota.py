@@ -46,8 +46,12 @@ class QuotaSet(DomainEvent):
 
     def evolve(self, state: QuotaState | None) -> QuotaState:
         return QuotaState(
-            id=self.originator_id, version=self.originator_version,
+            id=self.originator_id,
+            version=self.originator_version,
             created_on=state.created_on if state else self.timestamp,
-            modified_on=self.timestamp, organisation_id=self.organisation_id,
-            period=self.period, target=self.target, sub_targets=self.sub_targets,
-        )  # fmt: skip
+            modified_on=self.timestamp,
+            organisation_id=self.organisation_id,
+            period=self.period,
+            target=self.target,
+            sub_targets=self.sub_targets,
+        )

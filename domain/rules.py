@@ -50,8 +50,7 @@ def add_months(day: date, months: int) -> date:
     ``day + relativedelta(months=months)``)."""
     year, month = divmod(day.month - 1 + months, 12)
     year += day.year
-    return day.replace(year=year, month=month + 1,
-                       day=min(day.day, monthrange(year, month + 1)[1]))  # fmt: skip
+    return day.replace(year=year, month=month + 1, day=min(day.day, monthrange(year, month + 1)[1]))
 
 
 def _result(rule: str, rs: RuleSet, passed: bool, detail: str, **params: Param) -> CheckResult:
@@ -78,10 +77,15 @@ class AgeWithinRange:
         if months > rs.max_age_months and consent_reference:
             detail += f"; over the limit with provincial consent {consent_reference}"
         return _result(
-            self.code, rs, passed, detail,
-            age_months=months, min_months=rs.min_age_months, max_months=rs.max_age_months,
+            self.code,
+            rs,
+            passed,
+            detail,
+            age_months=months,
+            min_months=rs.min_age_months,
+            max_months=rs.max_age_months,
             consent_reference=consent_reference,
-        )  # fmt: skip
+        )
 
 
 class CertificateStillValid:
@@ -103,10 +107,14 @@ class CertificateStillValid:
             f"{rs.certificate_validity_months} (valid through {expires_on.isoformat()}, {rs.code})"
         )
         return _result(
-            self.code, rs, passed, detail,
-            age_months=months, limit_months=rs.certificate_validity_months,
+            self.code,
+            rs,
+            passed,
+            detail,
+            age_months=months,
+            limit_months=rs.certificate_validity_months,
             expires_on=expires_on.isoformat(),
-        )  # fmt: skip
+        )
 
 
 class EducationSufficient:
@@ -122,9 +130,13 @@ class EducationSufficient:
         if exception_reference and not education.meets_lower_secondary:
             detail += f"; exception {exception_reference}"
         return _result(
-            self.code, rs, passed, detail,
-            education=education.value, exception_reference=exception_reference,
-        )  # fmt: skip
+            self.code,
+            rs,
+            passed,
+            detail,
+            education=education.value,
+            exception_reference=exception_reference,
+        )
 
 
 class BranchLargeEnough:
@@ -139,9 +151,13 @@ class BranchLargeEnough:
             f"{rs.min_branch_official_members} needed ({rs.code})"
         )
         return _result(
-            self.code, rs, passed, detail,
-            official_members=official_members, minimum=rs.min_branch_official_members,
-        )  # fmt: skip
+            self.code,
+            rs,
+            passed,
+            detail,
+            official_members=official_members,
+            minimum=rs.min_branch_official_members,
+        )
 
 
 class EligibleMatchesRoster:
@@ -179,9 +195,14 @@ class RosterOverridden:
     code = "roster_override"
 
     def check(
-        self, rs: RuleSet, reason: str, document: DocumentRef, eligible: int,
-        roster: int | None, today: date,
-    ) -> CheckResult:  # fmt: skip
+        self,
+        rs: RuleSet,
+        reason: str,
+        document: DocumentRef,
+        eligible: int,
+        roster: int | None,
+        today: date,
+    ) -> CheckResult:
         dated_ok = document.dated is None or document.dated <= today
         said = f"the roster has {roster}" if roster is not None else "the roster was not read"
         detail = (
@@ -210,10 +231,14 @@ class VoteReachesTwoThirds:
             f"{rs.vote_numerator}/{rs.vote_denominator} of all eligible ({rs.code})"
         )
         return _result(
-            self.code, rs, passed, detail,
-            in_favour=tally.in_favour, eligible=tally.eligible,
+            self.code,
+            rs,
+            passed,
+            detail,
+            in_favour=tally.in_favour,
+            eligible=tally.eligible,
             threshold=f"{rs.vote_numerator}/{rs.vote_denominator}",
-        )  # fmt: skip
+        )
 
 
 class IntroducerMustBeOfficial:
@@ -226,9 +251,13 @@ class IntroducerMustBeOfficial:
         status = f"official since {official_on.isoformat()}" if official_on else "not official"
         detail = f"member {member_id} is {status} on {on.isoformat()} ({rs.code})"
         return _result(
-            self.code, rs, passed, detail,
-            member_id=member_id, official_on=official_on.isoformat() if official_on else None,
-        )  # fmt: skip
+            self.code,
+            rs,
+            passed,
+            detail,
+            member_id=member_id,
+            official_on=official_on.isoformat() if official_on else None,
+        )
 
 
 class HelperMustBeOfficial(IntroducerMustBeOfficial):
@@ -250,9 +279,14 @@ class IntroducerKnewCandidateTwelveMonths:
             f"at least {rs.introducer_acquaintance_months} needed ({rs.code})"
         )
         return _result(
-            self.code, rs, passed, detail,
-            member_id=member_id, months=months, minimum=rs.introducer_acquaintance_months,
-        )  # fmt: skip
+            self.code,
+            rs,
+            passed,
+            detail,
+            member_id=member_id,
+            months=months,
+            minimum=rs.introducer_acquaintance_months,
+        )
 
 
 class IntroducerInSameGrassroots:
@@ -267,10 +301,14 @@ class IntroducerInSameGrassroots:
             f"grassroots organisation; required: {rs.introducers_same_grassroots} ({rs.code})"
         )
         return _result(
-            self.code, rs, passed, detail,
-            member_id=member_id, same_grassroots=same_grassroots,
+            self.code,
+            rs,
+            passed,
+            detail,
+            member_id=member_id,
+            same_grassroots=same_grassroots,
             required=rs.introducers_same_grassroots,
-        )  # fmt: skip
+        )
 
 
 class IntroducerCount:
@@ -297,10 +335,15 @@ class IntroducerCount:
             if youth_union_resolution:
                 detail += "; a Youth Union resolution introduces only Union members of youth age"
         return _result(
-            self.code, rs, passed, detail,
-            introducers=count, needed=needed, youth_union_resolution=youth_union_resolution,
+            self.code,
+            rs,
+            passed,
+            detail,
+            introducers=count,
+            needed=needed,
+            youth_union_resolution=youth_union_resolution,
             youth_of_age=youth_of_age,
-        )  # fmt: skip
+        )
 
 
 class CeremonyInTime:
@@ -329,10 +372,14 @@ class CeremonyInTime:
         elif late and approval_reference:
             detail += f"; late with approval {approval_reference}"
         return _result(
-            self.code, rs, passed, detail,
-            due_on=due.isoformat(), limit_working_days=rs.ceremony_working_days,
+            self.code,
+            rs,
+            passed,
+            detail,
+            due_on=due.isoformat(),
+            limit_working_days=rs.ceremony_working_days,
             approval_reference=approval_reference,
-        )  # fmt: skip
+        )
 
 
 class DecidingBodyCompetent:
@@ -350,9 +397,14 @@ class DecidingBodyCompetent:
             f"kinds: {', '.join(sorted(rs.competent_kinds))} ({rs.code})"
         )
         return _result(
-            self.code, rs, passed, detail,
-            body_id=body_id, body_kind=body_kind, above_branch=above_branch,
-        )  # fmt: skip
+            self.code,
+            rs,
+            passed,
+            detail,
+            body_id=body_id,
+            body_kind=body_kind,
+            above_branch=above_branch,
+        )
 
 
 class ReadmissionAllowed:
@@ -388,10 +440,15 @@ class ReadmissionAllowed:
             problems.append("already re-admitted once")
         detail = "; ".join(problems) if problems else f"waited {waited} months of {needed}"
         return _result(
-            self.code, rs, not problems, f"{detail} ({rs.code})",
-            waited_months=waited, needed_months=needed, left_reason=left_reason,
+            self.code,
+            rs,
+            not problems,
+            f"{detail} ({rs.code})",
+            waited_months=waited,
+            needed_months=needed,
+            left_reason=left_reason,
             consent_reference=consent_reference,
-        )  # fmt: skip
+        )
 
 
 def first_failure(checks: Sequence[CheckResult]) -> CheckResult | None:

@@ -51,9 +51,16 @@ from domain.values import Period, Person, Sex
 from projections.tree import OrganisationTree
 
 __all__ = [
-    "AdmissionCounts", "AdmissionsProjection", "Breakdown", "ChildFulfilment", "Fact",
-    "FactKind", "OrganisationTree", "QuotaReport", "fulfilment_percent",
-]  # fmt: skip
+    "AdmissionCounts",
+    "AdmissionsProjection",
+    "Breakdown",
+    "ChildFulfilment",
+    "Fact",
+    "FactKind",
+    "OrganisationTree",
+    "QuotaReport",
+    "fulfilment_percent",
+]
 
 YOUTH_AGE_LIMIT_YEARS = 30
 _HUNDREDTH = Decimal("0.01")

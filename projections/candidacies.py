@@ -174,11 +174,13 @@ class CandidacyIndex:
                     continue
                 items.append(
                     DeadlineItem(
-                        candidacy_id=state.id, branch_id=state.branch_id, kind=deadline.kind,
+                        candidacy_id=state.id,
+                        branch_id=state.branch_id,
+                        kind=deadline.kind,
                         due_on=deadline.due_on,
                         status="due" if deadline.status == "due" else "overdue",
                     )
-                )  # fmt: skip
+                )
         return sorted(items, key=deadline_key)
 
     # --- internals -----------------------------------------------------------------

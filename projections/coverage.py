@@ -71,8 +71,12 @@ class Coverage:
         return tuple(b.branch_id for b in self.branches if b.below_minimum)
 
 
-def coverage(tree: OrganisationTree, organisation_id: UUID | None, day: date,
-             members: dict[UUID, tuple[int, int]]) -> Coverage:  # fmt: skip
+def coverage(
+    tree: OrganisationTree,
+    organisation_id: UUID | None,
+    day: date,
+    members: dict[UUID, tuple[int, int]],
+) -> Coverage:
     """The branches in the subtree on ``day`` with their members and areas that day."""
     rows = []
     for unit in tree.units():
@@ -82,7 +86,8 @@ def coverage(tree: OrganisationTree, organisation_id: UUID | None, day: date,
             continue
         official, probationary = members.get(unit.id, (0, 0))
         areas = tuple(sorted(a.code for a in unit.areas if a.since <= day))
-        rows.append(BranchCoverage(unit.id, unit.code, unit.name_on(day), official,
-                                   probationary, areas))  # fmt: skip
+        rows.append(
+            BranchCoverage(unit.id, unit.code, unit.name_on(day), official, probationary, areas)
+        )
     rows.sort(key=lambda b: (b.code, str(b.branch_id)))
     return Coverage(organisation_id, day, tuple(rows))

@@ -25,9 +25,14 @@ from domain.rules import whole_months
 from domain.rulesets import rule_set_by_code, rule_set_on
 
 __all__ = [
-    "CANDIDACY_TOPIC_PREFIX", "FACT_EVENT_NAMES", "FactRow", "Source", "derive_facts",
-    "fact_kinds", "is_fact_event",
-]  # fmt: skip
+    "CANDIDACY_TOPIC_PREFIX",
+    "FACT_EVENT_NAMES",
+    "FactRow",
+    "Source",
+    "derive_facts",
+    "fact_kinds",
+    "is_fact_event",
+]
 
 CANDIDACY_TOPIC_PREFIX = "domain.candidacy.events:"
 YOUTH_AGE_LIMIT_YEARS = 30
@@ -35,10 +40,16 @@ YOUTH_AGE_LIMIT_YEARS = 30
 # The candidacy events that can change a counted fact (the rest never do).
 FACT_EVENT_NAMES = frozenset(
     {
-        "CandidateNominated", "AdmissionDecided", "GrassrootsVoteHeld", "CeremonyHeld",
-        "RecognitionDecided", "Transferred", "Withdrawn", "Corrected",
+        "CandidateNominated",
+        "AdmissionDecided",
+        "GrassrootsVoteHeld",
+        "CeremonyHeld",
+        "RecognitionDecided",
+        "Transferred",
+        "Withdrawn",
+        "Corrected",
     }
-)  # fmt: skip
+)
 
 ADMITTED = "admitted"
 REJECTED = "rejected"
@@ -118,15 +129,25 @@ class Source:
 # envelope) is not kept in the view.
 _FACT_FIELDS = frozenset(
     {
-        "person", "branch_id", "nominated_on", "decision", "decided_on", "held_on",
-        "eligible", "in_favour", "rule_set", "transferred_on", "to_branch_id",
-        "withdrawn_on", "position", "changes",
+        "person",
+        "branch_id",
+        "nominated_on",
+        "decision",
+        "decided_on",
+        "held_on",
+        "eligible",
+        "in_favour",
+        "rule_set",
+        "transferred_on",
+        "to_branch_id",
+        "withdrawn_on",
+        "position",
+        "changes",
     }
-)  # fmt: skip
+)
 _PERSON_FIELDS = frozenset(
-    {"sex", "date_of_birth", "ethnicity", "religion", "youth_union_member", "education",
-     "sector"}
-)  # fmt: skip
+    {"sex", "date_of_birth", "ethnicity", "religion", "youth_union_member", "education", "sector"}
+)
 
 
 def fact_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -148,8 +169,18 @@ def _person_fields(person: dict[str, Any]) -> dict[str, Any]:
 
 
 def _row_list(row: FactRow) -> list[Any]:
-    return [row.kind, row.on, row.branch_id, row.women, row.ethnic_minority, row.religious,
-            row.youth_union, row.aged_30_or_under, row.education, row.sector]  # fmt: skip
+    return [
+        row.kind,
+        row.on,
+        row.branch_id,
+        row.women,
+        row.ethnic_minority,
+        row.religious,
+        row.youth_union,
+        row.aged_30_or_under,
+        row.education,
+        row.sector,
+    ]
 
 
 def _effective(

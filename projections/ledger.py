@@ -64,27 +64,52 @@ __all__ = [
     "LedgerReport",
     "ledger_tables",
     "utc_text",
-]  # fmt: skip
+]
 
 NAME = "admissions"
 
 LEDGER_COLUMNS = (
-    "candidacy_id", "kind", "unit_id", "depth", "child_id", "branch_id", "on_date",
-    "recorded_at", "delta", "women", "ethnic_minority", "religious", "youth_union",
-    "aged_30_or_under", "education", "sector",
-)  # fmt: skip
+    "candidacy_id",
+    "kind",
+    "unit_id",
+    "depth",
+    "child_id",
+    "branch_id",
+    "on_date",
+    "recorded_at",
+    "delta",
+    "women",
+    "ethnic_minority",
+    "religious",
+    "youth_union",
+    "aged_30_or_under",
+    "education",
+    "sector",
+)
 SOURCE_CACHE = 10_000
 PATH_CACHE = 50_000
 # The organisation events that change where units stand on paths (founding, renaming and
 # residential areas never move an existing fact).
 _RESHAPING = (OrganisationMoved, OrganisationMerged, OrganisationDissolved)
 QUOTA_COLUMNS = (
-    "organisation_id", "period", "version", "target", "set_on", "recorded_at", "sub_targets",
-)  # fmt: skip
+    "organisation_id",
+    "period",
+    "version",
+    "target",
+    "set_on",
+    "recorded_at",
+    "sub_targets",
+)
 UNIT_EVENT_COLUMNS = ("notification_id", "topic", "data", "recorded_at")
 MEMBER_COLUMNS = (
-    "member_id", "branch_id", "official", "from_date", "to_date", "recorded_at", "delta",
-)  # fmt: skip
+    "member_id",
+    "branch_id",
+    "official",
+    "from_date",
+    "to_date",
+    "recorded_at",
+    "delta",
+)
 Member = tuple[list[tuple[int, str, dict[str, Any]]], list[MemberSpan]]
 _BREAKDOWN = ("women", "ethnic_minority", "religious", "youth_union", "aged_30_or_under")
 
@@ -227,8 +252,13 @@ class LedgerEngine:
                     key = str(item.originator_id)
                     member = members.setdefault(key, ([], []))
                     if all(v != item.version for v, _, _ in member[0]):
-                        member[0].append((item.version, item.topic.rpartition(":")[2],
-                                          _member_payload(item.payload)))  # fmt: skip
+                        member[0].append(
+                            (
+                                item.version,
+                                item.topic.rpartition(":")[2],
+                                _member_payload(item.payload),
+                            )
+                        )
                         spans = member_spans(member[0])
                         self._member_diff(key, member[1], spans, stamp, member_rows)
                         members[key] = (member[0], spans)
@@ -243,8 +273,17 @@ class LedgerEngine:
                 elif isinstance(item.event, QuotaSet):
                     e = item.event
                     subs = orjson.dumps(e.sub_targets.model_dump(mode="json")).decode()
-                    quotas.append((str(e.organisation_id), e.period, e.originator_version,
-                                   e.target, self._day(e.set_on), stamp, subs))  # fmt: skip
+                    quotas.append(
+                        (
+                            str(e.organisation_id),
+                            e.period,
+                            e.originator_version,
+                            e.target,
+                            self._day(e.set_on),
+                            stamp,
+                            subs,
+                        )
+                    )
                 elif isinstance(item.event, _RESHAPING):
                     # Only these change where units stand on a path: re-derive the facts
                     # on or after their date under the unit.
@@ -262,9 +301,11 @@ class LedgerEngine:
                     units.append((item.notification_id, item.topic, data, stamp))
             self._save_sources(cursor, {k: sources[k] for k in dirty})
             self.view.upsert(
-                cursor, f"{p}member_source", "member_id",
+                cursor,
+                f"{p}member_source",
+                "member_id",
                 [(k, orjson.dumps(members[k]).decode()) for k in sorted(dirty_members)],
-            )  # fmt: skip
+            )
             self.view.copy_rows(cursor, f"{p}member_span", MEMBER_COLUMNS, member_rows)
             self.view.copy_rows(cursor, f"{p}ledger", LEDGER_COLUMNS, rows)
             self.view.copy_rows(cursor, f"{p}quota", QUOTA_COLUMNS, quotas)
@@ -316,8 +357,14 @@ class LedgerEngine:
             for key, (events, spans) in rows.items()
         }
 
-    def _member_diff(self, key: str, old: list[MemberSpan], new: list[MemberSpan],
-                     stamp: Any, rows: list[tuple[Any, ...]]) -> None:  # fmt: skip
+    def _member_diff(
+        self,
+        key: str,
+        old: list[MemberSpan],
+        new: list[MemberSpan],
+        stamp: Any,
+        rows: list[tuple[Any, ...]],
+    ) -> None:
         sqlite = self.view.dialect.name == "sqlite"
         before, after = Counter(old), Counter(new)
         for delta, changed in ((-1, before - after), (+1, after - before)):
@@ -326,8 +373,15 @@ class LedgerEngine:
                 if sqlite:
                     row = (key, branch, official, start, until or None, stamp, delta)
                 else:
-                    row = (key, branch, official, date.fromisoformat(start),
-                           date.fromisoformat(until) if until else None, stamp, delta)  # fmt: skip
+                    row = (
+                        key,
+                        branch,
+                        official,
+                        date.fromisoformat(start),
+                        date.fromisoformat(until) if until else None,
+                        stamp,
+                        delta,
+                    )
                 rows.extend([row] * count)
 
     def _path(self, branch_id: str, on: str) -> tuple[str, ...]:
@@ -353,18 +407,35 @@ class LedgerEngine:
                 rows.extend(self._expand(key, row, path, +1, stamp))
         source.facts = new
 
-    def _expand(self, key: str, row: FactRow, path: tuple[str, ...], delta: int,
-                stamp: Any) -> Iterable[tuple[Any, ...]]:  # fmt: skip
+    def _expand(
+        self, key: str, row: FactRow, path: tuple[str, ...], delta: int, stamp: Any
+    ) -> Iterable[tuple[Any, ...]]:
         on = row.on if self.view.dialect.name == "sqlite" else date.fromisoformat(row.on)
         last = len(path) - 1
         for depth, unit in enumerate(path):
             child = path[depth + 1] if depth < last else None
-            yield (key, row.kind, unit, depth, child, row.branch_id, on, stamp, delta,
-                   row.women, row.ethnic_minority, row.religious, row.youth_union,
-                   row.aged_30_or_under, row.education, row.sector)  # fmt: skip
+            yield (
+                key,
+                row.kind,
+                unit,
+                depth,
+                child,
+                row.branch_id,
+                on,
+                stamp,
+                delta,
+                row.women,
+                row.ethnic_minority,
+                row.religious,
+                row.youth_union,
+                row.aged_30_or_under,
+                row.education,
+                row.sector,
+            )
 
-    def _affected(self, cursor: Cursor, sources: dict[str, Source],
-                  event: OrganisationEvent) -> list[str]:  # fmt: skip
+    def _affected(
+        self, cursor: Cursor, sources: dict[str, Source], event: OrganisationEvent
+    ) -> list[str]:
         """The candidacies with a fact on or after the event's date whose path went
         through the unit (only they can roll up differently after it); loads them."""
         unit, since = str(event.originator_id), event.effective_on.isoformat()
@@ -420,9 +491,13 @@ class LedgerReport:
 
 
 _KIND_FIELD = {
-    "admitted": "admitted", "rejected": "rejected", "ceremony": "ceremonies",
-    "recognised": "recognised", "removed": "removed", "withdrawn": "withdrawn",
-}  # fmt: skip
+    "admitted": "admitted",
+    "rejected": "rejected",
+    "ceremony": "ceremonies",
+    "recognised": "recognised",
+    "removed": "removed",
+    "withdrawn": "withdrawn",
+}
 
 
 class LedgerReader:
@@ -511,8 +586,9 @@ class LedgerReader:
         )
         return int(cursor.fetchone()["n"]) == nth
 
-    def _conditions(self, dialect: Dialect, start: date | None, end: date | None,
-                    known_at: datetime | None) -> tuple[str, list[Any]]:  # fmt: skip
+    def _conditions(
+        self, dialect: Dialect, start: date | None, end: date | None, known_at: datetime | None
+    ) -> tuple[str, list[Any]]:
         sql, params = "", []
         m = dialect.param
         if start is not None:
@@ -571,8 +647,11 @@ class LedgerReader:
             total = _add(total, row)
         return total, groups
 
-    def members_by_branch(self, day: date, known_at: datetime | None = None,
-                          ) -> dict[UUID, tuple[int, int]]:  # fmt: skip
+    def members_by_branch(
+        self,
+        day: date,
+        known_at: datetime | None = None,
+    ) -> dict[UUID, tuple[int, int]]:
         """Per branch, (official, probationary) members at the end of ``day``, as the
         roster was recorded by ``known_at``."""
         with snapshot(self._view_for, NAME) as snap:
@@ -598,22 +677,35 @@ class LedgerReader:
                 found[UUID(row["branch_id"])] = (official, probationary)
         return found
 
-    def target(self, organisation_id: UUID, period: Period, as_of: date | None = None,
-               known_at: datetime | None = None) -> int | None:  # fmt: skip
+    def target(
+        self,
+        organisation_id: UUID,
+        period: Period,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+    ) -> int | None:
         """The latest target set for the unit and period by the end of day ``as_of``,
         as recorded by ``known_at``."""
         found = self.quota_sets([organisation_id], period, as_of, known_at)
         return found[organisation_id][0] if organisation_id in found else None
 
-    def targets(self, organisation_ids: Sequence[UUID], period: Period,
-                as_of: date | None = None,
-                known_at: datetime | None = None) -> dict[UUID, int]:  # fmt: skip
+    def targets(
+        self,
+        organisation_ids: Sequence[UUID],
+        period: Period,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+    ) -> dict[UUID, int]:
         found = self.quota_sets(organisation_ids, period, as_of, known_at)
         return {unit: target for unit, (target, _) in found.items()}
 
-    def quota_sets(self, organisation_ids: Sequence[UUID], period: Period,
-                   as_of: date | None = None, known_at: datetime | None = None,
-                   ) -> dict[UUID, tuple[int, dict[str, Any]]]:  # fmt: skip
+    def quota_sets(
+        self,
+        organisation_ids: Sequence[UUID],
+        period: Period,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+    ) -> dict[UUID, tuple[int, dict[str, Any]]]:
         """Per unit, the latest (target, sub-targets) set by the end of day ``as_of`` (its
         ``set_on``), as recorded by ``known_at``; units without one are left out."""
         if not organisation_ids:
@@ -638,9 +730,14 @@ class LedgerReader:
                 for r in cursor.fetchall()
             }
 
-    def quota_report(self, organisation_id: UUID, period: Period, *,
-                     as_of: date | None = None,
-                     known_at: datetime | None = None) -> QuotaFigures:  # fmt: skip
+    def quota_report(
+        self,
+        organisation_id: UUID,
+        period: Period,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+    ) -> QuotaFigures:
         """The unit's fulfilment for the period and its children's (every unit directly
         under it on some day of the period up to ``as_of``), from the ledger."""
         end = period.ends_on if as_of is None else min(period.ends_on, as_of)
@@ -673,9 +770,15 @@ class LedgerReader:
             target = targets.get(child)
             child_rows.append((child, target, count, fulfilment_percent(count, target)))
         target = targets.get(organisation_id)
-        return QuotaFigures(organisation_id, period.key, target, admitted,
-                            fulfilment_percent(admitted, target), breakdown,
-                            tuple(child_rows))  # fmt: skip
+        return QuotaFigures(
+            organisation_id,
+            period.key,
+            target,
+            admitted,
+            fulfilment_percent(admitted, target),
+            breakdown,
+            tuple(child_rows),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -697,10 +800,12 @@ def _add(figures: LedgerFigures, row: Any) -> LedgerFigures:
     counts = figures.counts
     kind = row["kind"]
     name = _KIND_FIELD[kind]
-    counts = AdmissionCounts(**{
-        **{f: getattr(counts, f) for f in _KIND_FIELD.values()},
-        name: getattr(counts, name) + int(row["n"]),
-    })  # fmt: skip
+    counts = AdmissionCounts(
+        **{
+            **{f: getattr(counts, f) for f in _KIND_FIELD.values()},
+            name: getattr(counts, name) + int(row["n"]),
+        }
+    )
     breakdown = figures.breakdown
     if kind == "admitted":
         extra = _breakdown(row)

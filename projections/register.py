@@ -55,16 +55,30 @@ from projections.store import Cursor, Dialect, View, select_json, snapshot
 from projections.tree import OrganisationTree
 
 __all__ = [
-    "NAME", "OpenDeadline", "RegisterEngine", "RegisterReader", "Span", "StageStanding",
-    "register_tables", "spans_of",
-]  # fmt: skip
+    "NAME",
+    "OpenDeadline",
+    "RegisterEngine",
+    "RegisterReader",
+    "Span",
+    "StageStanding",
+    "register_tables",
+    "spans_of",
+]
 
 NAME = "candidacies"
 CACHE_SIZE = 5_000  # candidacies whose fold is kept (each holds its states)
 SPAN_COLUMNS = (
-    "candidacy_id", "kind", "value", "branch_id", "since", "due_on", "from_date", "to_date",
-    "recorded_at", "delta",
-)  # fmt: skip
+    "candidacy_id",
+    "kind",
+    "value",
+    "branch_id",
+    "since",
+    "due_on",
+    "from_date",
+    "to_date",
+    "recorded_at",
+    "delta",
+)
 
 # (kind "stage"|"deadline", value (stage or deadline kind), branch, since/basis, due or "",
 #  from, to or "") with ISO dates.
@@ -122,8 +136,9 @@ def _standings(history: Sequence[CandidacyEvent]) -> list[tuple[date, CandidacyS
 Standing = tuple[date, CandidacyState, date, tuple[tuple[str, str, str], ...]]
 
 
-def _open_deadlines(state: CandidacyState, calendar: WorkingCalendar,
-                    day: date) -> tuple[tuple[str, str, str], ...]:  # fmt: skip
+def _open_deadlines(
+    state: CandidacyState, calendar: WorkingCalendar, day: date
+) -> tuple[tuple[str, str, str], ...]:
     return tuple(
         (d.kind, d.basis_on.isoformat(), d.due_on.isoformat())
         for d in deadlines(state, calendar, day)
@@ -133,8 +148,10 @@ def _open_deadlines(state: CandidacyState, calendar: WorkingCalendar,
 
 def standings_of(history: Sequence[CandidacyEvent], calendar: WorkingCalendar) -> list[Standing]:
     """Each day the candidacy's state (as of that day) changes, with the open deadlines."""
-    return [(day, state, since, _open_deadlines(state, calendar, day))
-            for day, state, since in _standings(history)]  # fmt: skip
+    return [
+        (day, state, since, _open_deadlines(state, calendar, day))
+        for day, state, since in _standings(history)
+    ]
 
 
 def _assemble(standings: Sequence[Standing]) -> list[Span]:
@@ -181,8 +198,14 @@ class RegisterEngine:
 
     name = NAME
 
-    def __init__(self, view: View, application_name: str, calendar: WorkingCalendar,
-                 load_history: LoadHistory, cache_size: int = CACHE_SIZE) -> None:  # fmt: skip
+    def __init__(
+        self,
+        view: View,
+        application_name: str,
+        calendar: WorkingCalendar,
+        load_history: LoadHistory,
+        cache_size: int = CACHE_SIZE,
+    ) -> None:
         self.view = view
         self.application_name = application_name
         self.calendar = calendar
@@ -234,8 +257,9 @@ class RegisterEngine:
             return [*standings[:-1], entry]
         return [*standings, entry]
 
-    def process(self, events: Sequence[tuple[int, CandidacyEvent, datetime]],
-                tracking: Tracking) -> int:  # fmt: skip
+    def process(
+        self, events: Sequence[tuple[int, CandidacyEvent, datetime]], tracking: Tracking
+    ) -> int:
         """Apply decoded candidacy events (notification id, event, recording time) in
         order, with the tracking record in the same transaction; returns the rows
         written. Like the ledger, it skips what another writer applied first."""
@@ -246,8 +270,9 @@ class RegisterEngine:
             self._known = None
             raise
 
-    def _process(self, events: Sequence[tuple[int, CandidacyEvent, datetime]],
-                 tracking: Tracking) -> int:  # fmt: skip
+    def _process(
+        self, events: Sequence[tuple[int, CandidacyEvent, datetime]], tracking: Tracking
+    ) -> int:
         p = self.view.prefix
         sqlite = self.view.dialect.name == "sqlite"
         with self.view.write() as cursor:
@@ -293,11 +318,30 @@ class RegisterEngine:
     def _row(self, key: str, span: Span, delta: int, stamp: Any) -> tuple[Any, ...]:
         kind, value, branch, since, due, start, until = span
         if self.view.dialect.name == "sqlite":
-            return (key, kind, value, branch, since, due or None, start, until or None, stamp,
-                    delta)  # fmt: skip
-        return (key, kind, value, branch, date.fromisoformat(since),
-                date.fromisoformat(due) if due else None, date.fromisoformat(start),
-                date.fromisoformat(until) if until else None, stamp, delta)  # fmt: skip
+            return (
+                key,
+                kind,
+                value,
+                branch,
+                since,
+                due or None,
+                start,
+                until or None,
+                stamp,
+                delta,
+            )
+        return (
+            key,
+            kind,
+            value,
+            branch,
+            date.fromisoformat(since),
+            date.fromisoformat(due) if due else None,
+            date.fromisoformat(start),
+            date.fromisoformat(until) if until else None,
+            stamp,
+            delta,
+        )
 
     def _load(self, cursor: Cursor, keys: list[str]) -> dict[str, list[Span]]:
         rows = select_json(self.view, cursor, f"{self.view.prefix}spans", "candidacy_id", keys)
@@ -330,8 +374,12 @@ class RegisterReader:
     def __init__(self, view_for: Callable[[int], View]) -> None:
         self._view_for = view_for
 
-    def _spans(self, kind: str, as_of: date | None, known_at: datetime | None,
-               ) -> list[Any]:  # fmt: skip
+    def _spans(
+        self,
+        kind: str,
+        as_of: date | None,
+        known_at: datetime | None,
+    ) -> list[Any]:
         with snapshot(self._view_for, NAME) as snap:
             cursor, prefix, d = snap.cursor, snap.prefix, snap.dialect
             m = d.param
@@ -356,8 +404,9 @@ class RegisterReader:
             cursor.execute(sql, params)
             return list(cursor.fetchall())
 
-    def standings(self, as_of: date | None = None,
-                  known_at: datetime | None = None) -> list[StageStanding]:  # fmt: skip
+    def standings(
+        self, as_of: date | None = None, known_at: datetime | None = None
+    ) -> list[StageStanding]:
         """Each candidacy's stage, branch and in-stage-since day at the end of ``as_of``
         (after every step when None), as recorded by ``known_at``."""
         return [
@@ -367,8 +416,9 @@ class RegisterReader:
             for r in self._spans("stage", as_of, known_at)
         ]
 
-    def open_deadlines(self, as_of: date | None = None,
-                       known_at: datetime | None = None) -> list[OpenDeadline]:  # fmt: skip
+    def open_deadlines(
+        self, as_of: date | None = None, known_at: datetime | None = None
+    ) -> list[OpenDeadline]:
         return [
             OpenDeadline(
                 UUID(r["candidacy_id"]),
@@ -381,8 +431,9 @@ class RegisterReader:
         ]
 
 
-def in_subtree(tree: OrganisationTree, organisation_id: UUID | None, day: date,
-               branches: set[UUID]) -> set[UUID]:  # fmt: skip
+def in_subtree(
+    tree: OrganisationTree, organisation_id: UUID | None, day: date, branches: set[UUID]
+) -> set[UUID]:
     """Of ``branches``, those within the subtree of ``organisation_id`` on ``day``."""
     return {b for b in branches if tree.within(b, organisation_id, day)}
 
@@ -395,9 +446,15 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def pipeline(reader: RegisterReader, tree: OrganisationTree, organisation_id: UUID | None,
-             today: date, *, as_of: date | None = None,
-             known_at: datetime | None = None) -> Pipeline:  # fmt: skip
+def pipeline(
+    reader: RegisterReader,
+    tree: OrganisationTree,
+    organisation_id: UUID | None,
+    today: date,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+) -> Pipeline:
     """Candidates per stage in the subtree (the tree of ``as_of`` or ``today``) at the end
     of ``as_of`` (today when None), as recorded by ``known_at``, with the median days each
     has spent in its stage by then."""
@@ -415,17 +472,24 @@ def pipeline(reader: RegisterReader, tree: OrganisationTree, organisation_id: UU
         return StageFigures(stage, len(days[stage]), median_days(days[stage]))
 
     return Pipeline(
-        organisation_id=organisation_id, on=on,
+        organisation_id=organisation_id,
+        on=on,
         stages=tuple(figures(s) for s in OPEN_STAGES),
         outcomes=tuple(figures(s) for s in OUTCOMES),
-    )  # fmt: skip
+    )
 
 
-def open_deadlines(reader: RegisterReader, tree: OrganisationTree,
-                   organisation_id: UUID | None, today: date,
-                   status: OpenStatus | None = None, *, as_of: date | None = None,
-                   known_at: datetime | None = None,
-                   kinds: frozenset[str] | None = None) -> list[DeadlineItem]:  # fmt: skip
+def open_deadlines(
+    reader: RegisterReader,
+    tree: OrganisationTree,
+    organisation_id: UUID | None,
+    today: date,
+    status: OpenStatus | None = None,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    kinds: frozenset[str] | None = None,
+) -> list[DeadlineItem]:
     """The deadlines open at the end of ``as_of`` (today when None) in the subtree, due
     when that day is on or before the due date, else overdue; ordered by due date."""
     on = as_of or today
@@ -441,16 +505,27 @@ def open_deadlines(reader: RegisterReader, tree: OrganisationTree,
         if branch not in within:
             within[branch] = tree.within(branch, organisation_id, on)
         if within[branch]:
-            items.append(DeadlineItem(candidacy_id=found.candidacy_id, branch_id=branch,
-                                      kind=cast(DeadlineKind, found.kind),
-                                      due_on=found.due_on, status=state))  # fmt: skip
+            items.append(
+                DeadlineItem(
+                    candidacy_id=found.candidacy_id,
+                    branch_id=branch,
+                    kind=cast(DeadlineKind, found.kind),
+                    due_on=found.due_on,
+                    status=state,
+                )
+            )
     return sorted(items, key=deadline_key)
 
 
-def candidacies_in_subtree(reader: RegisterReader, tree: OrganisationTree,
-                           organisation_id: UUID | None, today: date,
-                           stage: Stage | None = None, *, as_of: date | None = None,
-                           ) -> list[UUID]:  # fmt: skip
+def candidacies_in_subtree(
+    reader: RegisterReader,
+    tree: OrganisationTree,
+    organisation_id: UUID | None,
+    today: date,
+    stage: Stage | None = None,
+    *,
+    as_of: date | None = None,
+) -> list[UUID]:
     """The candidacies whose branch lay in the subtree of ``organisation_id`` (all for None)
     at the end of ``as_of`` (today when None, on today's tree), optionally only those in
     ``stage`` then; ordered by id (as text)."""

@@ -77,8 +77,9 @@ def admissions_report(
         person = projection.person(fact.candidacy_id)
         total = _plus(total, fact.kind, person, fact.on)
         if group is not None:
-            figures[group] = _plus(figures.get(group, UnitFigures(group)), fact.kind, person,
-                                   fact.on)  # fmt: skip
+            figures[group] = _plus(
+                figures.get(group, UnitFigures(group)), fact.kind, person, fact.on
+            )
     for unit_id in _expected_rows(tree, organisation_id, group_by, start, end, today):
         figures.setdefault(unit_id, UnitFigures(unit_id))
     rows = sorted(figures.values(), key=lambda f: row_key(tree, f.organisation_id))
@@ -133,9 +134,10 @@ def _expected_rows(
         return [
             unit.id
             for unit in tree.units()
-            if unit.kind.is_branch and unit.exists_on(day)
+            if unit.kind.is_branch
+            and unit.exists_on(day)
             and tree.within(unit.id, organisation_id, day)
-        ]  # fmt: skip
+        ]
     if organisation_id is None:
         return [unit.id for unit in tree.units() if unit.parents[0][1] is None]
     if organisation_id not in tree:

@@ -26,9 +26,17 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 __all__ = [
-    "META_TABLE", "POSTGRES", "SQLITE", "Cursor", "Dialect", "PostgresView", "SQLiteView",
-    "Snapshot", "View", "snapshot",
-]  # fmt: skip
+    "META_TABLE",
+    "POSTGRES",
+    "SQLITE",
+    "Cursor",
+    "Dialect",
+    "PostgresView",
+    "SQLiteView",
+    "Snapshot",
+    "View",
+    "snapshot",
+]
 
 META_TABLE = "ketnap_projection"
 
@@ -72,11 +80,13 @@ class View(Protocol):
     def track(self, cursor: Any, tracking: Tracking) -> None: ...
     def lock(self, cursor: Any) -> None: ...  # serialise writers of this view
     def position_in(self, cursor: Any, application_name: str) -> int: ...
-    def copy_rows(self, cursor: Any, table: str, columns: Sequence[str],
-                  rows: Sequence[Sequence[Any]]) -> None: ...  # fmt: skip
+    def copy_rows(
+        self, cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None: ...
     def drop(self) -> None: ...
-    def upsert(self, cursor: Any, table: str, key: str,
-               rows: Sequence[tuple[str, str]]) -> None: ...  # fmt: skip
+    def upsert(
+        self, cursor: Any, table: str, key: str, rows: Sequence[tuple[str, str]]
+    ) -> None: ...
 
 
 def _meta_statement(dialect: Dialect) -> str:
@@ -132,14 +142,14 @@ class SQLiteView(SQLiteTrackingRecorder):
     def position_in(self, cursor: Any, application_name: str) -> int:
         return int(self._max_tracking_id(application_name, cursor) or 0)
 
-    def copy_rows(self, cursor: Any, table: str, columns: Sequence[str],
-                  rows: Sequence[Sequence[Any]]) -> None:  # fmt: skip
+    def copy_rows(
+        self, cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
         if rows:
             marks = SQLITE.params(len(columns))
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
-    def upsert(self, cursor: Any, table: str, key: str,
-               rows: Sequence[tuple[str, str]]) -> None:  # fmt: skip
+    def upsert(self, cursor: Any, table: str, key: str, rows: Sequence[tuple[str, str]]) -> None:
         """Insert or replace (key, JSON text) rows."""
         if rows:
             cursor.executemany(
@@ -201,15 +211,15 @@ class PostgresView(PostgresTrackingRecorder):
     def position_in(self, cursor: Any, application_name: str) -> int:
         return int(self._max_tracking_id(application_name, cursor) or 0)
 
-    def copy_rows(self, cursor: Any, table: str, columns: Sequence[str],
-                  rows: Sequence[Sequence[Any]]) -> None:  # fmt: skip
+    def copy_rows(
+        self, cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
         if rows:
             with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
 
-    def upsert(self, cursor: Any, table: str, key: str,
-               rows: Sequence[tuple[str, str]]) -> None:  # fmt: skip
+    def upsert(self, cursor: Any, table: str, key: str, rows: Sequence[tuple[str, str]]) -> None:
         """Insert or replace (key, JSON text) rows: COPY into a temporary table, then one
         INSERT ... ON CONFLICT (not one round trip per row; array parameters are slow to
         encode)."""
@@ -257,8 +267,9 @@ def snapshot(view_for: Callable[[int], View], name: str) -> Iterator[Snapshot]:
         yield Snapshot(cursor, view_for(generation).prefix, view.dialect, generation)
 
 
-def select_json(view: View, cursor: Any, table: str, key: str,
-                keys: Sequence[str]) -> dict[str, Any]:  # fmt: skip
+def select_json(
+    view: View, cursor: Any, table: str, key: str, keys: Sequence[str]
+) -> dict[str, Any]:
     """The parsed JSON ``data`` of the rows of ``table`` whose ``key`` is in ``keys``
     (the counterpart of ``upsert``; read in chunks of 500 keys)."""
     found: dict[str, Any] = {}

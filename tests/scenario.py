@@ -73,12 +73,17 @@ def build_tree(app: Admissions, founded_on: date = date(2011, 1, 1), officials: 
     for i in range(officials):
         member = app.register_member(
             c.RegisterMember(
-                full_name=f"Đảng viên {i}", branch_id=branch, status="official",
-                admitted_on=date(2000, 1, 1), official_on=date(2001, 1, 1), sex="male",
-                date_of_birth=date(1970, 1, 1), ethnicity="Kinh",
+                full_name=f"Đảng viên {i}",
+                branch_id=branch,
+                status="official",
+                admitted_on=date(2000, 1, 1),
+                official_on=date(2001, 1, 1),
+                sex="male",
+                date_of_birth=date(1970, 1, 1),
+                ethnicity="Kinh",
             ),
             ADMIN,
-        )  # fmt: skip
+        )
         tree.officials.append(member.id)
     return tree
 
@@ -86,16 +91,22 @@ def build_tree(app: Admissions, founded_on: date = date(2011, 1, 1), officials: 
 def person(**overrides: Any) -> dict[str, Any]:
     """A candidate's personal data (JSON-ready)."""
     base: dict[str, Any] = {
-        "full_name": "Nguyễn Thị Lan", "sex": "female", "date_of_birth": "2000-05-01",
-        "ethnicity": "Tày", "religion": None, "youth_union_member": False,
-        "education": "university", "occupation": "giáo viên",
-    }  # fmt: skip
+        "full_name": "Nguyễn Thị Lan",
+        "sex": "female",
+        "date_of_birth": "2000-05-01",
+        "ethnicity": "Tày",
+        "religion": None,
+        "youth_union_member": False,
+        "education": "university",
+        "occupation": "giáo viên",
+    }
     base.update(overrides)
     return base
 
 
-def nominate(app: Admissions, tree: Tree, on: date = date(2023, 1, 10), **person_overrides: Any
-             ) -> UUID:  # fmt: skip
+def nominate(
+    app: Admissions, tree: Tree, on: date = date(2023, 1, 10), **person_overrides: Any
+) -> UUID:
     """Open a candidacy in the tree's branch."""
     cmd = c.Nominate(
         person=person(**person_overrides),
@@ -153,13 +164,18 @@ def path_to_official(tree: Tree, start: date = date(2023, 2, 1)) -> Iterator[c.C
         in_favour=members,
     )
     yield c.DecideRecognition(
-        decided_on=probation_end + timedelta(days=20), deciding_body_id=tree.grassroots,
+        decided_on=probation_end + timedelta(days=20),
+        deciding_body_id=tree.grassroots,
         decision="recognise",
-    )  # fmt: skip
+    )
 
 
-def drive(app: Admissions, candidacy_id: UUID, commands: Iterator[c.Command] | list[c.Command],
-          upto: int | None = None) -> None:  # fmt: skip
+def drive(
+    app: Admissions,
+    candidacy_id: UUID,
+    commands: Iterator[c.Command] | list[c.Command],
+    upto: int | None = None,
+) -> None:
     """Run ``commands`` (the first ``upto`` of them) against a candidacy."""
     for i, cmd in enumerate(commands):
         if upto is not None and i >= upto:

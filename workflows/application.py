@@ -77,9 +77,16 @@ class Admissions(OrganisationWrites, MemberWrites, QuotaWrites, TokenWrites):
             data.update(facts)
         event = nominate(command.id or uuid4(), envelope, self.calendar, **data)
         return self._record_with_key(
-            event.originator_id, [event, *follow_ups], "nominate", "-", command, actor,
-            idempotency_key, kind=CandidacyState, after=event.mutate(None),
-        )  # fmt: skip
+            event.originator_id,
+            [event, *follow_ups],
+            "nominate",
+            "-",
+            command,
+            actor,
+            idempotency_key,
+            kind=CandidacyState,
+            after=event.mutate(None),
+        )
 
     def _readmission(
         self, facts: c.ReadmissionFacts, envelope: Envelope
@@ -114,10 +121,13 @@ class Admissions(OrganisationWrites, MemberWrites, QuotaWrites, TokenWrites):
                 next_event(member, MemberLeft, envelope, left_on=left_on, reason=left_reason)
             )
         readmission = Readmission(
-            previous_member_id=member.id, first_admitted_on=facts.first_admitted_on
-            or member.admitted_on, left_on=left_on, left_reason=left_reason,
-            consent_reference=facts.consent_reference, record_cleared_on=facts.record_cleared_on,
-        )  # fmt: skip
+            previous_member_id=member.id,
+            first_admitted_on=facts.first_admitted_on or member.admitted_on,
+            left_on=left_on,
+            left_reason=left_reason,
+            consent_reference=facts.consent_reference,
+            record_cleared_on=facts.record_cleared_on,
+        )
         # Recorded for the audit (the domain's check refuses it too); refused above already.
         once = member.readmitted or member.readmitted_as is not None
         return {"readmission": readmission, "previously_readmitted": once}, follow_ups
@@ -145,6 +155,13 @@ class Admissions(OrganisationWrites, MemberWrites, QuotaWrites, TokenWrites):
         events = handler(self, state, command, self._envelope(actor, command))
         after: CandidacyState = fold(state, [e for e in events if e.originator_id == candidacy_id])
         return self._record_with_key(
-            candidacy_id, events, name, str(candidacy_id), command, actor, idempotency_key,
-            kind=CandidacyState, after=after,
-        )  # fmt: skip
+            candidacy_id,
+            events,
+            name,
+            str(candidacy_id),
+            command,
+            actor,
+            idempotency_key,
+            kind=CandidacyState,
+            after=after,
+        )

@@ -141,36 +141,60 @@ class RegisterMember(Command):
         found = []
         youngest = youngest_nomination_age_months()
         if self.admitted_on < self.date_of_birth:
-            found.append(Finding(
-                ("admitted_on",), "admitted_before_birth",
-                "admitted_on cannot precede the member's date of birth", self.admitted_on,
-            ))  # fmt: skip
+            found.append(
+                Finding(
+                    ("admitted_on",),
+                    "admitted_before_birth",
+                    "admitted_on cannot precede the member's date of birth",
+                    self.admitted_on,
+                )
+            )
         elif whole_months(self.date_of_birth, self.admitted_on) < youngest:
-            found.append(Finding(
-                ("admitted_on",), "too_young_at_admission",
-                f"a member admitted younger than {youngest // 12} years cannot be true",
-                self.admitted_on,
-            ))  # fmt: skip
+            found.append(
+                Finding(
+                    ("admitted_on",),
+                    "too_young_at_admission",
+                    f"a member admitted younger than {youngest // 12} years cannot be true",
+                    self.admitted_on,
+                )
+            )
         official = self.official_on
         if self.status == "official" and official is None:
-            found.append(Finding(("official_on",), "missing",
-                                 "an official member needs official_on", None))  # fmt: skip
+            found.append(
+                Finding(("official_on",), "missing", "an official member needs official_on", None)
+            )
         elif self.status == "probationary" and official is not None:
-            found.append(Finding(
-                ("official_on",), "probationary_with_official_date",
-                "a probationary member has no official date yet", official,
-            ))  # fmt: skip
+            found.append(
+                Finding(
+                    ("official_on",),
+                    "probationary_with_official_date",
+                    "a probationary member has no official date yet",
+                    official,
+                )
+            )
         elif official is not None and official < self.admitted_on:
-            found.append(Finding(("official_on",), "official_before_admission",
-                                 "official_on cannot precede admitted_on", official))  # fmt: skip
+            found.append(
+                Finding(
+                    ("official_on",),
+                    "official_before_admission",
+                    "official_on cannot precede admitted_on",
+                    official,
+                )
+            )
         if found:
             raise_findings(type(self).__name__, found)
         return self
 
 
 MemberLeftReason = Literal[
-    "died", "transferred_out", "dropped_out", "resigned", "expelled", "removed", "other",
-]  # fmt: skip
+    "died",
+    "transferred_out",
+    "dropped_out",
+    "resigned",
+    "expelled",
+    "removed",
+    "other",
+]
 
 
 class RecordMemberDeparture(Command):
@@ -310,8 +334,12 @@ class _BranchCountedVote(Command):
                 "excluded_members and roster_override cannot be combined: under an override "
                 "the document's count already leaves out whom it leaves out"
             )
-        _tally_fits(type(self).__name__, self.in_favour, self.eligible_official_members,
-                    "eligible_official_members")  # fmt: skip
+        _tally_fits(
+            type(self).__name__,
+            self.in_favour,
+            self.eligible_official_members,
+            "eligible_official_members",
+        )
         return self
 
 
@@ -329,18 +357,26 @@ class RecordGrassrootsVote(Command):
 
     @model_validator(mode="after")
     def _tally(self) -> Self:
-        _tally_fits(type(self).__name__, self.in_favour, self.committee_members,
-                    "committee_members")  # fmt: skip
+        _tally_fits(
+            type(self).__name__, self.in_favour, self.committee_members, "committee_members"
+        )
         return self
 
 
 def _tally_fits(title: str, in_favour: int, voters: int, field: str) -> None:
     """More votes in favour than voters cannot be true (422 at ``in_favour``)."""
     if in_favour > voters:
-        raise_findings(title, [Finding(
-            ("in_favour",), "more_in_favour_than_voters",
-            f"in_favour ({in_favour}) cannot exceed {field} ({voters})", in_favour,
-        )])  # fmt: skip
+        raise_findings(
+            title,
+            [
+                Finding(
+                    ("in_favour",),
+                    "more_in_favour_than_voters",
+                    f"in_favour ({in_favour}) cannot exceed {field} ({voters})",
+                    in_favour,
+                )
+            ],
+        )
 
 
 class RecordSubunitAppraisal(Command):

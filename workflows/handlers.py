@@ -93,10 +93,15 @@ def _introducers(
     resolution = cmd.youth_union_resolution.number if cmd.youth_union_resolution else None
     return [
         decide(
-            state, ev.IntroducersRecorded, envelope, app.calendar,
-            introduced_on=on, introducers=tuple(introducers), youth_union_resolution=resolution,
+            state,
+            ev.IntroducersRecorded,
+            envelope,
+            app.calendar,
+            introduced_on=on,
+            introducers=tuple(introducers),
+            youth_union_resolution=resolution,
         )
-    ]  # fmt: skip
+    ]
 
 
 @handles(c.RecordVerification)
@@ -106,16 +111,26 @@ def _verification(
     if cmd.requested_on is not None:
         return [
             decide(
-                state, ev.VerificationRequested, envelope, app.calendar, subject=cmd.subject,
-                requested_on=cmd.requested_on, field_check_needed=cmd.field_check_needed,
+                state,
+                ev.VerificationRequested,
+                envelope,
+                app.calendar,
+                subject=cmd.subject,
+                requested_on=cmd.requested_on,
+                field_check_needed=cmd.field_check_needed,
             )
-        ]  # fmt: skip
+        ]
     return [
         decide(
-            state, ev.VerificationResultRecorded, envelope, app.calendar, subject=cmd.subject,
-            result=cmd.result, recorded_on=cmd.recorded_on,
+            state,
+            ev.VerificationResultRecorded,
+            envelope,
+            app.calendar,
+            subject=cmd.subject,
+            result=cmd.result,
+            recorded_on=cmd.recorded_on,
         )
-    ]  # fmt: skip
+    ]
 
 
 def _roster_count(
@@ -127,9 +142,10 @@ def _roster_count(
         ExcludedMember(member_id=x.member_id, reason=x.reason) for x in cmd.excluded_members
     )
     counted: dict[str, Any] = {
-        "eligible": cmd.eligible_official_members, "in_favour": cmd.in_favour,
+        "eligible": cmd.eligible_official_members,
+        "in_favour": cmd.in_favour,
         "excluded_members": excluded,
-    }  # fmt: skip
+    }
     officials = set(app.roster.official_members(state.branch_id, cmd.held_on))
     counted["roster_official_members"] = len(officials)  # recorded beside an override too
     if cmd.roster_override is not None:
@@ -154,13 +170,17 @@ def _branch_vote(
     branch = app.organisation(state.branch_id)
     return [
         decide(
-            state, ev.BranchVoteHeld, envelope, app.calendar, held_on=cmd.held_on,
+            state,
+            ev.BranchVoteHeld,
+            envelope,
+            app.calendar,
+            held_on=cmd.held_on,
             grassroots_branch=branch.kind == OrganisationKind.GRASSROOTS_BRANCH,
             age_consent_reference=cmd.age_consent_reference,
             education_exception_reference=cmd.education_exception_reference,
             **_roster_count(app, state, cmd),
         )
-    ]  # fmt: skip
+    ]
 
 
 def _competence(app: Lookups, branch_id: UUID, body_id: UUID, on: date) -> dict[str, Any]:
@@ -178,30 +198,47 @@ def _admission(
     app: Lookups, state: CandidacyState, cmd: c.DecideAdmission, envelope: Envelope
 ) -> list[DomainEvent]:
     event = decide(
-        state, ev.AdmissionDecided, envelope, app.calendar, decided_on=cmd.decided_on,
-        decision=cmd.decision, received_on=cmd.received_on,
+        state,
+        ev.AdmissionDecided,
+        envelope,
+        app.calendar,
+        decided_on=cmd.decided_on,
+        decision=cmd.decision,
+        received_on=cmd.received_on,
         member_id=member_id_for(state.id) if cmd.decision == "admit" else None,
         **_competence(app, state.branch_id, cmd.deciding_body_id, cmd.decided_on),
-    )  # fmt: skip
+    )
     events: list[DomainEvent] = [event]
     if cmd.decision == "admit":
         p = state.person
         events.append(
             MemberRegistered(
-                originator_id=member_id_for(state.id), originator_version=1,
+                originator_id=member_id_for(state.id),
+                originator_version=1,
                 **MemberRegistered.envelope_fields(envelope),
-                full_name=p.full_name, branch_id=state.branch_id, status="probationary",
-                admitted_on=cmd.decided_on, sex=p.sex, date_of_birth=p.date_of_birth,
-                ethnicity=p.ethnicity, religion=p.religion, candidacy_id=state.id,
+                full_name=p.full_name,
+                branch_id=state.branch_id,
+                status="probationary",
+                admitted_on=cmd.decided_on,
+                sex=p.sex,
+                date_of_birth=p.date_of_birth,
+                ethnicity=p.ethnicity,
+                religion=p.religion,
+                candidacy_id=state.id,
                 readmitted=state.readmission is not None,
             )
-        )  # fmt: skip
+        )
         if state.readmission is not None:  # the earlier membership cannot lead to another
             previous = app.member(state.readmission.previous_member_id)
             events.append(
-                next_event(previous, MemberReadmitted, envelope, readmitted_on=cmd.decided_on,
-                           readmitted_as=member_id_for(state.id))
-            )  # fmt: skip
+                next_event(
+                    previous,
+                    MemberReadmitted,
+                    envelope,
+                    readmitted_on=cmd.decided_on,
+                    readmitted_as=member_id_for(state.id),
+                )
+            )
     return events
 
 
@@ -211,10 +248,14 @@ def _ceremony(
 ) -> list[DomainEvent]:
     return [
         decide(
-            state, ev.CeremonyHeld, envelope, app.calendar, held_on=cmd.held_on,
+            state,
+            ev.CeremonyHeld,
+            envelope,
+            app.calendar,
+            held_on=cmd.held_on,
             approval_reference=cmd.approval_reference,
         )
-    ]  # fmt: skip
+    ]
 
 
 @handles(c.AssignHelper)
@@ -224,10 +265,15 @@ def _helper(
     member = app.member(cmd.member_id)
     return [
         decide(
-            state, ev.HelperAssigned, envelope, app.calendar, assigned_on=cmd.assigned_on,
-            member_id=cmd.member_id, official_on=member.official_on_day(cmd.assigned_on),
+            state,
+            ev.HelperAssigned,
+            envelope,
+            app.calendar,
+            assigned_on=cmd.assigned_on,
+            member_id=cmd.member_id,
+            official_on=member.official_on_day(cmd.assigned_on),
         )
-    ]  # fmt: skip
+    ]
 
 
 @handles(c.RecordRecognitionVote)
@@ -236,10 +282,15 @@ def _recognition_vote(
 ) -> list[DomainEvent]:
     return [
         decide(
-            state, ev.RecognitionVoteHeld, envelope, app.calendar, held_on=cmd.held_on,
-            proposal=cmd.proposal, **_roster_count(app, state, cmd),
+            state,
+            ev.RecognitionVoteHeld,
+            envelope,
+            app.calendar,
+            held_on=cmd.held_on,
+            proposal=cmd.proposal,
+            **_roster_count(app, state, cmd),
         )
-    ]  # fmt: skip
+    ]
 
 
 @handles(c.DecideRecognition)
@@ -247,10 +298,14 @@ def _recognition(
     app: Lookups, state: CandidacyState, cmd: c.DecideRecognition, envelope: Envelope
 ) -> list[DomainEvent]:
     event = decide(
-        state, ev.RecognitionDecided, envelope, app.calendar, decided_on=cmd.decided_on,
+        state,
+        ev.RecognitionDecided,
+        envelope,
+        app.calendar,
+        decided_on=cmd.decided_on,
         decision=cmd.decision,
         **_competence(app, state.branch_id, cmd.deciding_body_id, cmd.decided_on),
-    )  # fmt: skip
+    )
     member = app.member(member_id_for(state.id))
     follow: DomainEvent
     if cmd.decision == "recognise":
@@ -274,18 +329,26 @@ def _transfer(
             rule="invalid_branch",
         )
     event = decide(
-        state, ev.Transferred, envelope, app.calendar, transferred_on=cmd.effective_on,
-        from_branch_id=state.branch_id, to_branch_id=cmd.to_branch_id,
-    )  # fmt: skip
+        state,
+        ev.Transferred,
+        envelope,
+        app.calendar,
+        transferred_on=cmd.effective_on,
+        from_branch_id=state.branch_id,
+        to_branch_id=cmd.to_branch_id,
+    )
     events: list[DomainEvent] = [event]
     if state.decided_on is not None:  # already on the roster as probationary
         member = app.member(member_id_for(state.id))
         events.append(
             next_event(
-                member, MemberTransferred, envelope, branch_id=cmd.to_branch_id,
+                member,
+                MemberTransferred,
+                envelope,
+                branch_id=cmd.to_branch_id,
                 transferred_on=cmd.effective_on,
             )
-        )  # fmt: skip
+        )
     return events
 
 
@@ -294,9 +357,13 @@ def _withdrawal(
     app: Lookups, state: CandidacyState, cmd: c.Withdraw, envelope: Envelope
 ) -> list[DomainEvent]:
     event = decide(
-        state, ev.Withdrawn, envelope, app.calendar, withdrawn_on=cmd.effective_on,
+        state,
+        ev.Withdrawn,
+        envelope,
+        app.calendar,
+        withdrawn_on=cmd.effective_on,
         reason=cmd.reason,
-    )  # fmt: skip
+    )
     events: list[DomainEvent] = [event]
     if state.party_age_from is not None:  # admitted: the probationary member leaves the roster
         member = app.member(member_id_for(state.id))
@@ -336,10 +403,15 @@ def _correction(
 ) -> list[DomainEvent]:
     corrected_on = cmd.corrected_on or app.today()
     event = correct(
-        state, envelope, app.calendar, corrected_on=corrected_on,
-        position=cmd.position, changes=cmd.changes, reason=cmd.reason,
+        state,
+        envelope,
+        app.calendar,
+        corrected_on=corrected_on,
+        position=cmd.position,
+        changes=cmd.changes,
+        reason=cmd.reason,
         refreshed=_recounted(app, state, cmd),
-    )  # fmt: skip
+    )
     events: list[DomainEvent] = [event]
     after = event.mutate(state)
     if state.party_age_from is None or after.decided_on is None:
@@ -350,8 +422,12 @@ def _correction(
     if member.admitted_on != after.decided_on or member.official_on != official_on:
         events.append(
             next_event(
-                member, MemberRecordRestated, envelope, restated_on=corrected_on,
-                admitted_on=after.decided_on, official_on=official_on,
+                member,
+                MemberRecordRestated,
+                envelope,
+                restated_on=corrected_on,
+                admitted_on=after.decided_on,
+                official_on=official_on,
             )
-        )  # fmt: skip
+        )
     return events

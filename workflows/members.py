@@ -29,31 +29,50 @@ class MemberWrites(Store):
             if not branch.kind.is_branch:
                 raise DomainError(f"{branch.code} is not a branch", rule="invalid_branch")
             data = command.model_dump(exclude={"document", "note", "id"})
-            return [MemberRegistered(
-                originator_id=command.id or uuid4(), originator_version=1,
-                **MemberRegistered.envelope_fields(self._envelope(actor, command)), **data,
-            )]  # fmt: skip
+            return [
+                MemberRegistered(
+                    originator_id=command.id or uuid4(),
+                    originator_version=1,
+                    **MemberRegistered.envelope_fields(self._envelope(actor, command)),
+                    **data,
+                )
+            ]
 
         return self._write(MemberState, None, command, actor, idempotency_key, build)
 
     def record_member_departure(
-        self, member_id: UUID, command: c.RecordMemberDeparture, actor: Actor, *,
+        self,
+        member_id: UUID,
+        command: c.RecordMemberDeparture,
+        actor: Actor,
+        *,
         idempotency_key: str | None = None,
-    ) -> MemberState:  # fmt: skip
+    ) -> MemberState:
         """The member left on ``left_on``: from the next day they count in no branch."""
 
         def build() -> list[DomainEvent]:
             member = self._current_member(member_id, command.left_on, actor)
             self._not_in_future(command.left_on)
-            return [self._next(member, MemberLeft, self._envelope(actor, command),
-                               left_on=command.left_on, reason=command.reason)]  # fmt: skip
+            return [
+                self._next(
+                    member,
+                    MemberLeft,
+                    self._envelope(actor, command),
+                    left_on=command.left_on,
+                    reason=command.reason,
+                )
+            ]
 
         return self._write(MemberState, member_id, command, actor, idempotency_key, build)
 
     def transfer_member(
-        self, member_id: UUID, command: c.TransferMember, actor: Actor, *,
+        self,
+        member_id: UUID,
+        command: c.TransferMember,
+        actor: Actor,
+        *,
         idempotency_key: str | None = None,
-    ) -> MemberState:  # fmt: skip
+    ) -> MemberState:
         """The member belongs to ``to_branch_id`` from ``effective_on``."""
 
         def build() -> list[DomainEvent]:
@@ -62,9 +81,15 @@ class MemberWrites(Store):
             self._branch(command.to_branch_id, command.effective_on)
             if member.branch_id == command.to_branch_id:
                 raise DomainError("the member is already in that branch", rule="same_branch")
-            return [self._next(member, MemberTransferred, self._envelope(actor, command),
-                               branch_id=command.to_branch_id,
-                               transferred_on=command.effective_on)]  # fmt: skip
+            return [
+                self._next(
+                    member,
+                    MemberTransferred,
+                    self._envelope(actor, command),
+                    branch_id=command.to_branch_id,
+                    transferred_on=command.effective_on,
+                )
+            ]
 
         return self._write(MemberState, member_id, command, actor, idempotency_key, build)
 

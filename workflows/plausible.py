@@ -93,11 +93,12 @@ def _text(value: str, loc: Loc, name: str) -> Iterator[Finding]:
     if match is not None:
         allowed = " (a tab or a line feed is allowed here)" if multiline else ""
         yield Finding(
-            loc, "control_character",
+            loc,
+            "control_character",
             f"control character U+{ord(match.group()):04X} at position {match.start()} is not "
             f"allowed{allowed}",
             value,
-        )  # fmt: skip
+        )
 
 
 def _raw_day(value: str, loc: Loc) -> Iterator[Finding]:
@@ -114,9 +115,11 @@ def _raw_day(value: str, loc: Loc) -> Iterator[Finding]:
 
 def _too_early(loc: Loc, value: Any) -> Finding:
     return Finding(
-        loc, "date_too_early",
-        f"a date before {EARLIEST_PLAUSIBLE_DAY.isoformat()} cannot be true", value,
-    )  # fmt: skip
+        loc,
+        "date_too_early",
+        f"a date before {EARLIEST_PLAUSIBLE_DAY.isoformat()} cannot be true",
+        value,
+    )
 
 
 # What the store's JSON (orjson) can hold: 64-bit integers, nesting a few levels deep.

@@ -27,14 +27,19 @@ class QuotaWrites(Store):
         envelope = self._envelope(actor, command)
         current = self.quota(organisation_id, period)
         data: dict[str, Any] = {
-            "organisation_id": organisation_id, "period": period.key,
-            "target": command.target, "sub_targets": command.sub_targets, "set_on": self.today(),
-        }  # fmt: skip
+            "organisation_id": organisation_id,
+            "period": period.key,
+            "target": command.target,
+            "sub_targets": command.sub_targets,
+            "set_on": self.today(),
+        }
         if current is None:
             event: DomainEvent = QuotaSet(
-                originator_id=quota_id(organisation_id, period.key), originator_version=1,
-                **QuotaSet.envelope_fields(envelope), **data,
-            )  # fmt: skip
+                originator_id=quota_id(organisation_id, period.key),
+                originator_version=1,
+                **QuotaSet.envelope_fields(envelope),
+                **data,
+            )
         else:
             event = self._next(current, QuotaSet, envelope, **data)
         self._save(event)

@@ -29,9 +29,13 @@ from domain.member import (
 TOPICS: tuple[str, ...] = tuple(
     cls.topic()
     for cls in (
-        MemberRegistered, MemberRecognised, MemberTransferred, MemberLeft, MemberRecordRestated,
+        MemberRegistered,
+        MemberRecognised,
+        MemberTransferred,
+        MemberLeft,
+        MemberRecordRestated,
     )
-)  # fmt: skip
+)
 PAGE = 5_000
 
 

@@ -92,9 +92,14 @@ class Store(Application[UUID]):
 
     def _envelope(self, actor: Actor, command: c.Command) -> Envelope:
         return Envelope(
-            recorded_at=self.clock(), actor=actor.actor, role=actor.role, unit_id=actor.unit_id,
-            request_id=actor.request_id, document=command.document, note=command.note,
-        )  # fmt: skip
+            recorded_at=self.clock(),
+            actor=actor.actor,
+            role=actor.role,
+            unit_id=actor.unit_id,
+            request_id=actor.request_id,
+            document=command.document,
+            note=command.note,
+        )
 
     # --- reading aggregates ----------------------------------------------------------
 
@@ -175,8 +180,9 @@ class Store(Application[UUID]):
     def _branch(self, branch_id: UUID, day: date) -> OrganisationState:
         unit = self._existing_unit(branch_id, day)
         if not unit.kind.is_branch:
-            raise DomainError(f"{unit.code} is a {unit.kind.value}, not a branch",
-                              rule="invalid_branch")  # fmt: skip
+            raise DomainError(
+                f"{unit.code} is a {unit.kind.value}, not a branch", rule="invalid_branch"
+            )
         return unit
 
     # --- saving ----------------------------------------------------------------------
@@ -190,8 +196,9 @@ class Store(Application[UUID]):
             ) from exc
         return recordings[-1].notification.id if recordings else None
 
-    def _next(self, state: ChainedState, event_class: type[DomainEvent], envelope: Envelope,
-              **data: Any) -> DomainEvent:  # fmt: skip
+    def _next(
+        self, state: ChainedState, event_class: type[DomainEvent], envelope: Envelope, **data: Any
+    ) -> DomainEvent:
         return next_event(state, event_class, envelope, **data)
 
     # --- idempotency ---------------------------------------------------------------------
@@ -214,8 +221,9 @@ class Store(Application[UUID]):
             return prior
         events = build()
         aggregate_id = events[0].originator_id
-        return self._record_with_key(aggregate_id, events, name, where, command, actor, key,
-                                     kind=kind)  # fmt: skip
+        return self._record_with_key(
+            aggregate_id, events, name, where, command, actor, key, kind=kind
+        )
 
     @overload
     def _replayed(
@@ -224,14 +232,24 @@ class Store(Application[UUID]):
 
     @overload
     def _replayed(
-        self, name: str, target: str, command: c.Command, actor: Actor, key: str | None,
+        self,
+        name: str,
+        target: str,
+        command: c.Command,
+        actor: Actor,
+        key: str | None,
         kind: type[S],
-    ) -> S | None: ...  # fmt: skip
+    ) -> S | None: ...
 
     def _replayed(
-        self, name: str, target: str, command: c.Command, actor: Actor, key: str | None,
+        self,
+        name: str,
+        target: str,
+        command: c.Command,
+        actor: Actor,
+        key: str | None,
         kind: type[AggregateState] = CandidacyState,
-    ) -> AggregateState | None:  # fmt: skip
+    ) -> AggregateState | None:
         """The first response to an earlier identical request under ``key``, if any (the
         ``kind`` of state it produced, a candidacy unless told)."""
         if key is None:
@@ -275,13 +293,19 @@ class Store(Application[UUID]):
         if key is not None:
             to_save.append(
                 CommandAccepted(
-                    originator_id=idempotency_id(actor.actor, key), originator_version=1,
-                    timestamp=head.timestamp, actor=actor.actor, role=actor.role,
-                    unit_id=actor.unit_id, request_id=actor.request_id, key=key,
+                    originator_id=idempotency_id(actor.actor, key),
+                    originator_version=1,
+                    timestamp=head.timestamp,
+                    actor=actor.actor,
+                    role=actor.role,
+                    unit_id=actor.unit_id,
+                    request_id=actor.request_id,
+                    key=key,
                     fingerprint=request_fingerprint(name, target, command.fingerprint_body()),
-                    aggregate_id=aggregate_id, aggregate_version=head.originator_version,
+                    aggregate_id=aggregate_id,
+                    aggregate_version=head.originator_version,
                 )
-            )  # fmt: skip
+            )
         try:
             self._save(*to_save)
         except ConcurrentWrite:

@@ -23,15 +23,24 @@ class TokenWrites(Store):
         if organisation_id is not None:
             self.organisation(organisation_id)
         elif role is not Role.ADMIN:
-            raise DomainError("only an admin token may cover every organisation",
-                              rule="organisation_required")  # fmt: skip
+            raise DomainError(
+                "only an admin token may cover every organisation", rule="organisation_required"
+            )
         secret = "ktn_" + secrets.token_urlsafe(32)
         event = TokenIssued(
-            originator_id=token_id(secret), originator_version=1, timestamp=self.clock(),
-            actor=actor.actor, role=actor.role, unit_id=actor.unit_id,
-            request_id=actor.request_id, digest=token_digest(secret), role_granted=role,
-            organisation_id=organisation_id, label=label, issued_on=self.today(),
-        )  # fmt: skip
+            originator_id=token_id(secret),
+            originator_version=1,
+            timestamp=self.clock(),
+            actor=actor.actor,
+            role=actor.role,
+            unit_id=actor.unit_id,
+            request_id=actor.request_id,
+            digest=token_digest(secret),
+            role_granted=role,
+            organisation_id=organisation_id,
+            label=label,
+            issued_on=self.today(),
+        )
         self._save(event)
         state = self._get(event.originator_id, TokenState, "token")
         return secret, state
@@ -40,14 +49,20 @@ class TokenWrites(Store):
         """Revoke a token by its id (shown when it was issued); it stops working at once."""
         state = self._get(token, TokenState, "token")
         if state.revoked_on is not None:
-            raise DomainError(f"token {token} was revoked on {state.revoked_on.isoformat()}",
-                              rule="token_revoked")  # fmt: skip
+            raise DomainError(
+                f"token {token} was revoked on {state.revoked_on.isoformat()}", rule="token_revoked"
+            )
         event = TokenRevoked(
-            originator_id=state.id, originator_version=state.version + 1,
-            prev_hash=state.last_hash, timestamp=self.clock(), actor=actor.actor,
-            role=actor.role, unit_id=actor.unit_id, request_id=actor.request_id,
+            originator_id=state.id,
+            originator_version=state.version + 1,
+            prev_hash=state.last_hash,
+            timestamp=self.clock(),
+            actor=actor.actor,
+            role=actor.role,
+            unit_id=actor.unit_id,
+            request_id=actor.request_id,
             revoked_on=self.today(),
-        )  # fmt: skip
+        )
         self._save(event)
         revoked: TokenState = event.mutate(state)
         self._remember(revoked)

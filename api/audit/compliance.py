@@ -45,6 +45,10 @@ def compliance_for(
 
     states = (admissions.candidacy(cid) for cid in candidacy_ids(admissions))
     return deadline_compliance(
-        states, organisation_id=organisation_id, period=period,
-        today=today or admissions.today(), calendar=admissions.calendar, in_unit=in_unit,
-    )  # fmt: skip
+        states,
+        organisation_id=organisation_id,
+        period=period,
+        today=today or admissions.today(),
+        calendar=admissions.calendar,
+        in_unit=in_unit,
+    )

@@ -172,12 +172,15 @@ def _documents(state: CandidacyState) -> list[DocumentEntry]:
             number = event.number
         found.append(
             DocumentEntry(
-                form=form, position=event.originator_version,
+                form=form,
+                position=event.originator_version,
                 step=STEP_LABELS.get(type(event).__name__, ("", ""))[0],
-                effective_on=event.effective_on, number=number,
-                dated=doc.dated if doc else None, referenced=doc is not None,
+                effective_on=event.effective_on,
+                number=number,
+                dated=doc.dated if doc else None,
+                referenced=doc is not None,
             )
-        )  # fmt: skip
+        )
     return found
 
 
@@ -193,25 +196,39 @@ def _votes(state: CandidacyState) -> list[VoteEntry]:
             label = "Đảng ủy cơ sở (công nhận chính thức)"
         found.append(
             VoteEntry(
-                body=vote.body, body_label=label, form=form, position=event.originator_version,
-                held_on=vote.held_on, eligible=vote.eligible, in_favour=vote.in_favour,
-                passed=vote.passed, attempt=vote.attempt,
+                body=vote.body,
+                body_label=label,
+                form=form,
+                position=event.originator_version,
+                held_on=vote.held_on,
+                eligible=vote.eligible,
+                in_favour=vote.in_favour,
+                passed=vote.passed,
+                attempt=vote.attempt,
             )
-        )  # fmt: skip
+        )
     return found
 
 
 def _summary(state: CandidacyState) -> DossierSummary:
     return DossierSummary(
-        candidacy_id=state.id, full_name=state.person.full_name, stage=state.stage,
-        stage_label=STAGE_LABELS[state.stage.value], branch_id=state.branch_id,
-        version=state.version, nominated_by=state.nominated_by.value,
-        nominated_on=state.nominated_on, decided_on=state.decided_on,
-        party_age_from=state.party_age_from, ceremony_on=state.ceremony_on,
-        probation_ends_on=state.probation_ends_on, official_on=state.official_on,
-        outcome_on=state.outcome_on, outcome_reason=state.outcome_reason,
+        candidacy_id=state.id,
+        full_name=state.person.full_name,
+        stage=state.stage,
+        stage_label=STAGE_LABELS[state.stage.value],
+        branch_id=state.branch_id,
+        version=state.version,
+        nominated_by=state.nominated_by.value,
+        nominated_on=state.nominated_on,
+        decided_on=state.decided_on,
+        party_age_from=state.party_age_from,
+        ceremony_on=state.ceremony_on,
+        probation_ends_on=state.probation_ends_on,
+        official_on=state.official_on,
+        outcome_on=state.outcome_on,
+        outcome_reason=state.outcome_reason,
         last_hash=state.last_hash,
-    )  # fmt: skip
+    )
 
 
 def build_dossier(
@@ -249,10 +266,14 @@ def build_dossier(
         for d in deadlines(state, calendar, day)
     ]
     return Dossier(
-        summary=_summary(state), deadlines_on=day, timeline=timeline,
-        documents=_documents(state), votes=_votes(state), deadlines=limits,
+        summary=_summary(state),
+        deadlines_on=day,
+        timeline=timeline,
+        documents=_documents(state),
+        votes=_votes(state),
+        deadlines=limits,
         verification=verification,
-    )  # fmt: skip
+    )
 
 
 def _label(event: CandidacyEvent) -> str:

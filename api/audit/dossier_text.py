@@ -40,7 +40,7 @@ STEP_LABELS: dict[str, tuple[str, str]] = {
     "Transferred": ("Chuyển sinh hoạt đảng", "transfer to another branch"),
     "Withdrawn": ("Rút khỏi danh sách", "withdrawal"),
     "Corrected": ("Đính chính", "correction"),
-}  # fmt: skip
+}
 
 # Forms of Hướng dẫn 12-HD/BTCTW (2022) and the certificates, by code.
 FORM_TITLES: dict[str, str] = {
@@ -82,22 +82,33 @@ def form_in(event: CandidacyEvent, before: CandidacyState | None) -> str | None:
 
 
 _FORMS = {
-    "CertificateRecorded": "CN-NTVĐ", "ApplicationSubmitted": "1-KNĐ",
-    "BiographySubmitted": "2-KNĐ", "VerificationRequested": "20-KNĐ",
-    "BranchVoteHeld": "6-KNĐ", "SubunitAppraisalRecorded": "7-KNĐ",
-    "AdmissionDecided": "9-KNĐ", "RecognitionVoteHeld": "13-KNĐ",
+    "CertificateRecorded": "CN-NTVĐ",
+    "ApplicationSubmitted": "1-KNĐ",
+    "BiographySubmitted": "2-KNĐ",
+    "VerificationRequested": "20-KNĐ",
+    "BranchVoteHeld": "6-KNĐ",
+    "SubunitAppraisalRecorded": "7-KNĐ",
+    "AdmissionDecided": "9-KNĐ",
+    "RecognitionVoteHeld": "13-KNĐ",
     "RecognitionDecided": "16-KNĐ",
-}  # fmt: skip
+}
 
 STAGE_LABELS: dict[str, str] = {
-    "source_pool": "Nguồn kết nạp", "awareness_class": "Học lớp nhận thức về Đảng",
-    "certified": "Đã có giấy chứng nhận", "dossier": "Lập hồ sơ",
-    "verification": "Thẩm tra lý lịch", "branch_approved": "Chi bộ đề nghị kết nạp",
-    "awaiting_decision": "Chờ quyết định", "admitted": "Đã có quyết định kết nạp",
-    "probation": "Đảng viên dự bị", "recognition_review": "Xét công nhận chính thức",
-    "official": "Đảng viên chính thức", "rejected": "Không kết nạp",
-    "withdrawn": "Rút khỏi danh sách", "removed": "Xóa tên khỏi danh sách đảng viên dự bị",
-}  # fmt: skip
+    "source_pool": "Nguồn kết nạp",
+    "awareness_class": "Học lớp nhận thức về Đảng",
+    "certified": "Đã có giấy chứng nhận",
+    "dossier": "Lập hồ sơ",
+    "verification": "Thẩm tra lý lịch",
+    "branch_approved": "Chi bộ đề nghị kết nạp",
+    "awaiting_decision": "Chờ quyết định",
+    "admitted": "Đã có quyết định kết nạp",
+    "probation": "Đảng viên dự bị",
+    "recognition_review": "Xét công nhận chính thức",
+    "official": "Đảng viên chính thức",
+    "rejected": "Không kết nạp",
+    "withdrawn": "Rút khỏi danh sách",
+    "removed": "Xóa tên khỏi danh sách đảng viên dự bị",
+}
 
 DEADLINE_LABELS: dict[str, str] = {
     "certificate_expiry": "Hiệu lực giấy chứng nhận (60 tháng)",
@@ -114,8 +125,11 @@ DEADLINE_LABELS: dict[str, str] = {
 }
 
 STATUS_LABELS: dict[str, str] = {
-    "met": "đúng hạn", "missed": "quá hạn", "due": "chưa đến hạn", "overdue": "đã quá hạn",
-}  # fmt: skip
+    "met": "đúng hạn",
+    "missed": "quá hạn",
+    "due": "chưa đến hạn",
+    "overdue": "đã quá hạn",
+}
 
 VOTE_BODIES: dict[str, tuple[str, str]] = {
     "branch": ("Chi bộ", "6-KNĐ"),
@@ -159,10 +173,12 @@ RULE_LABELS: dict[str, str] = {
 
 # The facts a step follows in time (domain.candidacy.order), in Vietnamese.
 ORDER_STEP_LABELS: dict[str, str] = {
-    "nomination": "giới thiệu nguồn", "transfer": "chuyển sinh hoạt",
+    "nomination": "giới thiệu nguồn",
+    "transfer": "chuyển sinh hoạt",
     "class enrolment": "dự lớp bồi dưỡng nhận thức về Đảng",
     "awareness certificate": "giấy chứng nhận bồi dưỡng nhận thức về Đảng",
-    "application": "đơn xin vào Đảng", "biography": "lý lịch người xin vào Đảng",
+    "application": "đơn xin vào Đảng",
+    "biography": "lý lịch người xin vào Đảng",
     "introducers": "giới thiệu của đảng viên chính thức",
     "verification request": "đề nghị thẩm tra lý lịch",
     "verification requests and results": "thẩm tra lý lịch (đề nghị và kết quả)",
@@ -170,8 +186,10 @@ ORDER_STEP_LABELS: dict[str, str] = {
     "earlier branch vote": "lần biểu quyết trước của chi bộ",
     "branch resolution": "nghị quyết của chi bộ",
     "earlier committee vote": "lần biểu quyết trước của đảng ủy",
-    "resolution": "nghị quyết đề nghị", "committee resolution": "nghị quyết của đảng ủy cơ sở",
-    "admission decision": "quyết định kết nạp", "admission ceremony": "lễ kết nạp",
+    "resolution": "nghị quyết đề nghị",
+    "committee resolution": "nghị quyết của đảng ủy cơ sở",
+    "admission decision": "quyết định kết nạp",
+    "admission ceremony": "lễ kết nạp",
     "new-member class": "lớp bồi dưỡng đảng viên mới",
     "recognition vote": "biểu quyết công nhận chính thức",
     "earlier recognition vote": "lần biểu quyết công nhận trước",
@@ -180,13 +198,18 @@ ORDER_STEP_LABELS: dict[str, str] = {
     "latest recorded step": "bước đã ghi nhận gần nhất",
     "third failed branch vote": "lần biểu quyết không đạt thứ ba của chi bộ",
     "sub-unit appraisal": "thẩm định của đảng ủy bộ phận",
-}  # fmt: skip
+}
 
 EDUCATION_LABELS: dict[str, str] = {
-    "none": "chưa qua đào tạo", "primary": "tiểu học", "lower_secondary": "trung học cơ sở",
-    "upper_secondary": "trung học phổ thông", "vocational": "trung cấp", "college": "cao đẳng",
-    "university": "đại học", "postgraduate": "sau đại học",
-}  # fmt: skip
+    "none": "chưa qua đào tạo",
+    "primary": "tiểu học",
+    "lower_secondary": "trung học cơ sở",
+    "upper_secondary": "trung học phổ thông",
+    "vocational": "trung cấp",
+    "college": "cao đẳng",
+    "university": "đại học",
+    "postgraduate": "sau đại học",
+}
 
 
 def vn_date(value: date | str | None) -> str:
@@ -216,21 +239,22 @@ def _age(p: dict[str, Param]) -> str:
     months = int(p.get("age_months") or 0)
     low, high = int(p.get("min_months") or 0) // 12, int(p.get("max_months") or 0) // 12
     text = f"{months // 12} tuổi {months % 12} tháng, quy định từ {low} đến {high} tuổi"
-    return text + (f"; có ý kiến của tỉnh ủy {p['consent_reference']}" if p.get(
-        "consent_reference") else "")  # fmt: skip
+    return text + (
+        f"; có ý kiến của tỉnh ủy {p['consent_reference']}" if p.get("consent_reference") else ""
+    )
 
 
 def _certificate(p: dict[str, Param]) -> str:
-    return (f"giấy chứng nhận {p.get('age_months')} tháng, giới hạn {p.get('limit_months')} "
-            f"tháng (hiệu lực đến {vn_date(str(p['expires_on'])) if p.get('expires_on') else '—'})"
-            )  # fmt: skip
+    return (
+        f"giấy chứng nhận {p.get('age_months')} tháng, giới hạn {p.get('limit_months')} "
+        f"tháng (hiệu lực đến {vn_date(str(p['expires_on'])) if p.get('expires_on') else '—'})"
+    )
 
 
 def _education(p: dict[str, Param]) -> str:
     level = EDUCATION_LABELS.get(str(p.get("education")), str(p.get("education")))
     text = f"trình độ {level}, yêu cầu tốt nghiệp trung học cơ sở"
-    return text + (f"; ngoại lệ {p['exception_reference']}" if p.get("exception_reference")
-                   else "")  # fmt: skip
+    return text + (f"; ngoại lệ {p['exception_reference']}" if p.get("exception_reference") else "")
 
 
 def _official(p: dict[str, Param]) -> str:
@@ -249,10 +273,13 @@ def _order(p: dict[str, Param]) -> str:
 
 
 def _ceremony(p: dict[str, Param]) -> str:
-    text = (f"hạn chót {vn_date(str(p['due_on'])) if p.get('due_on') else '—'} "
-            f"({p.get('limit_working_days')} ngày làm việc kể từ khi nhận quyết định)")  # fmt: skip
-    return text + (f"; cấp trên đồng ý {p['approval_reference']}" if p.get("approval_reference")
-                   else "")  # fmt: skip
+    text = (
+        f"hạn chót {vn_date(str(p['due_on'])) if p.get('due_on') else '—'} "
+        f"({p.get('limit_working_days')} ngày làm việc kể từ khi nhận quyết định)"
+    )
+    return text + (
+        f"; cấp trên đồng ý {p['approval_reference']}" if p.get("approval_reference") else ""
+    )
 
 
 _SENTENCES: dict[str, Callable[[dict[str, Param]], str]] = {

@@ -56,22 +56,36 @@ class HistoryItem(BaseModel):
 
     @classmethod
     def of(
-        cls, event: CandidacyEvent, *, with_person: bool, restated_by: Sequence[int] = (),
+        cls,
+        event: CandidacyEvent,
+        *,
+        with_person: bool,
+        restated_by: Sequence[int] = (),
         explain: bool = False,
-    ) -> HistoryItem:  # fmt: skip
+    ) -> HistoryItem:
         data = event.model_dump(mode="json", include=set(event.data_fields()))
         if not with_person:
             data = _without_personal(data)
         return cls(
-            position=event.originator_version, type=type(event).__name__,
-            effective_on=event.effective_on, recorded_at=event.timestamp, actor=event.actor,
-            role=event.role, unit_id=event.unit_id, request_id=event.request_id,
-            rule_set=event.rule_set, document=event.document, note=event.note, data=data,
-            checks=list(event.checks), hash=event.content_hash(), prev_hash=event.prev_hash,
+            position=event.originator_version,
+            type=type(event).__name__,
+            effective_on=event.effective_on,
+            recorded_at=event.timestamp,
+            actor=event.actor,
+            role=event.role,
+            unit_id=event.unit_id,
+            request_id=event.request_id,
+            rule_set=event.rule_set,
+            document=event.document,
+            note=event.note,
+            data=data,
+            checks=list(event.checks),
+            hash=event.content_hash(),
+            prev_hash=event.prev_hash,
             restates=event.position if isinstance(event, Corrected) else None,
             restated_by=list(restated_by),
             explanation=[explain_check(check) for check in event.checks] if explain else None,
-        )  # fmt: skip
+        )
 
 
 def _without_personal(data: dict[str, Any]) -> dict[str, Any]:

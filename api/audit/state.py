@@ -111,6 +111,10 @@ class CandidacyView(BaseModel):
             for on, src, dst in state.transfers
         ]
         return cls(
-            **data, person=state.person if with_person else None, transfers=transfers,
-            deadlines=deadlines, as_of=as_of, known_at=known_at,
-        )  # fmt: skip
+            **data,
+            person=state.person if with_person else None,
+            transfers=transfers,
+            deadlines=deadlines,
+            as_of=as_of,
+            known_at=known_at,
+        )

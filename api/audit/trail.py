@@ -22,9 +22,14 @@ def cli_actor() -> str:
 
 
 def audit_read(
-    what: AuditRead, *, actor: str, role: str, at: datetime, via: Literal["http", "cli"],
+    what: AuditRead,
+    *,
+    actor: str,
+    role: str,
+    at: datetime,
+    via: Literal["http", "cli"],
     **target: Any,
-) -> None:  # fmt: skip
+) -> None:
     """Log one audit read: who (actor, role), what (``what`` and the ids in ``target``:
     candidacy_id, organisation_id, as_of, known_at, format) and when (``at``, from the
     injected clock). Ids and days only, never personal data."""

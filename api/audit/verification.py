@@ -95,9 +95,10 @@ Payloads = Callable[[], dict[int, tuple[str, dict[str, Any]]]]
 
 
 def verify_candidacies(
-    admissions: Admissions, candidacy_ids: Iterable[UUID] | None = None,
+    admissions: Admissions,
+    candidacy_ids: Iterable[UUID] | None = None,
     witness: Witness | None = None,
-) -> Verification:  # fmt: skip
+) -> Verification:
     """The chains of the given candidacy streams (every one in the store when None), without
     the audit digest."""
     return verify_store(admissions, None, candidacy_ids=candidacy_ids, witness=witness)
@@ -125,9 +126,10 @@ def verify_store(
     check = digest.check(wanted, anchors) if digest is not None else None
     read = 0
     expected = (
-        check.expected(admissions) if check is not None
+        check.expected(admissions)
+        if check is not None
         else admissions.recorder.max_notification_id() or 0
-    )  # fmt: skip
+    )
     for page in pages(admissions):
         for notification in page:
             if check is not None:
@@ -161,11 +163,12 @@ def verify_store(
 def _summary(check: DigestCheck) -> DigestSummary:
     tip = check.checkpoints[-1] if check.checkpoints else None
     return DigestSummary(
-        store_wide=check.store_wide, position=check.position,
+        store_wide=check.store_wide,
+        position=check.position,
         events=tip.total if tip else 0,
         checkpoints=len(check.checkpoints) if check.checkpoints is not None else 0,
         tip=tip.digest if tip else None,
-    )  # fmt: skip
+    )
 
 
 def _merge(
@@ -176,16 +179,25 @@ def _merge(
     named = {(f.stream_id, f.position) for f in chained}
     flagged = {f.stream_id for f in chained}
     extra = [
-        f for f in digested
+        f
+        for f in digested
         if f.stream_id is None
-        or ((f.stream_id, f.position) not in named
-            and not (f.position is None and f.stream_id in flagged))
-    ]  # fmt: skip
+        or (
+            (f.stream_id, f.position) not in named
+            and not (f.position is None and f.stream_id in flagged)
+        )
+    ]
     flagged |= {f.stream_id for f in extra}
     for cid, records in streams.items():
         if not records and cid not in flagged:
-            chained.append(Finding(cid, 1, "removed", "no event of this candidacy is in the "
-                                   "store, though it was asked for by id"))  # fmt: skip
+            chained.append(
+                Finding(
+                    cid,
+                    1,
+                    "removed",
+                    "no event of this candidacy is in the store, though it was asked for by id",
+                )
+            )
     ordered = sorted(
         chained + extra,
         key=lambda f: (f.aggregate != STORE, str(f.stream_id), f.position or 0, f.kind),
@@ -221,8 +233,9 @@ def _read(mapper: PydanticMapper, notification: Notification) -> _Stored:
     except (ValueError, zlib.error) as exc:
         return _Stored(nid, version, topic, None, None, error=type(exc).__name__)
     prev = payload.get("prev_hash")
-    return _Stored(nid, version, topic, hash_payload(topic, payload),
-                   prev if isinstance(prev, str) else None)  # fmt: skip
+    return _Stored(
+        nid, version, topic, hash_payload(topic, payload), prev if isinstance(prev, str) else None
+    )
 
 
 def _decode(mapper: PydanticMapper, notification: Notification, stored: _Stored) -> _Stored:
@@ -258,9 +271,11 @@ def _payloads(admissions: Admissions, cid: UUID) -> Payloads:
 
 
 def check_stream(
-    candidacy_id: UUID, stored: list[_Stored], witnessed: tuple[CandidacyEvent, ...] | None,
+    candidacy_id: UUID,
+    stored: list[_Stored],
+    witnessed: tuple[CandidacyEvent, ...] | None,
     payloads: Payloads,
-) -> list[Finding]:  # fmt: skip
+) -> list[Finding]:
     """The chain problems of one stream, ordered by position, at most one per position and
     kind."""
     found: dict[tuple[int, ProblemKind], str] = {}
@@ -277,27 +292,38 @@ def check_stream(
             report(missing, "removed", f"position {missing} is missing from the store")
         expected = record.version + 1
         if previous is not None and record.notification_id < previous.notification_id:
-            report(record.version, "reordered", f"stored before position {previous.version} "
-                   "in the store's global order")  # fmt: skip
+            report(
+                record.version,
+                "reordered",
+                f"stored before position {previous.version} in the store's global order",
+            )
         previous = record
         if record.hash is None or record.error is not None:
-            report(record.version, "altered", f"the stored event no longer decodes "
-                   f"({record.error})")  # fmt: skip
+            report(
+                record.version, "altered", f"the stored event no longer decodes ({record.error})"
+            )
         elif record.decoded_hash is not None and record.hash != record.decoded_hash:
-            report(record.version, "altered", "the stored JSON is not what the recorded "
-                   "event serialises to")  # fmt: skip
+            report(
+                record.version,
+                "altered",
+                "the stored JSON is not what the recorded event serialises to",
+            )
     for record in records:
         _check_link(record, by_version, payloads, report)
     for event in witnessed or ():
         position = event.originator_version
         seen = by_version.get(position)
         if seen is None:
-            report(position, "removed", "this server read the event earlier; it is no longer "
-                   "in the store")  # fmt: skip
+            report(
+                position,
+                "removed",
+                "this server read the event earlier; it is no longer in the store",
+            )
         elif (
-            seen.hash is not None and seen.hash != event.content_hash()
+            seen.hash is not None
+            and seen.hash != event.content_hash()
             and (position, "reordered") not in found
-        ):  # fmt: skip
+        ):
             report(position, "altered", "differs from the event as this server read it earlier")
     return [
         Finding(candidacy_id, position, kind, detail)
@@ -306,9 +332,11 @@ def check_stream(
 
 
 def _check_link(
-    record: _Stored, by_version: dict[int, _Stored], payloads: Payloads,
+    record: _Stored,
+    by_version: dict[int, _Stored],
+    payloads: Payloads,
     report: Callable[[int, ProblemKind, str], None],
-) -> None:  # fmt: skip
+) -> None:
     """Check that ``record`` names the hash of the event before it. When it names another
     event of the stream (at whatever position), the events were reordered."""
     if record.hash is None:
@@ -332,8 +360,15 @@ def _check_link(
                 continue
             if recorded != hash_payload(topic, {**payload, "originator_version": version}):
                 continue
-            report(record.version, "reordered", f"position {record.version} follows the event "
-                   f"stored at position {version_of_other}, not the one at {before}")  # fmt: skip
+            report(
+                record.version,
+                "reordered",
+                f"position {record.version} follows the event "
+                f"stored at position {version_of_other}, not the one at {before}",
+            )
             return
-    report(before, "altered", f"position {before} does not hash to the value position "
-           f"{record.version} recorded for it")  # fmt: skip
+    report(
+        before,
+        "altered",
+        f"position {before} does not hash to the value position {record.version} recorded for it",
+    )

@@ -65,10 +65,18 @@ class _Rate(ProgressColumn):
 @contextmanager
 def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar fed with ``(done, total)``; silent when not on a terminal."""
-    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), _Rate(),
-               TextColumn("ETA"), TimeRemainingColumn(), TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=console, transient=True,
-                  disable=not console.is_terminal) as progress:  # fmt: skip
+    columns = (
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _Rate(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as progress:
         task = progress.add_task(label, total=None)
 
         def advance(done: int, total: int) -> None:
@@ -99,8 +107,9 @@ def _subtree(app: Admissions, organisation: UUID) -> list[UUID]:
         ) from exc
     projections = Projections(app)
     projections.catch_up()
-    return candidacies_in_subtree(projections.register, projections.reader.tree(), organisation,
-                                  app.today())  # fmt: skip
+    return candidacies_in_subtree(
+        projections.register, projections.reader.tree(), organisation, app.today()
+    )
 
 
 def verify(
@@ -136,8 +145,9 @@ def verify(
     """Verify that no stored event was altered, removed or reordered (exit 1 if any was)."""
     anchors = _anchors(anchor or [])
     if anchors and organisation is not None:
-        raise typer.BadParameter("anchors check the whole store: drop --organisation",
-                                 param_hint="--anchor")  # fmt: skip
+        raise typer.BadParameter(
+            "anchors check the whole store: drop --organisation", param_hint="--anchor"
+        )
     try:
         app = build_app(Settings())
     except DatabaseUrlError as exc:
@@ -145,19 +155,30 @@ def verify(
         raise typer.Exit(2) from exc
     try:
         ids = _subtree(app, organisation) if organisation is not None else None
-        audit_read("verify", actor=cli_actor(), role="operator", at=app.clock(), via="cli",
-                   organisation_id=organisation)  # fmt: skip
+        audit_read(
+            "verify",
+            actor=cli_actor(),
+            role="operator",
+            at=app.clock(),
+            via="cli",
+            organisation_id=organisation,
+        )
         digest = GlobalDigest(app)
         if catch_up:
             with _bar("Cập nhật dấu niêm phong · digest catch-up") as progress:
                 digest.catch_up(progress)
         with _bar("Kiểm tra toàn vẹn · verifying") as progress:
-            result = verify_store(app, digest, candidacy_ids=ids, progress=progress,
-                                  anchors=anchors)  # fmt: skip
+            result = verify_store(
+                app, digest, candidacy_ids=ids, progress=progress, anchors=anchors
+            )
     finally:
         app.close()
-    log.info("audit.verified", organisation_id=str(organisation) if organisation else None,
-             events=result.events_checked, problems=len(result.problems))  # fmt: skip
+    log.info(
+        "audit.verified",
+        organisation_id=str(organisation) if organisation else None,
+        events=result.events_checked,
+        problems=len(result.problems),
+    )
     if as_json:
         console.print_json(verification_report(result).model_dump_json())
     else:
@@ -177,16 +198,23 @@ def _print(result: Verification) -> None:
         highlight=False,
     )
     if result.problems:
-        table = Table(title=f"{len(result.problems)} problems: the stored record was changed "
-                      "after it was recorded")  # fmt: skip
+        table = Table(
+            title=f"{len(result.problems)} problems: the stored record was changed "
+            "after it was recorded"
+        )
         for header in ("Kind", "Record", "Id", "Position", "Detail"):
             table.add_column(header, overflow="fold", no_wrap=header in ("Id", "Kind"))
         for p in result.problems:
             where = "—" if p.stream_id is None else str(p.stream_id)
             if p.notification_ids is not None:
                 where = f"ids {p.notification_ids[0]}–{p.notification_ids[1]}"
-            table.add_row(f"[red]{p.kind}[/red]", p.aggregate, where,
-                          "—" if p.position is None else str(p.position), p.detail)  # fmt: skip
+            table.add_row(
+                f"[red]{p.kind}[/red]",
+                p.aggregate,
+                where,
+                "—" if p.position is None else str(p.position),
+                p.detail,
+            )
         console.print(table)
     else:
         console.print("[green]No problem: every stored event is as it was recorded.[/green]")
@@ -194,5 +222,6 @@ def _print(result: Verification) -> None:
         console.print(
             f"Anchor (keep it outside the database; check it later with --anchor): "
             f"{summary.position}:{summary.tip}",
-            highlight=False, soft_wrap=True,
-        )  # fmt: skip
+            highlight=False,
+            soft_wrap=True,
+        )

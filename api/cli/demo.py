@@ -40,8 +40,12 @@ def demo() -> None:
     except DatabaseUrlError as exc:
         console.print(f"[red]KETNAP_DATABASE_URL: {exc}[/red]")
         raise typer.Exit(2) from exc
-    columns = (TextColumn("[bold]Nạp dữ liệu mẫu"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())  # fmt: skip
+    columns = (
+        TextColumn("[bold]Nạp dữ liệu mẫu"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     quiet = not console.is_terminal
     with Progress(*columns, console=console, transient=True, disable=quiet) as progress:
         task = progress.add_task("demo", total=None)
@@ -80,13 +84,18 @@ def stored_events(app: Admissions, *, page_size: int = 1000) -> Iterator[object]
 def _report_load(summary: DemoSummary) -> None:
     if summary.already_loaded:
         log.info("demo.already_loaded", province_id=str(summary.province_id))
-        console.print("[yellow]Dữ liệu mẫu đã có sẵn (the demo is already loaded); "
-                      "nothing was recorded.[/yellow]")  # fmt: skip
+        console.print(
+            "[yellow]Dữ liệu mẫu đã có sẵn (the demo is already loaded); "
+            "nothing was recorded.[/yellow]"
+        )
         return
     log.info(
-        "demo.loaded", province_id=str(summary.province_id), commands=summary.commands,
-        events=summary.events_recorded, seconds=round(summary.seconds, 2),
-    )  # fmt: skip
+        "demo.loaded",
+        province_id=str(summary.province_id),
+        commands=summary.commands,
+        events=summary.events_recorded,
+        seconds=round(summary.seconds, 2),
+    )
     stages = ", ".join(f"{stage} {n}" for stage, n in sorted(summary.stages.items()))
     console.print(
         f"[green]Đã nạp dữ liệu mẫu[/green]: {summary.organisations} units, "
@@ -105,10 +114,13 @@ def _report_load(summary: DemoSummary) -> None:
 # --- rendering ---------------------------------------------------------------------------
 
 COUNT_COLUMNS = (
-    ("Kết nạp\nadmitted", "admitted"), ("Lễ kết nạp\nceremonies", "ceremonies"),
-    ("Công nhận\nrecognised", "recognised"), ("Từ chối\nrejected", "rejected"),
-    ("Rút\nwithdrawn", "withdrawn"), ("Xóa tên\nremoved", "removed"),
-)  # fmt: skip
+    ("Kết nạp\nadmitted", "admitted"),
+    ("Lễ kết nạp\nceremonies", "ceremonies"),
+    ("Công nhận\nrecognised", "recognised"),
+    ("Từ chối\nrejected", "rejected"),
+    ("Rút\nwithdrawn", "withdrawn"),
+    ("Xóa tên\nremoved", "removed"),
+)
 
 
 def _display_name(unit: OrganisationState, on: date) -> str:
@@ -147,15 +159,21 @@ def print_branch_counts(projection: AdmissionsProjection, on: date | None = None
     for group_id, members in sorted(groups.items(), key=lambda g: _group_key(projection, g[0])):
         subtotal = sum((counts.get(b.id, AdmissionCounts()) for b in members), AdmissionCounts())
         label = _display_name(projection.tree.unit(group_id), on) if group_id else "—"
-        table.add_row(f"[bold]{label}[/bold]", *[f"[bold]{c}[/bold]" for c in
-                      _count_cells(subtotal)], end_section=False)  # fmt: skip
+        table.add_row(
+            f"[bold]{label}[/bold]",
+            *[f"[bold]{c}[/bold]" for c in _count_cells(subtotal)],
+            end_section=False,
+        )
         for branch in sorted(members, key=lambda b: b.code):
-            table.add_row(f"  {_display_name(branch, on)}",
-                          *_count_cells(counts.get(branch.id, AdmissionCounts())))  # fmt: skip
+            table.add_row(
+                f"  {_display_name(branch, on)}",
+                *_count_cells(counts.get(branch.id, AdmissionCounts())),
+            )
         table.add_section()
         total = total + subtotal
-    table.add_row("[bold]Tổng cộng (total)[/bold]", *[f"[bold]{c}[/bold]" for c in
-                  _count_cells(total)])  # fmt: skip
+    table.add_row(
+        "[bold]Tổng cộng (total)[/bold]", *[f"[bold]{c}[/bold]" for c in _count_cells(total)]
+    )
     console.print(table)
 
 
@@ -168,8 +186,13 @@ def _percent(value: Decimal | None) -> str:
 
 
 def _breakdown_cells(b: Breakdown) -> list[str]:
-    return [str(b.women), str(b.ethnic_minority), str(b.religious), str(b.youth_union),
-            str(b.aged_30_or_under)]  # fmt: skip
+    return [
+        str(b.women),
+        str(b.ethnic_minority),
+        str(b.religious),
+        str(b.youth_union),
+        str(b.aged_30_or_under),
+    ]
 
 
 def print_quota_table(projection: AdmissionsProjection, period: Period) -> None:
@@ -180,9 +203,17 @@ def print_quota_table(projection: AdmissionsProjection, period: Period) -> None:
         caption="Each admission counts for every unit above its branch on the decision date; "
         "a unit moved during the period is listed under its last parent.",
     )
-    for header in ("Đơn vị (unit)", "Chỉ tiêu\ntarget", "Kết nạp\nadmitted", "Đạt\n%",
-                   "Nữ\nwomen", "DTTS\nminority", "Tôn giáo\nreligious", "Đoàn viên\nyouth",
-                   "≤ 30 tuổi\n≤ 30"):  # fmt: skip
+    for header in (
+        "Đơn vị (unit)",
+        "Chỉ tiêu\ntarget",
+        "Kết nạp\nadmitted",
+        "Đạt\n%",
+        "Nữ\nwomen",
+        "DTTS\nminority",
+        "Tôn giáo\nreligious",
+        "Đoàn viên\nyouth",
+        "≤ 30 tuổi\n≤ 30",
+    ):
         table.add_column(header, justify="left" if header.startswith("Đơn vị") else "right")
     roots = [u for u in projection.tree.units() if u.parents[0][1] is None]
     for root in sorted(roots, key=lambda u: u.code):
@@ -191,8 +222,9 @@ def print_quota_table(projection: AdmissionsProjection, period: Period) -> None:
     console.print(table)
 
 
-def _quota_rows(table: Table, projection: AdmissionsProjection, unit_id: UUID, period: Period,
-                depth: int) -> None:  # fmt: skip
+def _quota_rows(
+    table: Table, projection: AdmissionsProjection, unit_id: UUID, period: Period, depth: int
+) -> None:
     report: QuotaReport = projection.quota_report(unit_id, period)
     unit = projection.tree.unit(unit_id)
     name = _display_name(unit, period.ends_on)
@@ -200,10 +232,13 @@ def _quota_rows(table: Table, projection: AdmissionsProjection, unit_id: UUID, p
         name += f" (đến {unit.ended_on:%d/%m/%Y})"
     style = "bold" if depth == 0 else ""
     table.add_row(
-        "  " * depth + name, "—" if report.target is None else str(report.target),
-        str(report.admitted), _percent(report.fulfilment_percent),
-        *_breakdown_cells(report.breakdown), style=style,
-    )  # fmt: skip
+        "  " * depth + name,
+        "—" if report.target is None else str(report.target),
+        str(report.admitted),
+        _percent(report.fulfilment_percent),
+        *_breakdown_cells(report.breakdown),
+        style=style,
+    )
     children = sorted(report.children, key=lambda c: _sort_key(projection, c.organisation_id))
     for child in children:
         if _shown_under(projection, child.organisation_id, unit_id, period):
@@ -215,8 +250,9 @@ def _sort_key(projection: AdmissionsProjection, unit_id: UUID) -> tuple[int, str
     return unit.kind.level, unit.name
 
 
-def _shown_under(projection: AdmissionsProjection, child_id: UUID, parent_id: UUID,
-                 period: Period) -> bool:  # fmt: skip
+def _shown_under(
+    projection: AdmissionsProjection, child_id: UUID, parent_id: UUID, period: Period
+) -> bool:
     """Committees (not branches) show once, under the parent they had on their last day
     in the period: a commune moved mid-year shows under its new parent only."""
     child = projection.tree.unit(child_id)

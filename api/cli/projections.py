@@ -109,10 +109,14 @@ def rebuild(
             raise typer.Exit(2)
         projections.page_size = page_size
         columns = (
-            TextColumn(f"[bold]rebuild {name}"), BarColumn(), MofNCompleteColumn(),
-            TaskProgressColumn(), TextColumn("{task.fields[rate]} events/s"),
-            TimeElapsedColumn(), TimeRemainingColumn(),
-        )  # fmt: skip
+            TextColumn(f"[bold]rebuild {name}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]} events/s"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
         started = time.perf_counter()
         with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
             task = bar.add_task("rebuild", total=None, rate="—")
@@ -157,8 +161,9 @@ def run(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        log.info("projections.run_started",
-                 positions={s.name: s.position for s in projections.status()})  # fmt: skip
+        log.info(
+            "projections.run_started", positions={s.name: s.position for s in projections.status()}
+        )
         digest = digest_for(app)
         if once:
             applied = projections.catch_up()

@@ -26,8 +26,9 @@ from workflows.context import Actor
 console = Console()
 if not console.is_terminal and "COLUMNS" not in os.environ:
     console = Console(width=132)  # piped: keep each line whole
-tokens = typer.Typer(help="API tokens (stored hashed; each secret is shown once).",
-                     no_args_is_help=True)  # fmt: skip
+tokens = typer.Typer(
+    help="API tokens (stored hashed; each secret is shown once).", no_args_is_help=True
+)
 
 
 def cli_actor(name: str = "ketnap-cli") -> Actor:
@@ -70,8 +71,11 @@ def serve(
     settings = _settings()
     factory = partial(create_app, settings, keep_projections_caught_up=not no_projections)
     base = f"http://{host}:{port}"
-    console.print(f"ketnap API at [bold]{base}[/bold] — OpenAPI docs at [bold]{base}/docs[/bold]"
-                  " (Ctrl+C stops it)", highlight=False)  # fmt: skip
+    console.print(
+        f"ketnap API at [bold]{base}[/bold] — OpenAPI docs at [bold]{base}/docs[/bold]"
+        " (Ctrl+C stops it)",
+        highlight=False,
+    )
     # The API logs one JSON line per request itself; uvicorn's access log would repeat it.
     if workers == 1:
         uvicorn.run(factory, factory=True, host=host, port=port, access_log=False)
@@ -80,8 +84,14 @@ def serve(
     # environment, so the projections choice travels there.
     if no_projections:
         os.environ["KETNAP_SERVE_PROJECTIONS"] = "false"
-    uvicorn.run("api.http.app:create_served_app", factory=True, host=host, port=port,
-                access_log=False, workers=workers)  # fmt: skip
+    uvicorn.run(
+        "api.http.app:create_served_app",
+        factory=True,
+        host=host,
+        port=port,
+        access_log=False,
+        workers=workers,
+    )
 
 
 @tokens.command("create")
@@ -105,9 +115,11 @@ def create_token(
     finally:
         app.close()
     scope = str(token.organisation_id) if token.organisation_id else "every organisation"
-    console.print(f"Token {token.id} for role [bold]{role.value}[/bold] over {scope}, "
-                  f"label '{token.label}'. Keep it secret; it is not shown again:",
-                  highlight=False)  # fmt: skip
+    console.print(
+        f"Token {token.id} for role [bold]{role.value}[/bold] over {scope}, "
+        f"label '{token.label}'. Keep it secret; it is not shown again:",
+        highlight=False,
+    )
     typer.echo(secret)
 
 

@@ -121,15 +121,22 @@ def _tree_actions() -> list[Timed]:
     out: list[Timed] = []
     for unit in d.UNITS:
         parent = d.BY_KEY[unit.parent].id if unit.parent else None
-        found = c.FoundOrganisation(id=unit.id, code=unit.key, name=unit.name, kind=unit.kind,
-                                    parent_id=parent, effective_on=unit.founded_on)  # fmt: skip
+        found = c.FoundOrganisation(
+            id=unit.id,
+            code=unit.key,
+            name=unit.name,
+            kind=unit.kind,
+            parent_id=parent,
+            effective_on=unit.founded_on,
+        )
         on = start if unit.founded_on < start else unit.founded_on
         out.append((on, 0, "admin", partial(_found, found)))
         areas = [(name, kind) for name, kind in unit.areas]
         areas += [(name, kind) for key, name, kind in d.EXTRA_AREAS if key == unit.key]
         for n, (name, kind) in enumerate(areas):
-            area = c.AssignResidentialArea(code=f"{unit.key}-KV{n + 1}", name=name, kind=kind,
-                                           effective_on=unit.founded_on)  # fmt: skip
+            area = c.AssignResidentialArea(
+                code=f"{unit.key}-KV{n + 1}", name=name, kind=kind, effective_on=unit.founded_on
+            )
             out.append((start, 0, "admin", partial(_assign, unit.id, area)))
     reform = d.REFORM_ON
     for key, name in d.REFORM_RENAMES.items():
@@ -153,8 +160,11 @@ def _quota_actions() -> list[Timed]:
         for key, target in targets.items():
             founded = d.BY_KEY[key].founded_on
             on = max(d.QUOTA_SET_ON[period], founded)
-            subs = SubTargets(women=round(target * 0.4), ethnic_minority=round(target * 0.3),
-                              youth_union=round(target * 0.5))  # fmt: skip
+            subs = SubTargets(
+                women=round(target * 0.4),
+                ethnic_minority=round(target * 0.3),
+                youth_union=round(target * 0.5),
+            )
             quota = c.SetQuota(target=target, sub_targets=subs)
             run = partial(_set_quota, d.BY_KEY[key].id, Period.parse(period), quota)
             out.append((on, 1, "board", run))
@@ -165,10 +175,17 @@ def _roster_actions(rng: random.Random) -> list[Timed]:
     out: list[Timed] = []
     for m in d.roster(rng):
         register = c.RegisterMember(
-            id=m.id, full_name=m.full_name, branch_id=d.BY_KEY[m.branch_key].id,
-            status="official", admitted_on=m.admitted_on, official_on=m.official_on, sex=m.sex,
-            date_of_birth=m.date_of_birth, ethnicity=m.ethnicity, religion=m.religion,
-        )  # fmt: skip
+            id=m.id,
+            full_name=m.full_name,
+            branch_id=d.BY_KEY[m.branch_key].id,
+            status="official",
+            admitted_on=m.admitted_on,
+            official_on=m.official_on,
+            sex=m.sex,
+            date_of_birth=m.date_of_birth,
+            ethnicity=m.ethnicity,
+            religion=m.religion,
+        )
         out.append((d.RECORDING_STARTS, 1, "board", partial(_register, register)))
     return out
 
@@ -187,8 +204,9 @@ def _candidacy_actions(plans: list[CandidacyPlan]) -> list[Timed]:
 def demo_actions(plans: list[CandidacyPlan], rng: random.Random) -> list[Action]:
     """Every command of the demo, in the order it is recorded."""
     raw = [*_tree_actions(), *_roster_actions(rng), *_quota_actions(), *_candidacy_actions(plans)]
-    actions = [Action(day, phase, seq, role, run)
-               for seq, (day, phase, role, run) in enumerate(raw)]  # fmt: skip
+    actions = [
+        Action(day, phase, seq, role, run) for seq, (day, phase, role, run) in enumerate(raw)
+    ]
     return sorted(actions, key=lambda a: (a.day, a.phase, a.seq))
 
 
@@ -208,12 +226,16 @@ def load_demo(app: Admissions, progress: Progress | None = None) -> DemoSummary:
     started = perf_counter()
     plans, actions = build_demo()
     summary = partial(
-        DemoSummary, province_id=PROVINCE_ID, organisations=len(d.UNITS),
-        members=sum(u.officials for u in d.branches()), candidacies=len(plans),
-        commands=len(actions), stages=dict(Counter(p.final_stage.value for p in plans)),
+        DemoSummary,
+        province_id=PROVINCE_ID,
+        organisations=len(d.UNITS),
+        members=sum(u.officials for u in d.branches()),
+        candidacies=len(plans),
+        commands=len(actions),
+        stages=dict(Counter(p.final_stage.value for p in plans)),
         candidacy_ids=tuple(p.id for p in plans),
         small_branches=tuple(u.name for u in d.branches() if u.officials < 3),
-    )  # fmt: skip
+    )
     if demo_loaded(app):
         _check_complete(app, plans)
         return summary(already_loaded=True, events_recorded=0, seconds=perf_counter() - started)
@@ -224,8 +246,12 @@ def load_demo(app: Admissions, progress: Progress | None = None) -> DemoSummary:
     try:
         for done, action in enumerate(actions, start=1):
             clock.move_to(action.day)
-            actor = Actor(actor=BOARD, role=action.role, unit_id=PROVINCE_ID,
-                          request_id=f"demo-{action.seq:05d}")  # fmt: skip
+            actor = Actor(
+                actor=BOARD,
+                role=action.role,
+                unit_id=PROVINCE_ID,
+                request_id=f"demo-{action.seq:05d}",
+            )
             action.run(app, actor)
             if progress is not None:
                 progress(done, len(actions))
@@ -246,13 +272,13 @@ def _found(command: c.FoundOrganisation, app: Admissions, actor: Actor) -> objec
     return app.found_organisation(command, actor)
 
 
-def _assign(unit_id: UUID, command: c.AssignResidentialArea, app: Admissions, actor: Actor
-            ) -> object:  # fmt: skip
+def _assign(
+    unit_id: UUID, command: c.AssignResidentialArea, app: Admissions, actor: Actor
+) -> object:
     return app.assign_area(unit_id, command, actor)
 
 
-def _rename(unit_id: UUID, command: c.RenameOrganisation, app: Admissions, actor: Actor
-            ) -> object:  # fmt: skip
+def _rename(unit_id: UUID, command: c.RenameOrganisation, app: Admissions, actor: Actor) -> object:
     return app.rename_organisation(unit_id, command, actor)
 
 
@@ -260,13 +286,13 @@ def _move(unit_id: UUID, command: c.MoveOrganisation, app: Admissions, actor: Ac
     return app.move_organisation(unit_id, command, actor)
 
 
-def _merge(unit_id: UUID, command: c.MergeOrganisation, app: Admissions, actor: Actor
-           ) -> object:  # fmt: skip
+def _merge(unit_id: UUID, command: c.MergeOrganisation, app: Admissions, actor: Actor) -> object:
     return app.merge_organisation(unit_id, command, actor)
 
 
-def _dissolve(unit_id: UUID, command: c.DissolveOrganisation, app: Admissions, actor: Actor
-              ) -> object:  # fmt: skip
+def _dissolve(
+    unit_id: UUID, command: c.DissolveOrganisation, app: Admissions, actor: Actor
+) -> object:
     return app.dissolve_organisation(unit_id, command, actor)
 
 
@@ -274,8 +300,9 @@ def _register(command: c.RegisterMember, app: Admissions, actor: Actor) -> objec
     return app.register_member(command, actor)
 
 
-def _set_quota(unit_id: UUID, period: Period, command: c.SetQuota, app: Admissions,
-               actor: Actor) -> object:  # fmt: skip
+def _set_quota(
+    unit_id: UUID, period: Period, command: c.SetQuota, app: Admissions, actor: Actor
+) -> object:
     return app.set_quota(unit_id, period, command, actor)
 
 

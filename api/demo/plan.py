@@ -28,17 +28,38 @@ CANDIDACIES = 300
 FIRST_NOMINATION = date(2023, 1, 5)
 LAST_NOMINATION = date(2026, 9, 20)
 # Named points of a path, in order: a withdrawal or a transfer happens just before one.
-MILESTONES = ("class", "certificate", "application", "biography", "introducers", "verification",
-              "branch_vote", "grassroots_vote", "decision", "ceremony", "recognition_vote",
-              "recognition_decision")  # fmt: skip
+MILESTONES = (
+    "class",
+    "certificate",
+    "application",
+    "biography",
+    "introducers",
+    "verification",
+    "branch_vote",
+    "grassroots_vote",
+    "decision",
+    "ceremony",
+    "recognition_vote",
+    "recognition_decision",
+)
 TRANSFERABLE = MILESTONES[3:]
-WITHDRAW_REASONS = ("chuyển nơi cư trú", "lý do gia đình", "đi học xa", "đi làm ăn xa",
-                    "tự nguyện xin rút hồ sơ")  # fmt: skip
+WITHDRAW_REASONS = (
+    "chuyển nơi cư trú",
+    "lý do gia đình",
+    "đi học xa",
+    "đi làm ăn xa",
+    "tự nguyện xin rút hồ sơ",
+)
 STALLS = (
-    (Stage.SOURCE_POOL, 2), (Stage.CERTIFIED, 2), (Stage.DOSSIER, 2), (Stage.VERIFICATION, 2),
-    (Stage.BRANCH_APPROVED, 3), (Stage.AWAITING_DECISION, 3), (Stage.ADMITTED, 3),
+    (Stage.SOURCE_POOL, 2),
+    (Stage.CERTIFIED, 2),
+    (Stage.DOSSIER, 2),
+    (Stage.VERIFICATION, 2),
+    (Stage.BRANCH_APPROVED, 3),
+    (Stage.AWAITING_DECISION, 3),
+    (Stage.ADMITTED, 3),
     (Stage.RECOGNITION_REVIEW, 3),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -119,8 +140,11 @@ class _Path:
             return False
         if self.spec.transfer_before == milestone and self.spec.transfer_to:
             self.later(3, 20)
-            self.add(c.TransferCandidacy(to_branch_id=d.BY_KEY[self.spec.transfer_to].id,
-                                effective_on=self.day))  # fmt: skip
+            self.add(
+                c.TransferCandidacy(
+                    to_branch_id=d.BY_KEY[self.spec.transfer_to].id, effective_on=self.day
+                )
+            )
             self.branch = self.spec.transfer_to
         return True
 
@@ -144,11 +168,14 @@ def _introducers(path: _Path, person: Person) -> c.RecordIntroducers:
     count = 1 if youth else 2
     chosen = path.rng.sample(path.officials, min(count, len(path.officials)))
     if len(chosen) < count:  # a small branch: a member of a neighbouring branch introduces
-        neighbours = [k for k in d.siblings(path.branch, on)
-                      if d.BY_KEY[k].kind == OrganisationKind.BRANCH]  # fmt: skip
+        neighbours = [
+            k for k in d.siblings(path.branch, on) if d.BY_KEY[k].kind == OrganisationKind.BRANCH
+        ]
         chosen += [d.member_id(k, 0) for k in neighbours][: count - len(chosen)]
-    refs = [c.IntroducerRef(member_id=m, known_since=on - timedelta(days=path.rng.randint(
-        400, 2500))) for m in chosen]  # fmt: skip
+    refs = [
+        c.IntroducerRef(member_id=m, known_since=on - timedelta(days=path.rng.randint(400, 2500)))
+        for m in chosen
+    ]
     resolution = c.Resolution(number=path.number("NQ/ĐTN"), dated=on) if youth else None
     form = "4-KNĐ" if youth else "3-KNĐ"
     return c.RecordIntroducers(
@@ -185,16 +212,23 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
     if not p.reached("certificate"):
         return p.steps
     p.later(20, 35)
-    issuer = ("Trường Chính trị tỉnh Lâm Đồng" if p.day >= d.REFORM_ON
-              else "Trung tâm Chính trị thành phố Đà Lạt" if "TP-DL" in d.path_on(p.branch, p.day)
-              else "Trung tâm Chính trị huyện Lạc Dương")  # fmt: skip
-    p.add(c.RecordCertificate(issued_on=p.day, number=p.number("CN/NTVĐ"), issuer=issuer),
-          Stage.CERTIFIED)  # fmt: skip
+    issuer = (
+        "Trường Chính trị tỉnh Lâm Đồng"
+        if p.day >= d.REFORM_ON
+        else "Trung tâm Chính trị thành phố Đà Lạt"
+        if "TP-DL" in d.path_on(p.branch, p.day)
+        else "Trung tâm Chính trị huyện Lạc Dương"
+    )
+    p.add(
+        c.RecordCertificate(issued_on=p.day, number=p.number("CN/NTVĐ"), issuer=issuer),
+        Stage.CERTIFIED,
+    )
     if not p.reached("application"):
         return p.steps
     p.later(5, 30)
-    p.add(c.SubmitApplication(submitted_on=p.day, document=_doc("1-KNĐ", "ĐXN", p.day)),
-          Stage.DOSSIER)  # fmt: skip
+    p.add(
+        c.SubmitApplication(submitted_on=p.day, document=_doc("1-KNĐ", "ĐXN", p.day)), Stage.DOSSIER
+    )
     if not p.reached("biography"):
         return p.steps
     p.later(3, 14)
@@ -212,17 +246,25 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
     checked = []
     for subject in subjects:
         member_relative = subject != "candidate" and p.rng.random() < 0.2
-        p.add(c.RecordVerification(subject=subject, requested_on=p.day,
-                                    field_check_needed=not member_relative,
-                                    document=_doc("20-KNĐ", p.number("CV/CB"), p.day)),
-              Stage.VERIFICATION)  # fmt: skip
+        p.add(
+            c.RecordVerification(
+                subject=subject,
+                requested_on=p.day,
+                field_check_needed=not member_relative,
+                document=_doc("20-KNĐ", p.number("CV/CB"), p.day),
+            ),
+            Stage.VERIFICATION,
+        )
         if not member_relative:
             checked.append(subject)
     for subject in checked:
         p.later(8, 25)
         concern = subject == "father" and p.rng.random() < 0.04
-        p.add(c.RecordVerification(subject=subject, result="concern" if concern else "cleared",
-                                    recorded_on=p.day))  # fmt: skip
+        p.add(
+            c.RecordVerification(
+                subject=subject, result="concern" if concern else "cleared", recorded_on=p.day
+            )
+        )
     p.later(3, 10)
     p.add(c.CertifyBiography(certified_on=p.day))
     if not p.reached("branch_vote"):
@@ -234,33 +276,53 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
     exception = "45-CV/BTCTU" if spec.education_exception else None
     for attempt in range(spec.failed_branch_votes):
         p.later(*((7, 20) if attempt == 0 else (30, 50)))
-        p.add(c.RecordBranchVote(held_on=p.day, eligible_official_members=eligible,
-                           in_favour=p.tally(eligible, passed=False),
-                           education_exception_reference=exception))  # fmt: skip
+        p.add(
+            c.RecordBranchVote(
+                held_on=p.day,
+                eligible_official_members=eligible,
+                in_favour=p.tally(eligible, passed=False),
+                education_exception_reference=exception,
+            )
+        )
     escalated = spec.failed_branch_votes >= 3
     if escalated:  # the superior committee takes it up
         p.later(15, 30)
-        p.add(c.RecordGrassrootsVote(held_on=p.day, committee_members=13,
-                                     in_favour=p.tally(13, True),
-                                     document=_doc("8-KNĐ", p.number("NQ/ĐU"), p.day)),
-              Stage.AWAITING_DECISION)  # fmt: skip
+        p.add(
+            c.RecordGrassrootsVote(
+                held_on=p.day,
+                committee_members=13,
+                in_favour=p.tally(13, True),
+                document=_doc("8-KNĐ", p.number("NQ/ĐU"), p.day),
+            ),
+            Stage.AWAITING_DECISION,
+        )
     else:
         p.later(*((7, 20) if spec.failed_branch_votes == 0 else (30, 50)))
-        p.add(c.RecordBranchVote(held_on=p.day, eligible_official_members=eligible,
-                           in_favour=p.tally(eligible, passed=True),
-                           education_exception_reference=exception,
-                           document=_doc("6-KNĐ", p.number("NQ/CB"), p.day)),
-              Stage.AWAITING_DECISION if grassroots_branch else Stage.BRANCH_APPROVED)  # fmt: skip
+        p.add(
+            c.RecordBranchVote(
+                held_on=p.day,
+                eligible_official_members=eligible,
+                in_favour=p.tally(eligible, passed=True),
+                education_exception_reference=exception,
+                document=_doc("6-KNĐ", p.number("NQ/CB"), p.day),
+            ),
+            Stage.AWAITING_DECISION if grassroots_branch else Stage.BRANCH_APPROVED,
+        )
     if not grassroots_branch and not escalated:
         if not p.reached("grassroots_vote"):
             return p.steps
         p.later(7, 20)
         members = 7 if d.path_on(p.branch, p.day)[-2] in ("P1-CHO", "VQG") else 13
         rejects = spec.fate == "committee_rejects"
-        p.add(c.RecordGrassrootsVote(held_on=p.day, committee_members=members,
-                               in_favour=p.tally(members, passed=not rejects),
-                               document=_doc("8-KNĐ", p.number("NQ/ĐU"), p.day)),
-              Stage.REJECTED if rejects else Stage.AWAITING_DECISION)  # fmt: skip
+        p.add(
+            c.RecordGrassrootsVote(
+                held_on=p.day,
+                committee_members=members,
+                in_favour=p.tally(members, passed=not rejects),
+                document=_doc("8-KNĐ", p.number("NQ/ĐU"), p.day),
+            ),
+            Stage.REJECTED if rejects else Stage.AWAITING_DECISION,
+        )
         if rejects:
             return p.steps
     if spec.extension:
@@ -278,18 +340,29 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
     decided = p.day
     if received is not None:  # recorded once the decision has reached the branch
         p.at(received)
-    p.add(c.DecideAdmission(decided_on=decided, deciding_body_id=d.BY_KEY[body].id,
-                              decision="refuse" if refused else "admit", received_on=received,
-                              document=_doc("9-KNĐ", p.number(suffix), decided)),
-          Stage.REJECTED if refused else Stage.ADMITTED)  # fmt: skip
+    p.add(
+        c.DecideAdmission(
+            decided_on=decided,
+            deciding_body_id=d.BY_KEY[body].id,
+            decision="refuse" if refused else "admit",
+            received_on=received,
+            document=_doc("9-KNĐ", p.number(suffix), decided),
+        ),
+        Stage.REJECTED if refused else Stage.ADMITTED,
+    )
     if refused:
         return p.steps
     if spec.corrected_decision:
         position = len(p.steps)  # the decision is the last step so far: its version
         p.at(date(2025, 1, 13))
-        p.add(c.CorrectRecord(position=position, changes={"decided_on": "2024-12-30"},
-                           reason="Ngày ký quyết định ghi nhầm: quyết định ký ngày 30/12/2024",
-                           corrected_on=p.day))  # fmt: skip
+        p.add(
+            c.CorrectRecord(
+                position=position,
+                changes={"decided_on": "2024-12-30"},
+                reason="Ngày ký quyết định ghi nhầm: quyết định ký ngày 30/12/2024",
+                corrected_on=p.day,
+            )
+        )
     if not p.reached("ceremony"):
         return p.steps
     p.at(received or p.day)
@@ -306,30 +379,50 @@ def plan_path(spec: CandidacySpec, calendar: WorkingCalendar) -> list[PlannedSte
     eligible = len(p.officials)
     if spec.fate == "removed":
         p.later(30, 120)
-        p.add(c.RecordRecognitionVote(held_on=p.day, eligible_official_members=eligible,
-                                in_favour=p.tally(eligible, True), proposal="remove"),
-              Stage.RECOGNITION_REVIEW)  # fmt: skip
+        p.add(
+            c.RecordRecognitionVote(
+                held_on=p.day,
+                eligible_official_members=eligible,
+                in_favour=p.tally(eligible, True),
+                proposal="remove",
+            ),
+            Stage.RECOGNITION_REVIEW,
+        )
         p.later(7, 25)
         body = d.competent_body(p.branch, p.day)
-        p.add(c.DecideRecognition(decided_on=p.day, deciding_body_id=d.BY_KEY[body].id,
-                                    decision="remove"), Stage.REMOVED)  # fmt: skip
+        p.add(
+            c.DecideRecognition(
+                decided_on=p.day, deciding_body_id=d.BY_KEY[body].id, decision="remove"
+            ),
+            Stage.REMOVED,
+        )
         return p.steps
     if not p.reached("recognition_vote"):
         return p.steps
     p.at(add_months(ceremony, 12))
     p.later(0, 15)
-    p.add(c.RecordRecognitionVote(held_on=p.day, eligible_official_members=eligible,
-                            in_favour=p.tally(eligible, True),
-                            document=_doc("13-KNĐ", p.number("NQ/CB"), p.day)),
-          Stage.RECOGNITION_REVIEW)  # fmt: skip
+    p.add(
+        c.RecordRecognitionVote(
+            held_on=p.day,
+            eligible_official_members=eligible,
+            in_favour=p.tally(eligible, True),
+            document=_doc("13-KNĐ", p.number("NQ/CB"), p.day),
+        ),
+        Stage.RECOGNITION_REVIEW,
+    )
     if not p.reached("recognition_decision"):
         return p.steps
     p.later(5, 25)
     body = d.competent_body(p.branch, p.day)
-    p.add(c.DecideRecognition(decided_on=p.day, deciding_body_id=d.BY_KEY[body].id,
-                                decision="recognise",
-                                document=_doc("16-KNĐ", p.number("QĐ/ĐU"), p.day)),
-          Stage.OFFICIAL)  # fmt: skip
+    p.add(
+        c.DecideRecognition(
+            decided_on=p.day,
+            deciding_body_id=d.BY_KEY[body].id,
+            decision="recognise",
+            document=_doc("16-KNĐ", p.number("QĐ/ĐU"), p.day),
+        ),
+        Stage.OFFICIAL,
+    )
     return p.steps
 
 
@@ -343,8 +436,9 @@ def plan_candidacy(spec: CandidacySpec, calendar: WorkingCalendar) -> CandidacyP
     return CandidacyPlan(id=d.candidacy_id(spec.index), spec=spec, steps=kept)
 
 
-def _pinned(spec: CandidacySpec, calendar: WorkingCalendar, stage: Stage, target: date
-            ) -> CandidacySpec:  # fmt: skip
+def _pinned(
+    spec: CandidacySpec, calendar: WorkingCalendar, stage: Stage, target: date
+) -> CandidacySpec:
     """``spec`` renominated so that it enters ``stage`` around ``target``."""
     steps = plan_path(spec, calendar)
     entry = next(s.day for s in steps if s.stage == stage)
@@ -359,8 +453,9 @@ def build_specs(rng: random.Random, calendar: WorkingCalendar) -> list[Candidacy
     """Every candidacy's story, drawn from ``rng``."""
     branch_keys = [u.key for u in d.branches()]
     weights = [u.officials + 3 for u in d.branches()]
-    regular = [u.key for u in d.branches()
-               if u.kind == OrganisationKind.BRANCH and u.officials >= 6]  # fmt: skip
+    regular = [
+        u.key for u in d.branches() if u.kind == OrganisationKind.BRANCH and u.officials >= 6
+    ]
     span = (LAST_NOMINATION - FIRST_NOMINATION).days
     specs: list[CandidacySpec] = []
     for index in range(CANDIDACIES):
@@ -373,8 +468,7 @@ def build_specs(rng: random.Random, calendar: WorkingCalendar) -> list[Candidacy
         )
         roll = rng.random()
         if roll < 0.08:
-            spec = replace(spec, fate="withdrawn",
-                           withdraw_before=rng.choice(MILESTONES[:9]))  # fmt: skip
+            spec = replace(spec, fate="withdrawn", withdraw_before=rng.choice(MILESTONES[:9]))
         elif roll < 0.11 and d.BY_KEY[key].kind == OrganisationKind.BRANCH:
             spec = replace(spec, fate="committee_rejects")
         elif roll < 0.13:
@@ -392,8 +486,14 @@ def build_specs(rng: random.Random, calendar: WorkingCalendar) -> list[Candidacy
         specs.append(spec)
     # Specials: one escalated, one extension, one reprimand, one education exception, one
     # corrected decision date; then a few left in each short stage near the horizon.
-    early = [s for s in specs if s.fate == "official" and s.transfer_before is None
-             and s.branch_key in regular and s.nominated_on < date(2024, 6, 1)]  # fmt: skip
+    early = [
+        s
+        for s in specs
+        if s.fate == "official"
+        and s.transfer_before is None
+        and s.branch_key in regular
+        and s.nominated_on < date(2024, 6, 1)
+    ]
     specials = {
         early[0].index: replace(early[0], failed_branch_votes=3),
         early[1].index: replace(early[1], extension=True),
@@ -407,9 +507,15 @@ def build_specs(rng: random.Random, calendar: WorkingCalendar) -> list[Candidacy
     }
     kho = next(s for s in early[5:] if d.BY_KEY[s.branch_key].profile == "kho")
     specials[kho.index] = replace(kho, education_exception=True)
-    late = [s for s in specs if s.fate == "official" and s.transfer_before is None
-            and s.failed_branch_votes == 0 and s.branch_key in regular
-            and s.index not in specials]  # fmt: skip
+    late = [
+        s
+        for s in specs
+        if s.fate == "official"
+        and s.transfer_before is None
+        and s.failed_branch_votes == 0
+        and s.branch_key in regular
+        and s.index not in specials
+    ]
     chosen = iter(rng.sample(late, sum(n for _, n in STALLS)))
     for stage, count in STALLS:
         for _ in range(count):

@@ -62,5 +62,10 @@ def expected_version(if_match: str | None) -> int | None:
 
 
 __all__ = [
-    "ActorDep", "IdempotencyKey", "IfMatch", "Principal", "ProjectionsDep", "expected_version",
-]  # fmt: skip
+    "ActorDep",
+    "IdempotencyKey",
+    "IfMatch",
+    "Principal",
+    "ProjectionsDep",
+    "expected_version",
+]

@@ -89,7 +89,9 @@ class BreakdownOut(BaseModel):
     @classmethod
     def of(cls, breakdown: Breakdown) -> BreakdownOut:
         return cls(
-            women=breakdown.women, ethnic_minority=breakdown.ethnic_minority,
-            religious=breakdown.religious, youth_union=breakdown.youth_union,
+            women=breakdown.women,
+            ethnic_minority=breakdown.ethnic_minority,
+            religious=breakdown.religious,
+            youth_union=breakdown.youth_union,
             aged_30_or_under=breakdown.aged_30_or_under,
-        )  # fmt: skip
+        )

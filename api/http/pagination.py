@@ -42,8 +42,9 @@ def decode_cursor(cursor: str) -> Key:
     except (binascii.Error, ValueError):
         value = None
     if not isinstance(value, list) or not all(isinstance(part, str) for part in value):
-        raise ApiError(422, "Invalid request", "cursor is not a cursor this API gave out",
-                       "invalid_cursor")  # fmt: skip
+        raise ApiError(
+            422, "Invalid request", "cursor is not a cursor this API gave out", "invalid_cursor"
+        )
     return tuple(value)
 
 

@@ -141,15 +141,23 @@ def install(app: FastAPI) -> None:
         errors = _field_errors(exc.errors())
         fields = ", ".join(".".join(e["loc"][1:] or e["loc"]) for e in errors[:5])
         return problem(
-            422, "Invalid request", f"invalid or missing fields: {fields}", "invalid_input",
+            422,
+            "Invalid request",
+            f"invalid or missing fields: {fields}",
+            "invalid_input",
             errors=errors,
-        )  # fmt: skip
+        )
 
     @app.exception_handler(ValidationError)
     async def _model_invalid(_: Request, exc: ValidationError) -> JSONResponse:
         errors = _field_errors(exc.errors())
-        return problem(422, "Invalid request", str(exc.error_count()) + " invalid field(s)",
-                       "invalid_input", errors=errors)  # fmt: skip
+        return problem(
+            422,
+            "Invalid request",
+            str(exc.error_count()) + " invalid field(s)",
+            "invalid_input",
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -61,13 +61,20 @@ class OrganisationOut(BaseModel):
     @classmethod
     def of(cls, unit: OrganisationState, path: list[UUID], as_of: date) -> OrganisationOut:
         return cls(
-            id=unit.id, code=unit.code, name=unit.name_on(as_of), kind=unit.kind,
-            parent_id=unit.parent_on(as_of), path=path, as_of=as_of,
-            founded_on=unit.founded_on, ended_on=unit.ended_on, merged_into=unit.merged_into,
+            id=unit.id,
+            code=unit.code,
+            name=unit.name_on(as_of),
+            kind=unit.kind,
+            parent_id=unit.parent_on(as_of),
+            path=path,
+            as_of=as_of,
+            founded_on=unit.founded_on,
+            ended_on=unit.ended_on,
+            merged_into=unit.merged_into,
             in_force=unit.exists_on(as_of),
             residential_areas=[a for a in unit.areas if a.since <= as_of],
             version=unit.version,
-        )  # fmt: skip
+        )
 
 
 # --- roster ------------------------------------------------------------------------------
@@ -105,12 +112,17 @@ class MemberOut(BaseModel):
     @classmethod
     def of(cls, member: MemberState) -> MemberOut:
         return cls(
-            id=member.id, full_name=member.full_name, branch_id=member.branch_id,
-            status=member.status, admitted_on=member.admitted_on,
-            official_on=member.official_on, left_on=member.left_on,
-            candidacy_id=member.candidacy_id, readmitted=member.readmitted,
+            id=member.id,
+            full_name=member.full_name,
+            branch_id=member.branch_id,
+            status=member.status,
+            admitted_on=member.admitted_on,
+            official_on=member.official_on,
+            left_on=member.left_on,
+            candidacy_id=member.candidacy_id,
+            readmitted=member.readmitted,
             readmitted_as=member.readmitted_as,
-        )  # fmt: skip
+        )
 
 
 # --- candidacies -------------------------------------------------------------------------
@@ -140,12 +152,17 @@ class CandidacySummary(BaseModel):
     @classmethod
     def of(cls, state: CandidacyState, *, with_person: bool) -> CandidacySummary:
         return cls(
-            id=state.id, stage=state.stage, branch_id=state.branch_id, version=state.version,
+            id=state.id,
+            stage=state.stage,
+            branch_id=state.branch_id,
+            version=state.version,
             full_name=state.person.full_name if with_person else None,
-            nominated_on=state.nominated_on, decided_on=state.decided_on,
-            party_age_from=state.party_age_from, official_on=state.official_on,
+            nominated_on=state.nominated_on,
+            decided_on=state.decided_on,
+            party_age_from=state.party_age_from,
+            official_on=state.official_on,
             modified_on=state.modified_on,
-        )  # fmt: skip
+        )
 
 
 class CandidacyPage(BaseModel):

@@ -35,8 +35,12 @@ class Principal:
     organisation_id: UUID | None
 
     def actor(self, request_id: str) -> Actor:
-        return Actor(actor=self.name, role=self.role.value, unit_id=self.organisation_id,
-                     request_id=request_id)  # fmt: skip
+        return Actor(
+            actor=self.name,
+            role=self.role.value,
+            unit_id=self.organisation_id,
+            request_id=request_id,
+        )
 
 
 # Dependencies that only read app state (or compare a token) are ``async def``: FastAPI runs
@@ -86,8 +90,12 @@ def require(principal: Principal, *roles: Role) -> None:
     """403 unless the principal has one of ``roles``."""
     if principal.role not in roles:
         allowed = ", ".join(r.value for r in roles)
-        raise ApiError(403, "Forbidden", f"role '{principal.role.value}' may not do this "
-                       f"(allowed: {allowed})", "forbidden_role")  # fmt: skip
+        raise ApiError(
+            403,
+            "Forbidden",
+            f"role '{principal.role.value}' may not do this (allowed: {allowed})",
+            "forbidden_role",
+        )
 
 
 def require_scope(admissions: Admissions, principal: Principal, organisation_id: UUID) -> None:
@@ -96,8 +104,9 @@ def require_scope(admissions: Admissions, principal: Principal, organisation_id:
         return
     path = [unit.id for unit in admissions.path_on(organisation_id, admissions.today())]
     if principal.organisation_id not in path:
-        raise ApiError(403, "Forbidden", "the organisation is outside your subtree",
-                       "forbidden_scope")  # fmt: skip
+        raise ApiError(
+            403, "Forbidden", "the organisation is outside your subtree", "forbidden_scope"
+        )
 
 
 def can_reach(admissions: Admissions, principal: Principal, organisation_id: UUID) -> bool:

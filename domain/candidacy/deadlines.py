@@ -18,9 +18,14 @@ from domain.rules import add_months
 from domain.rulesets import rule_set_on
 
 DeadlineKind = Literal[
-    "certificate_expiry", "verification_sla", "decision_due", "ceremony_due",
-    "probation_end", "recognition_vote_due", "recognition_decision_due",
-]  # fmt: skip
+    "certificate_expiry",
+    "verification_sla",
+    "decision_due",
+    "ceremony_due",
+    "probation_end",
+    "recognition_vote_due",
+    "recognition_decision_due",
+]
 DeadlineStatus = Literal["met", "missed", "due", "overdue"]
 
 
@@ -59,9 +64,15 @@ def _make(
     if status == "missed" and met_on is not None:
         late = calendar.working_days_between(due, met_on) if working_days else (met_on - due).days
     return Deadline(
-        kind=kind, due_on=due, status=status, basis_on=basis, met_on=met_on,
-        rule_set=rule_set_on(basis).code, working_days=working_days, days_late=late,
-    )  # fmt: skip
+        kind=kind,
+        due_on=due,
+        status=status,
+        basis_on=basis,
+        met_on=met_on,
+        rule_set=rule_set_on(basis).code,
+        working_days=working_days,
+        days_late=late,
+    )
 
 
 def deadlines(state: CandidacyState, calendar: WorkingCalendar, today: date) -> list[Deadline]:
@@ -69,8 +80,13 @@ def deadlines(state: CandidacyState, calendar: WorkingCalendar, today: date) -> 
     found: list[Deadline] = []
     closed = state.stage.terminal
 
-    def add(kind: DeadlineKind, basis: date, due: date, met_on: date | None,
-            working_days: int | None = None) -> None:  # fmt: skip
+    def add(
+        kind: DeadlineKind,
+        basis: date,
+        due: date,
+        met_on: date | None,
+        working_days: int | None = None,
+    ) -> None:
         if met_on is None and closed:
             return
         found.append(_make(kind, basis, due, met_on, today, calendar, working_days))
@@ -82,8 +98,13 @@ def deadlines(state: CandidacyState, calendar: WorkingCalendar, today: date) -> 
     if state.verifications:
         basis = min(v.requested_on for v in state.verifications)
         days = rule_set_on(basis).verification_sla_working_days
-        add("verification_sla", basis, calendar.add_working_days(basis, days),
-            state.biography_certified_on, days)  # fmt: skip
+        add(
+            "verification_sla",
+            basis,
+            calendar.add_working_days(basis, days),
+            state.biography_certified_on,
+            days,
+        )
     if state.branch_resolution_on is not None:
         basis = state.branch_resolution_on
         days = rule_set_on(basis).decision_working_days + state.decision_extension_working_days
@@ -97,12 +118,22 @@ def deadlines(state: CandidacyState, calendar: WorkingCalendar, today: date) -> 
         reached = ends if today >= ends or state.official_on else None
         add("probation_end", state.ceremony_on, ends, reached)
         days = rule_set_on(ends).recognition_vote_working_days
-        add("recognition_vote_due", ends, calendar.add_working_days(ends, days),
-            state.recognition_vote_on, days)  # fmt: skip
+        add(
+            "recognition_vote_due",
+            ends,
+            calendar.add_working_days(ends, days),
+            state.recognition_vote_on,
+            days,
+        )
     if state.recognition_vote_on is not None:
         basis = state.recognition_vote_on
         rs = rule_set_on(basis)
         days = rs.recognition_decision_working_days + state.recognition_extension_working_days
-        add("recognition_decision_due", basis, calendar.add_working_days(basis, days),
-            state.recognition_decided_on, days)  # fmt: skip
+        add(
+            "recognition_decision_due",
+            basis,
+            calendar.add_working_days(basis, days),
+            state.recognition_decided_on,
+            days,
+        )
     return found

@@ -39,10 +39,12 @@ def _not_in_future(event: CandidacyEvent, rs: RuleSet) -> CheckResult:
     today = recorded_day(event.timestamp)
     passed = event.effective_on <= today
     return CheckResult(
-        rule="date_in_future", passed=passed, rule_set=rs.code,
+        rule="date_in_future",
+        passed=passed,
+        rule_set=rs.code,
         detail=f"{event.date_field} {event.effective_on.isoformat()} is "
         f"{'not ' if passed else ''}after the recording day {today.isoformat()}",
-    )  # fmt: skip
+    )
 
 
 def _finish(
@@ -199,8 +201,12 @@ def _fields_said(exc: ValidationError) -> str:
     )
 
 
-def _recheck(events: list[CandidacyEvent], from_position: int, calendar: WorkingCalendar,
-             exempt: frozenset[int] = frozenset()) -> None:  # fmt: skip
+def _recheck(
+    events: list[CandidacyEvent],
+    from_position: int,
+    calendar: WorkingCalendar,
+    exempt: frozenset[int] = frozenset(),
+) -> None:
     """Re-run the guards of every step from ``from_position`` on the corrected history.
     Steps in ``exempt`` skip the order checks (they were out of order before this
     correction, recorded before ADR 0012: a correction does not answer for them)."""

@@ -121,9 +121,14 @@ class CandidateNominated(CandidacyEvent):
     date_field: ClassVar[str] = "nominated_on"
     allowed_stages: ClassVar[frozenset[Stage]] = frozenset()
     looked_up: ClassVar[frozenset[str]] = frozenset(
-        {"branch_id", "helper_member_id", "helper_official_on", "readmission",
-         "previously_readmitted"}
-    )  # fmt: skip
+        {
+            "branch_id",
+            "helper_member_id",
+            "helper_official_on",
+            "readmission",
+            "previously_readmitted",
+        }
+    )
 
     person: Person
     branch_id: UUID
@@ -139,18 +144,25 @@ class CandidateNominated(CandidacyEvent):
         if self.helper_member_id is not None:
             checks.append(
                 HelperMustBeOfficial().check(
-                    self.rules, str(self.helper_member_id), self.helper_official_on,
+                    self.rules,
+                    str(self.helper_member_id),
+                    self.helper_official_on,
                     self.nominated_on,
                 )
-            )  # fmt: skip
+            )
         if self.readmission is not None:
             r = self.readmission
             checks.append(
                 ReadmissionAllowed().check(
-                    self.rules, r.left_on, r.left_reason, self.nominated_on,
-                    r.consent_reference, r.record_cleared_on, self.previously_readmitted,
+                    self.rules,
+                    r.left_on,
+                    r.left_reason,
+                    self.nominated_on,
+                    r.consent_reference,
+                    r.record_cleared_on,
+                    self.previously_readmitted,
                 )
-            )  # fmt: skip
+            )
         return checks
 
     def _plausible_age(self) -> CheckResult:
@@ -169,9 +181,12 @@ class CandidateNominated(CandidacyEvent):
             f"on {self.nominated_on.isoformat()}, at least {youngest // 12} years ({rs.code})"
         )
         return CheckResult(
-            rule=rule, passed=passed, rule_set=rs.code, detail=detail,
+            rule=rule,
+            passed=passed,
+            rule_set=rs.code,
+            detail=detail,
             params={"age_months": max(months, 0), "minimum_months": youngest},
-        )  # fmt: skip
+        )
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         return CandidacyState(
@@ -307,10 +322,12 @@ class VerificationRequested(CandidacyEvent):
         ) + f" ({self.rules.code})"
         return [
             CheckResult(
-                rule="dossier_incomplete", passed=not missing, rule_set=self.rules.code,
+                rule="dossier_incomplete",
+                passed=not missing,
+                rule_set=self.rules.code,
                 detail=detail,
             )
-        ]  # fmt: skip
+        ]
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         s = _require(state)
@@ -338,15 +355,18 @@ class VerificationResultRecorded(CandidacyEvent):
         pending = [v for v in s.verifications if v.subject == self.subject and v.result is None]
         passed = bool(pending)
         detail = (
-            f"a request for '{self.subject}' is pending" if pending
+            f"a request for '{self.subject}' is pending"
+            if pending
             else f"no pending verification request for '{self.subject}'"
-        ) + f" ({self.rules.code})"  # fmt: skip
+        ) + f" ({self.rules.code})"
         return [
             CheckResult(
-                rule="verification_not_requested", passed=passed, rule_set=self.rules.code,
+                rule="verification_not_requested",
+                passed=passed,
+                rule_set=self.rules.code,
                 detail=detail,
             )
-        ]  # fmt: skip
+        ]
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         s = _require(state)
@@ -380,10 +400,13 @@ class BiographyCertified(CandidacyEvent):
             detail = "every verification subject is resolved"
         return [
             CheckResult(
-                rule="verification_incomplete", passed=passed, rule_set=self.rules.code,
-                detail=f"{detail} ({self.rules.code})", params={"pending": ",".join(pending)},
+                rule="verification_incomplete",
+                passed=passed,
+                rule_set=self.rules.code,
+                detail=f"{detail} ({self.rules.code})",
+                params={"pending": ",".join(pending)},
             )
-        ]  # fmt: skip
+        ]
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         return _update(state, biography_certified_on=self.certified_on)
@@ -443,10 +466,14 @@ class _RosterCountedVote(_VoteEvent):
             override, members = self.roster_override, self.eligible
             checks.append(
                 RosterOverridden().check(
-                    rs, override.reason, override.document, self.eligible,
-                    self.roster_official_members, recorded_day(self.timestamp),
+                    rs,
+                    override.reason,
+                    override.document,
+                    self.eligible,
+                    self.roster_official_members,
+                    recorded_day(self.timestamp),
                 )
-            )  # fmt: skip
+            )
         elif self.roster_official_members is not None:
             members = self.roster_official_members
             checks.append(
@@ -484,33 +511,39 @@ class BranchVoteHeld(_RosterCountedVote):
         return [
             CheckResult(
                 rule="biography_not_certified" if s.escalated_on is None else "vote_escalated",
-                passed=certified, rule_set=rs.code,
+                passed=certified,
+                rule_set=rs.code,
                 detail=(
-                    "biography certified" if certified
-                    else "the biography is not certified yet" if s.escalated_on is None
+                    "biography certified"
+                    if certified
+                    else "the biography is not certified yet"
+                    if s.escalated_on is None
                     else "three branch votes failed; the superior committee decides"
-                ) + f" ({rs.code})",
+                )
+                + f" ({rs.code})",
             ),
             *self.roster_checks(),
             AgeWithinRange().check(
                 rs, s.person.date_of_birth, self.held_on, self.age_consent_reference
             ),
-            EducationSufficient().check(
-                rs, s.person.education, self.education_exception_reference
-            ),
+            EducationSufficient().check(rs, s.person.education, self.education_exception_reference),
             CertificateStillValid().check(
                 rs, s.certificate.issued_on if s.certificate else None, self.held_on
             ),
             self.vote_check(),
-        ]  # fmt: skip
+        ]
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         s = _require(state)
         attempt = s.failed_branch_votes + 1
         vote = Vote(
-            body="branch", held_on=self.held_on, eligible=self.eligible,
-            in_favour=self.in_favour, passed=self.passed, attempt=attempt,
-        )  # fmt: skip
+            body="branch",
+            held_on=self.held_on,
+            eligible=self.eligible,
+            in_favour=self.in_favour,
+            passed=self.passed,
+            attempt=attempt,
+        )
         votes = (*s.votes, vote)
         if self.passed:
             stage = Stage.AWAITING_DECISION if self.grassroots_branch else Stage.BRANCH_APPROVED
@@ -554,22 +587,30 @@ class GrassrootsVoteHeld(_VoteEvent):
             return [self.vote_check()]
         ok = s.stage == Stage.BRANCH_APPROVED or s.escalated_on is not None
         ready = CheckResult(
-            rule="wrong_stage", passed=ok, rule_set=rs.code,
+            rule="wrong_stage",
+            passed=ok,
+            rule_set=rs.code,
             detail=(
-                "the branch approved" if s.stage == Stage.BRANCH_APPROVED
-                else "escalated after failed branch votes" if ok
+                "the branch approved"
+                if s.stage == Stage.BRANCH_APPROVED
+                else "escalated after failed branch votes"
+                if ok
                 else "the branch has not approved the candidacy"
-            ) + f" ({rs.code})",
-        )  # fmt: skip
+            )
+            + f" ({rs.code})",
+        )
         return [ready, self.vote_check()]
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         s = _require(state)
         vote = Vote(
-            body="grassroots", held_on=self.held_on, eligible=self.eligible,
-            in_favour=self.in_favour, passed=self.passed,
+            body="grassroots",
+            held_on=self.held_on,
+            eligible=self.eligible,
+            in_favour=self.in_favour,
+            passed=self.passed,
             attempt=1 + sum(1 for v in s.votes if v.body == "grassroots"),
-        )  # fmt: skip
+        )
         votes = (*s.votes, vote)
         if s.stage == Stage.RECOGNITION_REVIEW:
             # 15-KNĐ: recorded; the deciding committee's 16-KNĐ follows either way.
@@ -578,14 +619,17 @@ class GrassrootsVoteHeld(_VoteEvent):
         if not self.passed:
             return s.model_copy(
                 update={
-                    "votes": votes, "stage": Stage.REJECTED, "outcome_on": self.held_on,
+                    "votes": votes,
+                    "stage": Stage.REJECTED,
+                    "outcome_on": self.held_on,
                     "outcome_reason": "grassroots committee vote failed",
                 }
-            )  # fmt: skip
+            )
         update: dict[str, Any] = {
-            "votes": votes, "stage": Stage.AWAITING_DECISION,
+            "votes": votes,
+            "stage": Stage.AWAITING_DECISION,
             "grassroots_resolution_on": self.held_on,
-        }  # fmt: skip
+        }
         if s.branch_resolution_on is None:  # escalated: the committee's resolution starts the clock
             update["branch_resolution_on"] = self.held_on
         return s.model_copy(update=update)
@@ -616,10 +660,13 @@ class DecisionDeadlineExtended(CandidacyEvent):
         )
         return [
             CheckResult(
-                rule="extension_not_allowed", passed=passed, rule_set=rs.code, detail=detail,
+                rule="extension_not_allowed",
+                passed=passed,
+                rule_set=rs.code,
+                detail=detail,
                 params={"working_days": self.working_days, "limit": limit},
             )
-        ]  # fmt: skip
+        ]
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         s = _require(state)
@@ -640,9 +687,12 @@ class _DecisionEvent(CandidacyEvent):
 
     def competence_check(self) -> CheckResult:
         return DecidingBodyCompetent().check(
-            self.rules, str(self.deciding_body_id), self.deciding_body_kind,
-            self.body_above_branch, self.decided_on,
-        )  # fmt: skip
+            self.rules,
+            str(self.deciding_body_id),
+            self.deciding_body_kind,
+            self.body_above_branch,
+            self.decided_on,
+        )
 
 
 class AdmissionDecided(_DecisionEvent):
@@ -664,28 +714,33 @@ class AdmissionDecided(_DecisionEvent):
         return [
             self.competence_check(),
             CheckResult(
-                rule="date_order", passed=received >= self.decided_on, rule_set=rs.code,
+                rule="date_order",
+                passed=received >= self.decided_on,
+                rule_set=rs.code,
                 detail=f"decision received on {received.isoformat()}, decided on "
                 f"{self.decided_on.isoformat()} ({rs.code})",
             ),
             CheckResult(
-                rule="date_in_future", passed=received <= recorded_day(self.timestamp),
+                rule="date_in_future",
+                passed=received <= recorded_day(self.timestamp),
                 rule_set=rs.code,
                 detail=f"decision received on {received.isoformat()}, recorded on "
                 f"{recorded_day(self.timestamp).isoformat()} ({rs.code})",
             ),
-        ]  # fmt: skip
+        ]
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         s = _require(state)
         if self.decision == "refuse":
             return s.model_copy(
                 update={
-                    "stage": Stage.REJECTED, "decided_on": self.decided_on,
-                    "deciding_body_id": self.deciding_body_id, "outcome_on": self.decided_on,
+                    "stage": Stage.REJECTED,
+                    "decided_on": self.decided_on,
+                    "deciding_body_id": self.deciding_body_id,
+                    "outcome_on": self.decided_on,
                     "outcome_reason": "admission refused",
                 }
-            )  # fmt: skip
+            )
         party_age_from = self.decided_on
         if s.readmission is not None:
             # Party age counts from the first admission, minus the gap out of the Party.
@@ -693,12 +748,14 @@ class AdmissionDecided(_DecisionEvent):
             party_age_from = s.readmission.first_admitted_on + gap
         return s.model_copy(
             update={
-                "stage": Stage.ADMITTED, "decided_on": self.decided_on,
+                "stage": Stage.ADMITTED,
+                "decided_on": self.decided_on,
                 "decision_received_on": self.received_on or self.decided_on,
-                "deciding_body_id": self.deciding_body_id, "party_age_from": party_age_from,
+                "deciding_body_id": self.deciding_body_id,
+                "party_age_from": party_age_from,
                 "member_id": self.member_id or member_id_for(self.originator_id),
             }
-        )  # fmt: skip
+        )
 
 
 class CeremonyHeld(CandidacyEvent):
@@ -776,11 +833,13 @@ class DisciplineRecorded(CandidacyEvent):
         passed = self.kind in ("reprimand", "warning")
         return [
             CheckResult(
-                rule="discipline_not_allowed", passed=passed, rule_set=self.rules.code,
+                rule="discipline_not_allowed",
+                passed=passed,
+                rule_set=self.rules.code,
                 detail=f"'{self.kind}' during probation; only reprimand or warning are "
                 f"possible ({self.rules.code})",
             )
-        ]  # fmt: skip
+        ]
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         s = _require(state)
@@ -802,29 +861,36 @@ class RecognitionVoteHeld(_RosterCountedVote):
         ended = self.proposal == "remove" or self.held_on >= ends
         return [
             CheckResult(
-                rule="probation_not_ended", passed=ended, rule_set=rs.code,
+                rule="probation_not_ended",
+                passed=ended,
+                rule_set=rs.code,
                 detail=f"probation ends on {ends.isoformat()}, vote on "
                 f"{self.held_on.isoformat()} ({rs.code})",
             ),
             *self.roster_checks(),
             self.vote_check(),
-        ]  # fmt: skip
+        ]
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         s = _require(state)
         vote = Vote(
-            body="recognition", held_on=self.held_on, eligible=self.eligible,
-            in_favour=self.in_favour, passed=self.passed,
+            body="recognition",
+            held_on=self.held_on,
+            eligible=self.eligible,
+            in_favour=self.in_favour,
+            passed=self.passed,
             attempt=1 + sum(1 for v in s.votes if v.body == "recognition"),
-        )  # fmt: skip
+        )
         if not self.passed:
             return s.model_copy(update={"votes": (*s.votes, vote)})
         return s.model_copy(
             update={
-                "votes": (*s.votes, vote), "stage": Stage.RECOGNITION_REVIEW,
-                "recognition_vote_on": self.held_on, "recognition_proposal": self.proposal,
+                "votes": (*s.votes, vote),
+                "stage": Stage.RECOGNITION_REVIEW,
+                "recognition_vote_on": self.held_on,
+                "recognition_proposal": self.proposal,
             }
-        )  # fmt: skip
+        )
 
 
 class RecognitionDecided(_DecisionEvent):
@@ -845,28 +911,33 @@ class RecognitionDecided(_DecisionEvent):
         return [
             self.competence_check(),
             CheckResult(
-                rule="probation_not_ended", passed=ended, rule_set=rs.code,
+                rule="probation_not_ended",
+                passed=ended,
+                rule_set=rs.code,
                 detail=f"probation ends on {ends.isoformat()}, {self.decision} decided on "
                 f"{self.decided_on.isoformat()} ({rs.code})",
             ),
-        ]  # fmt: skip
+        ]
 
     def evolve(self, state: CandidacyState | None) -> CandidacyState:
         s = _require(state)
         if self.decision == "recognise":
             return s.model_copy(
                 update={
-                    "stage": Stage.OFFICIAL, "recognition_decided_on": self.decided_on,
-                    "official_on": s.probation_ends_on, "outcome_on": s.probation_ends_on,
+                    "stage": Stage.OFFICIAL,
+                    "recognition_decided_on": self.decided_on,
+                    "official_on": s.probation_ends_on,
+                    "outcome_on": s.probation_ends_on,
                 }
-            )  # fmt: skip
+            )
         return s.model_copy(
             update={
-                "stage": Stage.REMOVED, "recognition_decided_on": self.decided_on,
+                "stage": Stage.REMOVED,
+                "recognition_decided_on": self.decided_on,
                 "outcome_on": self.decided_on,
                 "outcome_reason": "removed from the probationary list",
             }
-        )  # fmt: skip
+        )
 
 
 class Transferred(CandidacyEvent):

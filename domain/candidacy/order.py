@@ -208,11 +208,18 @@ def order_checks(
         )
         checks.append(
             CheckResult(
-                rule=constraint.rule, passed=passed, rule_set=rs, detail=detail,
-                params={"step": step, "on": day.isoformat(), "other_step": constraint.step,
-                        "other_on": bound.isoformat()},
+                rule=constraint.rule,
+                passed=passed,
+                rule_set=rs,
+                detail=detail,
+                params={
+                    "step": step,
+                    "on": day.isoformat(),
+                    "other_step": constraint.step,
+                    "other_on": bound.isoformat(),
+                },
             )
-        )  # fmt: skip
+        )
     return checks
 
 

@@ -43,15 +43,26 @@ TERMINAL_STAGES = frozenset({Stage.OFFICIAL, Stage.REJECTED, Stage.WITHDRAWN, St
 # A candidacy can be transferred between stages 4 (dossier) and 10 (recognition review).
 TRANSFERABLE_STAGES = frozenset(
     {
-        Stage.DOSSIER, Stage.VERIFICATION, Stage.BRANCH_APPROVED, Stage.AWAITING_DECISION,
-        Stage.ADMITTED, Stage.PROBATION, Stage.RECOGNITION_REVIEW,
+        Stage.DOSSIER,
+        Stage.VERIFICATION,
+        Stage.BRANCH_APPROVED,
+        Stage.AWAITING_DECISION,
+        Stage.ADMITTED,
+        Stage.PROBATION,
+        Stage.RECOGNITION_REVIEW,
     }
-)  # fmt: skip
+)
 
 Subject = Literal[
-    "candidate", "father", "mother", "spouse", "spouse_father", "spouse_mother", "guardian",
+    "candidate",
+    "father",
+    "mother",
+    "spouse",
+    "spouse_father",
+    "spouse_mother",
+    "guardian",
     "child",
-]  # fmt: skip
+]
 
 
 class _Frozen(BaseModel):

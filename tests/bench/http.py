@@ -125,8 +125,9 @@ class Server:
 
 
 @contextmanager
-def served(database_url: str, projections: bool, log_dir: Path, workers: int = 1
-           ) -> Iterator[Server]:  # fmt: skip
+def served(
+    database_url: str, projections: bool, log_dir: Path, workers: int = 1
+) -> Iterator[Server]:
     """``ketnap serve`` on 127.0.0.1 in a subprocess, stopped (SIGTERM, then SIGKILL) on exit."""
     port = free_port()
     token = "bench-" + secrets.token_urlsafe(16)
@@ -136,8 +137,16 @@ def served(database_url: str, projections: bool, log_dir: Path, workers: int = 1
         "KETNAP_ADMIN_TOKEN": token,
         "KETNAP_POSTGRES_POOL_SIZE": str(POOL_SIZE),
     }
-    command = [sys.executable, "-c", "from api.cli.main import main; main()", "serve",
-               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-c",
+        "from api.cli.main import main; main()",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     if not projections:
         command.append("--no-projections")
     if workers > 1:
@@ -234,8 +243,9 @@ class Series:
 
     def round(self, commands: int, offset: int) -> None:
         """``commands`` commands from ``clients`` threads, each on its own candidacies."""
-        per_worker = [commands // self.clients + (w < commands % self.clients)
-                      for w in range(self.clients)]  # fmt: skip
+        per_worker = [
+            commands // self.clients + (w < commands % self.clients) for w in range(self.clients)
+        ]
         shares = [self.candidacies[w :: self.clients] for w in range(self.clients)]
         latencies: list[list[float]] = [[] for _ in range(self.clients)]
         errors: list[BaseException] = []
@@ -253,8 +263,9 @@ class Series:
             except BaseException as exc:  # reported after the round
                 errors.append(exc)
 
-        threads = [threading.Thread(target=work, args=(w,), daemon=True)
-                   for w in range(self.clients)]  # fmt: skip
+        threads = [
+            threading.Thread(target=work, args=(w,), daemon=True) for w in range(self.clients)
+        ]
         for thread in threads:
             thread.start()
         cpu0, own0 = self.cpu(), own_cpu()
@@ -310,8 +321,7 @@ def candidacies_at_verification(app: Admissions, count: int) -> tuple[Tree, list
     return tree, cids
 
 
-def measure(store: str, database_url: str, args: argparse.Namespace, log_dir: Path
-            ) -> list[Pair]:  # fmt: skip
+def measure(store: str, database_url: str, args: argparse.Namespace, log_dir: Path) -> list[Pair]:
     """Set up the store, start the server, run the interleaved rounds."""
     settings = Settings(database_url=database_url, postgres_pool_size=POOL_SIZE)
     app = build_app(settings)
@@ -322,8 +332,10 @@ def measure(store: str, database_url: str, args: argparse.Namespace, log_dir: Pa
         token = None
         if args.board:  # a board over the commune: the API checks the token and the subtree
             token, _ = app.issue_token(Role.BOARD, tree.commune, "bench board", ADMIN)
-        console.print(f"{store}: 2 × {args.candidacies} candidacies at the verification stage "
-                      f"in {time.perf_counter() - t:.1f}s")  # fmt: skip
+        console.print(
+            f"{store}: 2 × {args.candidacies} candidacies at the verification stage "
+            f"in {time.perf_counter() - t:.1f}s"
+        )
         with served(database_url, args.projections, log_dir, args.workers) as server:
             http = HttpWorkers(server, max(args.clients), token)
             local = in_process_worker(app)
@@ -350,8 +362,9 @@ def measure(store: str, database_url: str, args: argparse.Namespace, log_dir: Pa
                         for series in (pair.http, pair.local):
                             series.round(args.commands, offset)
                             offset += args.commands
-                            done.append(f"{series.side} ×{series.clients} "
-                                        f"{series.rates[-1]:,.0f}/s")  # fmt: skip
+                            done.append(
+                                f"{series.side} ×{series.clients} {series.rates[-1]:,.0f}/s"
+                            )
                     console.print(f"{store} round {r + 1}: " + ", ".join(done))
             finally:
                 http.close()
@@ -362,8 +375,17 @@ def measure(store: str, database_url: str, args: argparse.Namespace, log_dir: Pa
 
 # --- reporting -------------------------------------------------------------------------
 
-COLUMNS = ("store", "clients", "side", "median cmd/s", "min–max cmd/s", "p50 ms", "p99 ms",
-           "CPU ms/cmd", "HTTP ÷ in process")  # fmt: skip
+COLUMNS = (
+    "store",
+    "clients",
+    "side",
+    "median cmd/s",
+    "min–max cmd/s",
+    "p50 ms",
+    "p99 ms",
+    "CPU ms/cmd",
+    "HTTP ÷ in process",
+)
 
 
 def rows(pairs: list[Pair]) -> list[list[str]]:
@@ -373,12 +395,19 @@ def rows(pairs: list[Pair]) -> list[list[str]]:
             cpu = f"{series.cpu_ms():.2f}"
             if series.side == "HTTP":
                 cpu += f" + {series.client_cpu_ms():.2f} client"
-            out.append([
-                series.store, str(series.clients), series.side, f"{series.median:,.0f}",
-                f"{min(series.rates):,.0f}–{max(series.rates):,.0f}",
-                f"{series.latency_ms(0.5):.2f}", f"{series.latency_ms(0.99):.2f}", cpu,
-                f"**{pair.ratio:.2f}**" if series.side == "HTTP" else "",
-            ])  # fmt: skip
+            out.append(
+                [
+                    series.store,
+                    str(series.clients),
+                    series.side,
+                    f"{series.median:,.0f}",
+                    f"{min(series.rates):,.0f}–{max(series.rates):,.0f}",
+                    f"{series.latency_ms(0.5):.2f}",
+                    f"{series.latency_ms(0.99):.2f}",
+                    cpu,
+                    f"**{pair.ratio:.2f}**" if series.side == "HTTP" else "",
+                ]
+            )
     return out
 
 
@@ -397,8 +426,10 @@ def verdicts(pairs: list[Pair]) -> list[str]:
         if pair.http.clients != GOAL_CLIENTS:
             continue
         verdict = "meets" if pair.ratio >= GOAL else "misses"
-        lines.append(f"{pair.http.store}: HTTP ÷ in process at {GOAL_CLIENTS} clients = "
-                     f"{pair.ratio:.2f}, {verdict} the goal ≥ {GOAL}")  # fmt: skip
+        lines.append(
+            f"{pair.http.store}: HTTP ÷ in process at {GOAL_CLIENTS} clients = "
+            f"{pair.ratio:.2f}, {verdict} the goal ≥ {GOAL}"
+        )
     return lines
 
 
@@ -430,14 +461,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidacies", type=int, default=256, help="per side")
     parser.add_argument("--commands", type=int, default=480, help="per series and round")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")],
-                        default=[8, 32], help="concurrent clients, e.g. 8,32")  # fmt: skip
-    parser.add_argument("--projections", action="store_true",
-                        help="the server keeps its read models caught up, as a lone "
-                        "`ketnap serve` does (default: --no-projections)")  # fmt: skip
-    parser.add_argument("--board", action="store_true",
-                        help="send the HTTP commands with a board token over the candidacies' "
-                        "commune instead of the admin token")  # fmt: skip
+    parser.add_argument(
+        "--clients",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[8, 32],
+        help="concurrent clients, e.g. 8,32",
+    )
+    parser.add_argument(
+        "--projections",
+        action="store_true",
+        help="the server keeps its read models caught up, as a lone "
+        "`ketnap serve` does (default: --no-projections)",
+    )
+    parser.add_argument(
+        "--board",
+        action="store_true",
+        help="send the HTTP commands with a board token over the candidacies' "
+        "commune instead of the admin token",
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -452,17 +493,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.candidacies < max(args.clients):
         parser.error("--candidacies must be at least the largest --clients")
 
-    admin_url = None if args.no_postgres else os.environ.get(
-        "KETNAP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL
-    )  # fmt: skip
+    admin_url = (
+        None if args.no_postgres else os.environ.get("KETNAP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL)
+    )
     info = machine(
         admin_url,
         ("fastapi", "starlette", "uvicorn", "httpx", "eventsourcing", "psycopg"),
     )
     who = "board token" if args.board else "admin token"
-    info["Server"] = (f"ketnap serve --workers {args.workers} (uvicorn, httptools, uvloop), "
-                      f"{who}, pool size {POOL_SIZE}, "
-                      f"projections {'on' if args.projections else 'off'}")  # fmt: skip
+    info["Server"] = (
+        f"ketnap serve --workers {args.workers} (uvicorn, httptools, uvloop), "
+        f"{who}, pool size {POOL_SIZE}, "
+        f"projections {'on' if args.projections else 'off'}"
+    )
     for key, value in info.items():
         console.print(f"[bold]{key}[/]: {value}")
 
@@ -471,8 +514,9 @@ def main(argv: list[str] | None = None) -> int:
     if admin_url is not None:
         recreate_database(admin_url, DBNAME)
         try:
-            pairs += measure("PostgreSQL", with_database(admin_url, DBNAME), args,
-                             args.markdown.parent)  # fmt: skip
+            pairs += measure(
+                "PostgreSQL", with_database(admin_url, DBNAME), args, args.markdown.parent
+            )
         finally:
             if not args.keep:
                 drop_database(admin_url, DBNAME)
@@ -481,8 +525,10 @@ def main(argv: list[str] | None = None) -> int:
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
             pairs += measure("SQLite", url, args, args.markdown.parent)
 
-    title = (f"{args.rounds} interleaved rounds of {args.commands} RecordVerification per "
-             f"series, {args.candidacies} candidacies per side")  # fmt: skip
+    title = (
+        f"{args.rounds} interleaved rounds of {args.commands} RecordVerification per "
+        f"series, {args.candidacies} candidacies per side"
+    )
     console.print(table(pairs, title))
     for line in verdicts(pairs):
         console.print(line)

@@ -117,10 +117,11 @@ def nth_id(bench_url: str, n: int) -> int:
     """The notification id of the ``n``-th stored event (the last one's when fewer)."""
     with psycopg.connect(bench_url) as conn:
         row = conn.execute(
-            sql.SQL("SELECT notification_id FROM {} ORDER BY notification_id OFFSET %s LIMIT 1")
-            .format(sql.Identifier(TABLE)),
+            sql.SQL(
+                "SELECT notification_id FROM {} ORDER BY notification_id OFFSET %s LIMIT 1"
+            ).format(sql.Identifier(TABLE)),
             (max(0, n - 1),),
-        ).fetchone()  # fmt: skip
+        ).fetchone()
         if row is None:
             row = conn.execute(
                 sql.SQL("SELECT max(notification_id) FROM {}").format(sql.Identifier(TABLE))
@@ -130,9 +131,13 @@ def nth_id(bench_url: str, n: int) -> int:
 
 def history_params(args: argparse.Namespace) -> dict[str, Any]:
     return {
-        "generator": data.GENERATOR_VERSION, "events": args.events, "branches": args.branches,
-        "communes": args.communes, "districts": args.districts, "seed": args.seed,
-    }  # fmt: skip
+        "generator": data.GENERATOR_VERSION,
+        "events": args.events,
+        "branches": args.branches,
+        "communes": args.communes,
+        "districts": args.districts,
+        "seed": args.seed,
+    }
 
 
 def database_exists(admin_url: str) -> bool:
@@ -351,8 +356,10 @@ class Sampler:
         if self.marks and scanned >= self.marks[0] * total:
             self.marks.pop(0)
             rate = scanned / (time.perf_counter() - self.started)
-            self.err.print(f"    {self.label} {scanned:,}/{total:,} ids, {rate:,.0f}/s, "
-                           f"RSS {self.samples[-1][1] / MB:,.0f} MB")  # fmt: skip
+            self.err.print(
+                f"    {self.label} {scanned:,}/{total:,} ids, {rate:,.0f}/s, "
+                f"RSS {self.samples[-1][1] / MB:,.0f} MB"
+            )
 
     def at(self, share: float) -> float:
         """RSS (MB) when ``share`` of the ids had been scanned."""
@@ -376,10 +383,14 @@ def child_rebuild(bench_url: str, name: str) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     app.close()
     return {
-        "seconds": seconds, "base_mb": base / MB, "peak_mb": peak_rss_bytes() / MB,
-        "increase_mb": (peak_rss_bytes() - base) / MB, "rss_quarter_mb": sampler.at(0.25),
-        "rss_half_mb": sampler.at(0.5), "rss_end_mb": sampler.at(1.0),
-    }  # fmt: skip
+        "seconds": seconds,
+        "base_mb": base / MB,
+        "peak_mb": peak_rss_bytes() / MB,
+        "increase_mb": (peak_rss_bytes() - base) / MB,
+        "rss_quarter_mb": sampler.at(0.25),
+        "rss_half_mb": sampler.at(0.5),
+        "rss_end_mb": sampler.at(1.0),
+    }
 
 
 def side_generation(app: Admissions, name: str) -> Projections:
@@ -406,9 +417,13 @@ def child_probe(bench_url: str, name: str, events: int) -> dict[str, Any]:
     Projections(app, page_size=PAGE).view(name, PROBE_GENERATION).drop()
     app.close()
     return {
-        "events": events, "seconds": seconds, "base_mb": base / MB, "peak_mb": peak / MB,
-        "increase_mb": (peak - base) / MB, "rss_end_mb": sampler.at(1.0),
-    }  # fmt: skip
+        "events": events,
+        "seconds": seconds,
+        "base_mb": base / MB,
+        "peak_mb": peak / MB,
+        "increase_mb": (peak - base) / MB,
+        "rss_end_mb": sampler.at(1.0),
+    }
 
 
 # --- quota report -----------------------------------------------------------------------------
@@ -425,8 +440,9 @@ class Latency:
         result = self.call()  # warm: the tree, prepared statements
         self.answer = describe(result)
         deadline = time.perf_counter() + budget
-        while len(self.samples) < calls and (len(self.samples) < 20 or
-                                             time.perf_counter() < deadline):  # fmt: skip
+        while len(self.samples) < calls and (
+            len(self.samples) < 20 or time.perf_counter() < deadline
+        ):
             t = time.perf_counter()
             self.call()
             self.samples.append(time.perf_counter() - t)
@@ -450,12 +466,16 @@ def quota_latencies(app: Admissions, calls: int, budget: float) -> list[Latency]
     period = Period.parse(QUOTA_YEAR)
     cases = [
         Latency(f"province {QUOTA_YEAR}", lambda: reader.quota_report(province, period)),
-        Latency(f"province {QUOTA_YEAR}, as_of {AS_OF}",
-                lambda: reader.quota_report(province, period, as_of=AS_OF)),
-        Latency(f"province {QUOTA_YEAR}, known_at {KNOWN_AT:%Y-%m-%d}",
-                lambda: reader.quota_report(province, period, known_at=KNOWN_AT)),
+        Latency(
+            f"province {QUOTA_YEAR}, as_of {AS_OF}",
+            lambda: reader.quota_report(province, period, as_of=AS_OF),
+        ),
+        Latency(
+            f"province {QUOTA_YEAR}, known_at {KNOWN_AT:%Y-%m-%d}",
+            lambda: reader.quota_report(province, period, known_at=KNOWN_AT),
+        ),
         Latency(f"commune {QUOTA_YEAR}", lambda: reader.quota_report(commune, period)),
-    ]  # fmt: skip
+    ]
     for case in cases:
         case.measure(calls, budget)
         console.print(
@@ -482,8 +502,10 @@ def profile_catch_up(bench_url: str, name: str, events: int, out: Path) -> None:
     Projections(app, page_size=PAGE).view(name, PROBE_GENERATION).drop()
     app.close()
     text = io.StringIO()
-    text.write(f"catch-up of a fresh generation of {name} over {events:,} events (ids 1..{stop})"
-               f": {seconds:.1f}s under cProfile, {events / seconds:,.0f} events/s\n")  # fmt: skip
+    text.write(
+        f"catch-up of a fresh generation of {name} over {events:,} events (ids 1..{stop})"
+        f": {seconds:.1f}s under cProfile, {events / seconds:,.0f} events/s\n"
+    )
     for key in ("tottime", "cumulative"):
         stats = pstats.Stats(profile, stream=text).sort_stats(key)
         stats.print_stats(40)
@@ -507,31 +529,52 @@ def noisy(sides: list[Side]) -> str:
 
 
 SIDE_COLUMNS = ("side", "events", "median events/s", "min–max events/s", "median s", "× raw")
-MEMORY_COLUMNS = ("projection", "events", "events/s", "RSS before MB", "peak RSS MB",
-                  "increase MB", "RSS at end MB")  # fmt: skip
+MEMORY_COLUMNS = (
+    "projection",
+    "events",
+    "events/s",
+    "RSS before MB",
+    "peak RSS MB",
+    "increase MB",
+    "RSS at end MB",
+)
 QUOTA_COLUMNS = ("quota report", "calls", "p50 ms", "p99 ms", "answer")
 
 
 def side_rows(sides: list[Side], raw: Side) -> list[list[str]]:
     return [
-        [s.name, f"{s.per_round:,}", f"{s.median:,.0f}", f"{min(s.rates):,.0f}–{max(s.rates):,.0f}",
-         f"{statistics.median(s.seconds):.1f}", f"{s.median / raw.median:.2f}"]
+        [
+            s.name,
+            f"{s.per_round:,}",
+            f"{s.median:,.0f}",
+            f"{min(s.rates):,.0f}–{max(s.rates):,.0f}",
+            f"{statistics.median(s.seconds):.1f}",
+            f"{s.median / raw.median:.2f}",
+        ]
         for s in sides
-    ]  # fmt: skip
+    ]
 
 
 def memory_rows(probes: list[dict[str, Any]]) -> list[list[str]]:
     return [
-        [p["name"], f"{int(p['events']):,}", f"{p['events'] / p['seconds']:,.0f}",
-         f"{p['base_mb']:.0f}", f"{p['peak_mb']:.0f}", f"{p['increase_mb']:.0f}",
-         f"{p['rss_end_mb']:.0f}"]
+        [
+            p["name"],
+            f"{int(p['events']):,}",
+            f"{p['events'] / p['seconds']:,.0f}",
+            f"{p['base_mb']:.0f}",
+            f"{p['peak_mb']:.0f}",
+            f"{p['increase_mb']:.0f}",
+            f"{p['rss_end_mb']:.0f}",
+        ]
         for p in probes
-    ]  # fmt: skip
+    ]
 
 
 def quota_rows(cases: list[Latency]) -> list[list[str]]:
-    return [[c.name, str(len(c.samples)), f"{c.ms(0.5):.1f}", f"{c.ms(0.99):.1f}", c.answer]
-            for c in cases]  # fmt: skip
+    return [
+        [c.name, str(len(c.samples)), f"{c.ms(0.5):.1f}", f"{c.ms(0.99):.1f}", c.answer]
+        for c in cases
+    ]
 
 
 def table(title: str, columns: tuple[str, ...], rows: list[list[str]]) -> Table:
@@ -594,24 +637,32 @@ class Results:
 # --- main -------------------------------------------------------------------------------------
 
 
-def measure(admin_url: str, bench_url: str, args: argparse.Namespace,
-            info: dict[str, str], history: History) -> Results:  # fmt: skip
+def measure(
+    admin_url: str, bench_url: str, args: argparse.Namespace, info: dict[str, str], history: History
+) -> Results:
     app = bench_app(bench_url)
     try:
         decode_events = min(args.decode_events or history.events, history.events)
         raw = Side("raw scan (psycopg, keyset pages)", timed(raw_scan(bench_url)), history.events)
-        rebuilds = [Side(f"rebuild {name}", rebuild_in_child(admin_url, name), history.events)
-                    for name in args.names]  # fmt: skip
-        decode = Side("library decode (select_notifications + to_domain_event)",
-                      timed(library_decode(app, decode_events)), decode_events)  # fmt: skip
+        rebuilds = [
+            Side(f"rebuild {name}", rebuild_in_child(admin_url, name), history.events)
+            for name in args.names
+        ]
+        decode = Side(
+            "library decode (select_notifications + to_domain_event)",
+            timed(library_decode(app, decode_events)),
+            decode_events,
+        )
         console.print("warming up: one raw scan (the table into the OS cache)")
         raw_scan(bench_url)()
         for r in range(args.rounds):
             for side in (raw, *rebuilds, decode):
                 console.print(f"round {r + 1}: {side.name} ...")
                 side.round()
-                console.print(f"  {side.rates[-1]:,.0f} events/s ({side.seconds[-1]:.1f}s), "
-                              f"load {load_average()}")  # fmt: skip
+                console.print(
+                    f"  {side.rates[-1]:,.0f} events/s ({side.seconds[-1]:.1f}s), "
+                    f"load {load_average()}"
+                )
         sides = [raw, *rebuilds]
         if len(rebuilds) > 1:
             every = Side("rebuild, every projection", lambda: {}, history.events)
@@ -651,30 +702,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--names", type=lambda t: t.split(","), default=[LEDGER],
+        "--names",
+        type=lambda t: t.split(","),
+        default=[LEDGER],
         help=f"projections to rebuild, of {','.join(Projections.names)} (default: {LEDGER}; "
         "the register takes several minutes per rebuild)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--decode-events", type=int, default=250_000,
+        "--decode-events",
+        type=int,
+        default=250_000,
         help="events the library decode side reads per round (0: all)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--memory", default="250000,500000",
+        "--memory",
+        default="250000,500000",
         help="event counts of the memory probes besides the full rebuild (empty: none)",
-    )  # fmt: skip
+    )
     parser.add_argument("--quota-calls", type=int, default=200)
     parser.add_argument("--quota-seconds", type=float, default=15.0, help="budget per case")
     parser.add_argument("--regenerate", action="store_true", help="generate the history again")
     parser.add_argument("--drop", action="store_true", help=f"drop {DBNAME} at the end")
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="only profile the catch-up over the first N events")  # fmt: skip
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only profile the catch-up over the first N events",
+    )
     parser.add_argument("--profile-name", default=Projections.names[0])
     parser.add_argument(
-        "--app-env", action="append", default=[], metavar="KEY=VALUE",
+        "--app-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="eventsourcing setting for the application (default: "
-        + ", ".join(f"{k}={v}" for k, v in APP_ENV.items()) + "); repeatable",
-    )  # fmt: skip
+        + ", ".join(f"{k}={v}" for k, v in APP_ENV.items())
+        + "); repeatable",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--markdown", type=Path, default=Path("var/bench/projections.md"))
     args = parser.parse_args(argv)
@@ -703,8 +768,11 @@ def main(argv: list[str] | None = None) -> int:
             profile_catch_up(bench_url, args.profile_name, args.profile, out)
             return 0
         mix = history.mix()
-        console.print(f"history: {history.events:,} events ("
-                      + ", ".join(f"{k} {v:,}" for k, v in mix.items()) + ")")  # fmt: skip
+        console.print(
+            f"history: {history.events:,} events ("
+            + ", ".join(f"{k} {v:,}" for k, v in mix.items())
+            + ")"
+        )
         results = measure(admin_url, bench_url, args, info, history)
     finally:
         if args.drop:
@@ -715,8 +783,13 @@ def main(argv: list[str] | None = None) -> int:
         console.print(verdict)
     if noisy(results.sides):
         console.print(f"[yellow]{noisy(results.sides)}[/]")
-    console.print(table("Memory of a rebuild (a fresh process each)", MEMORY_COLUMNS,
-                        memory_rows(results.probes)))  # fmt: skip
+    console.print(
+        table(
+            "Memory of a rebuild (a fresh process each)",
+            MEMORY_COLUMNS,
+            memory_rows(results.probes),
+        )
+    )
     console.print(table("Quota report latency", QUOTA_COLUMNS, quota_rows(results.cases)))
     text = results.markdown()
     args.markdown.parent.mkdir(parents=True, exist_ok=True)

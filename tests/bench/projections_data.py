@@ -54,9 +54,17 @@ from workflows.application import Admissions
 from workflows.context import Actor
 
 __all__ = [
-    "GENERATOR_VERSION", "BenchHistory", "BenchTree", "Row", "build_tree", "clones_for",
-    "demo_templates", "history_rows", "unit_id", "write_history",
-]  # fmt: skip
+    "GENERATOR_VERSION",
+    "BenchHistory",
+    "BenchTree",
+    "Row",
+    "build_tree",
+    "clones_for",
+    "demo_templates",
+    "history_rows",
+    "unit_id",
+    "write_history",
+]
 
 GENERATOR_VERSION = "1"
 TABLE = "ketnap_events"
@@ -64,9 +72,11 @@ NAMESPACE = uuid5(d.DEMO_NAMESPACE, "bench/projections")
 BOARD = Actor(actor="bench@ketnap.test", role="admin", request_id="bench-tree")
 REFORM_ON = d.REFORM_ON
 QUOTA_SET_ON = {
-    2023: date(2023, 1, 3), 2024: date(2024, 1, 8), 2025: date(2025, 1, 6),
+    2023: date(2023, 1, 3),
+    2024: date(2024, 1, 8),
+    2025: date(2025, 1, 6),
     2026: date(2026, 1, 5),
-}  # fmt: skip
+}
 UUID_RE = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 PROFILES = tuple(d.ETHNIC_MIX)
 Row = tuple[UUID, int, str, bytes]  # originator_id, originator_version, topic, state
@@ -105,8 +115,14 @@ def build_tree(districts: int, communes: int, branches: int, admitted_per_year: 
 
     def found(code: str, name: str, kind: OrganisationKind, parent: UUID | None) -> UUID:
         at(d.RECORDING_STARTS)
-        command = c.FoundOrganisation(id=unit_id(code), code=code, name=name, kind=kind,
-                                      parent_id=parent, effective_on=d.FOUNDED_ON)  # fmt: skip
+        command = c.FoundOrganisation(
+            id=unit_id(code),
+            code=code,
+            name=name,
+            kind=kind,
+            parent_id=parent,
+            effective_on=d.FOUNDED_ON,
+        )
         return app.found_organisation(command, BOARD).id
 
     province = found("TU-BENCH", "Tỉnh ủy Benchmark", OrganisationKind.PROVINCE, None)
@@ -128,17 +144,22 @@ def build_tree(districts: int, communes: int, branches: int, admitted_per_year: 
         tree.branches.append(branch)
         tree.commune_of[branch] = commune
         at(d.RECORDING_STARTS)
-        area = c.AssignResidentialArea(code=f"CB{k + 1:05d}-KV1", name=f"Thôn {k + 1}",
-                                       kind="thon", effective_on=d.FOUNDED_ON)  # fmt: skip
+        area = c.AssignResidentialArea(
+            code=f"CB{k + 1:05d}-KV1", name=f"Thôn {k + 1}", kind="thon", effective_on=d.FOUNDED_ON
+        )
         app.assign_area(branch, area, BOARD)
 
     # Quotas: the province and the communes every year, the districts until the reform.
     def quota(unit: UUID, year: int, target: int) -> None:
         at(QUOTA_SET_ON[year])
-        subs = SubTargets(women=round(target * 0.4), ethnic_minority=round(target * 0.3),
-                          youth_union=round(target * 0.5))  # fmt: skip
-        app.set_quota(unit, Period.parse(str(year)), c.SetQuota(target=target, sub_targets=subs),
-                      BOARD)  # fmt: skip
+        subs = SubTargets(
+            women=round(target * 0.4),
+            ethnic_minority=round(target * 0.3),
+            youth_union=round(target * 0.5),
+        )
+        app.set_quota(
+            unit, Period.parse(str(year)), c.SetQuota(target=target, sub_targets=subs), BOARD
+        )
 
     # One pair of communes per district merges on REFORM_ON (the second into the first).
     for i in range(districts):
@@ -158,8 +179,9 @@ def build_tree(districts: int, communes: int, branches: int, admitted_per_year: 
         if year == REFORM_ON.year:  # the reform, recorded on its day
             for into in sorted(set(tree.merged.values())):
                 at(REFORM_ON)
-                rename = c.RenameOrganisation(name=f"Đảng bộ xã mới {tree.communes.index(into)}",
-                                              effective_on=REFORM_ON)  # fmt: skip
+                rename = c.RenameOrganisation(
+                    name=f"Đảng bộ xã mới {tree.communes.index(into)}", effective_on=REFORM_ON
+                )
                 app.rename_organisation(into, rename, BOARD)
             for unit in tree.communes:
                 if unit not in tree.merged:
@@ -172,8 +194,9 @@ def build_tree(districts: int, communes: int, branches: int, admitted_per_year: 
                 app.merge_organisation(unit, merge, BOARD)
             for unit in tree.districts:
                 at(REFORM_ON)
-                app.dissolve_organisation(unit, c.DissolveOrganisation(effective_on=REFORM_ON),
-                                          BOARD)  # fmt: skip
+                app.dissolve_organisation(
+                    unit, c.DissolveOrganisation(effective_on=REFORM_ON), BOARD
+                )
     for n in _all_notifications(app):
         moment = datetime.fromisoformat(orjson.loads(n[3])["timestamp"])
         tree.rows.append((moment, n))
@@ -231,8 +254,11 @@ def demo_templates() -> Templates:
     load_demo(app)
     units = {str(u.id): u for u in d.UNITS}
     branch_units = frozenset(k for k, u in units.items() if u.kind.is_branch)
-    rows = [r for r in _all_notifications(app)
-            if not r[2].startswith(("domain.organisation:", "domain.quota:"))]  # fmt: skip
+    rows = [
+        r
+        for r in _all_notifications(app)
+        if not r[2].startswith(("domain.organisation:", "domain.quota:"))
+    ]
     streams = frozenset(str(r[0]) for r in rows)
     family: dict[str, str] = {}
     home: dict[str, str] = {}
@@ -262,12 +288,22 @@ def demo_templates() -> Templates:
             kind = MEMBER
         marker = b'"timestamp":"' + stamp.encode() + b'"'
         assert marker in state, topic
-        template = Template(s, version, topic, state, recorded_day(datetime.fromisoformat(stamp)),
-                            marker, family.get(s, s), refs, kind)  # fmt: skip
+        template = Template(
+            s,
+            version,
+            topic,
+            state,
+            recorded_day(datetime.fromisoformat(stamp)),
+            marker,
+            family.get(s, s),
+            refs,
+            kind,
+        )
         by_day[template.day].append(template)
         topics[topic] += 1
-    return Templates(dict(by_day), len(rows), topics, home, streams, branch_units,
-                     str(d.BY_KEY["TU-LD"].id))  # fmt: skip
+    return Templates(
+        dict(by_day), len(rows), topics, home, streams, branch_units, str(d.BY_KEY["TU-LD"].id)
+    )
 
 
 # --- cloning -----------------------------------------------------------------------------
@@ -293,8 +329,9 @@ def clones_for(target_events: int, templates: Templates, tree: BenchTree) -> int
     return max(1, -(-(target_events - len(tree.rows)) // templates.count))
 
 
-def history_rows(templates: Templates, tree: BenchTree, clones: int, seed: int,
-                 history: BenchHistory) -> Iterator[Row]:  # fmt: skip
+def history_rows(
+    templates: Templates, tree: BenchTree, clones: int, seed: int, history: BenchHistory
+) -> Iterator[Row]:
     """Every row of the history in notification order (see the module doc)."""
     rng = random.Random(seed)
     state = [_Clone() for _ in range(clones)]
@@ -377,8 +414,9 @@ def history_rows(templates: Templates, tree: BenchTree, clones: int, seed: int,
                 yield (new_id[0], t.version, t.topic, data)
 
 
-def write_history(conn: psycopg.Connection[Any], rows: Iterator[Row], total: int,
-                  progress: Progress | None = None) -> int:  # fmt: skip
+def write_history(
+    conn: psycopg.Connection[Any], rows: Iterator[Row], total: int, progress: Progress | None = None
+) -> int:
     """COPY ``rows`` into the events table in one transaction; returns the rows written."""
     statement = sql.SQL(
         "COPY {} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)"

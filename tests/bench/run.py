@@ -283,12 +283,15 @@ def results_table(series: list[Series], plain: Series, title: str) -> Table:
 def rows(series: list[Series], plain: Series) -> list[list[str]]:
     return [
         [
-            s.name, f"{s.median:,.0f}", f"{min(s.rates):,.0f}–{max(s.rates):,.0f}",
-            f"{s.latency_ms(0.5):.2f}", f"{s.latency_ms(0.95):.2f}",
+            s.name,
+            f"{s.median:,.0f}",
+            f"{min(s.rates):,.0f}–{max(s.rates):,.0f}",
+            f"{s.latency_ms(0.5):.2f}",
+            f"{s.latency_ms(0.95):.2f}",
             f"{s.median / plain.median:.2f}",
         ]
         for s in series
-    ]  # fmt: skip
+    ]
 
 
 def noisy(series: list[Series]) -> str:
@@ -357,10 +360,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, default=Path("var/bench/results.md"))
     parser.add_argument("--keep", action="store_true", help="keep the ketnap_bench database")
     parser.add_argument(
-        "--app-env", action="append", default=[], metavar="KEY=VALUE",
+        "--app-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="extra eventsourcing setting for the workflows sides, to try a configuration "
         "(e.g. AGGREGATE_CACHE_MAXSIZE=1000); repeatable",
-    )  # fmt: skip
+    )
     args = parser.parse_args(argv)
     app_env = dict(item.split("=", 1) for item in args.app_env)
 

@@ -189,17 +189,27 @@ class Api:
     # building a world through the API
 
     def found(self, code: str, kind: str, parent: str | None, on: str = "2011-01-01") -> str:
-        body = {"code": code, "name": f"Đơn vị {code}", "kind": kind, "parent_id": parent,
-                "effective_on": on}  # fmt: skip
+        body = {
+            "code": code,
+            "name": f"Đơn vị {code}",
+            "kind": kind,
+            "parent_id": parent,
+            "effective_on": on,
+        }
         unit_id: str = self.created("/organisations", body)["id"]
         return unit_id
 
     def member(self, branch: str, **overrides: Any) -> str:
         body: Json = {
-            "full_name": "Đảng viên Hà", "branch_id": branch, "status": "official",
-            "admitted_on": "2000-01-01", "official_on": "2001-01-01", "sex": "male",
-            "date_of_birth": "1970-01-01", "ethnicity": "Kinh",
-        }  # fmt: skip
+            "full_name": "Đảng viên Hà",
+            "branch_id": branch,
+            "status": "official",
+            "admitted_on": "2000-01-01",
+            "official_on": "2001-01-01",
+            "sex": "male",
+            "date_of_birth": "1970-01-01",
+            "ethnicity": "Kinh",
+        }
         body.update(overrides)
         member_id: str = self.created("/members", body)["id"]
         return member_id
@@ -216,16 +226,23 @@ class Api:
         return tree
 
     def nominate(
-        self, tree: HttpTree, on: str = "2023-01-10", headers: dict[str, str] | None = None,
+        self,
+        tree: HttpTree,
+        on: str = "2023-01-10",
+        headers: dict[str, str] | None = None,
         **person: Any,
-    ) -> httpx.Response:  # fmt: skip
+    ) -> httpx.Response:
         body = nomination(tree, on, **person)
         return self.post("/candidacies", body, **(headers or {}))
 
     def open_candidacy(
-        self, tree: HttpTree, upto: int = 0, nominated_on: str = "2023-01-10",
-        start: date = date(2023, 2, 1), **person: Any,
-    ) -> str:  # fmt: skip
+        self,
+        tree: HttpTree,
+        upto: int = 0,
+        nominated_on: str = "2023-01-10",
+        start: date = date(2023, 2, 1),
+        **person: Any,
+    ) -> str:
         """Nominate, then run the first ``upto`` steps of ``official_path`` over HTTP."""
         response = self.nominate(tree, nominated_on, **person)
         assert response.status_code == 201, response.text
@@ -237,9 +254,12 @@ class Api:
 
 def nomination(tree: HttpTree, on: str = "2023-01-10", **person: Any) -> Json:
     return {
-        "person": {**PERSON, **person}, "branch_id": tree.branch, "nominated_by": "womens_union",
-        "nominated_on": on, "helper_member_id": tree.officials[0],
-    }  # fmt: skip
+        "person": {**PERSON, **person},
+        "branch_id": tree.branch,
+        "nominated_by": "womens_union",
+        "nominated_on": on,
+        "helper_member_id": tree.officials[0],
+    }
 
 
 def official_path(tree: HttpTree, start: date = date(2023, 2, 1)) -> list[tuple[str, Json]]:
@@ -268,30 +288,50 @@ def official_path(tree: HttpTree, start: date = date(2023, 2, 1)) -> list[tuple[
         ("certificate", {"issued_on": certificate, "number": "CN-0001", "issuer": "TTCT huyện"}),
         ("application", {"submitted_on": application, "note": "đơn viết tay"}),
         ("biography", {"submitted_on": biography}),
-        ("introducers", {
-            "introducers": [{"member_id": tree.officials[0], "known_since": known},
-                            {"member_id": tree.officials[1], "known_since": known}],
-            # api.md: the introduction is dated by its document.
-            "document": {"form": "3-KNĐ", "number": "GT-01", "dated": introduced},
-        }),
+        (
+            "introducers",
+            {
+                "introducers": [
+                    {"member_id": tree.officials[0], "known_since": known},
+                    {"member_id": tree.officials[1], "known_since": known},
+                ],
+                # api.md: the introduction is dated by its document.
+                "document": {"form": "3-KNĐ", "number": "GT-01", "dated": introduced},
+            },
+        ),
         ("verifications", {"subject": "candidate", "requested_on": requested}),
         ("verifications", {"subject": "candidate", "result": "cleared", "recorded_on": cleared}),
         ("biography-certification", {"certified_on": certified}),
-        ("branch-votes", {"held_on": branch_vote, "eligible_official_members": 9,
-                          "in_favour": 8,
-                          "document": {"form": "7-KNĐ", "number": "12-NQ/CB",
-                                       "dated": branch_vote}}),
-        ("grassroots-votes", {"held_on": grassroots_vote, "committee_members": 7,
-                              "in_favour": 6}),
-        ("admission-decision", {"decided_on": decided, "deciding_body_id": tree.grassroots,
-                                "decision": "admit"}),
+        (
+            "branch-votes",
+            {
+                "held_on": branch_vote,
+                "eligible_official_members": 9,
+                "in_favour": 8,
+                "document": {"form": "7-KNĐ", "number": "12-NQ/CB", "dated": branch_vote},
+            },
+        ),
+        ("grassroots-votes", {"held_on": grassroots_vote, "committee_members": 7, "in_favour": 6}),
+        (
+            "admission-decision",
+            {"decided_on": decided, "deciding_body_id": tree.grassroots, "decision": "admit"},
+        ),
         ("ceremony", {"held_on": ceremony.isoformat()}),
-        ("new-member-class", {"completed_on": new_member_class,
-                              "certificate_number": "BD-0001"}),
-        ("recognition-votes", {"held_on": (probation_end + timedelta(days=3)).isoformat(),
-                               "eligible_official_members": 9, "in_favour": 9}),
-        ("recognition-decision", {
-            "decided_on": (probation_end + timedelta(days=20)).isoformat(),
-            "deciding_body_id": tree.grassroots, "decision": "recognise",
-        }),
-    ]  # fmt: skip
+        ("new-member-class", {"completed_on": new_member_class, "certificate_number": "BD-0001"}),
+        (
+            "recognition-votes",
+            {
+                "held_on": (probation_end + timedelta(days=3)).isoformat(),
+                "eligible_official_members": 9,
+                "in_favour": 9,
+            },
+        ),
+        (
+            "recognition-decision",
+            {
+                "decided_on": (probation_end + timedelta(days=20)).isoformat(),
+                "deciding_body_id": tree.grassroots,
+                "decision": "recognise",
+            },
+        ),
+    ]

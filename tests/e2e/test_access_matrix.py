@@ -80,8 +80,13 @@ class World:
         return f"{prefix}{self.serial}"
 
     def unit(self, kind: str, parent: UUID) -> UUID:
-        command = c.FoundOrganisation(code=self.code("U"), name="Đơn vị mới", kind=kind,
-                                      parent_id=parent, effective_on=date(2011, 1, 1))  # fmt: skip
+        command = c.FoundOrganisation(
+            code=self.code("U"),
+            name="Đơn vị mới",
+            kind=kind,
+            parent_id=parent,
+            effective_on=date(2011, 1, 1),
+        )
         return self.admissions.found_organisation(command, ADMIN).id
 
     def branch(self, side: Side) -> UUID:
@@ -91,40 +96,68 @@ class World:
     def member(self, side: Side) -> UUID:
         """A fresh official member of the side's branch, for a roster write to change."""
         command = c.RegisterMember(
-            full_name="Đảng viên", branch_id=side.branch, status="official",
-            admitted_on=date(2000, 1, 1), official_on=date(2001, 1, 1), sex="male",
-            date_of_birth=date(1970, 1, 1), ethnicity="Kinh",
-        )  # fmt: skip
+            full_name="Đảng viên",
+            branch_id=side.branch,
+            status="official",
+            admitted_on=date(2000, 1, 1),
+            official_on=date(2001, 1, 1),
+            sex="male",
+            date_of_birth=date(1970, 1, 1),
+            ethnicity="Kinh",
+        )
         return self.admissions.register_member(command, ADMIN).id
 
     def candidacy(self, side: Side) -> UUID:
         """A fresh candidacy (source pool) in the side's branch, for a command to move."""
-        command = c.Nominate(person=person(), branch_id=side.branch, nominated_by="youth_union",
-                             nominated_on=date(2023, 1, 10))  # fmt: skip
+        command = c.Nominate(
+            person=person(),
+            branch_id=side.branch,
+            nominated_by="youth_union",
+            nominated_on=date(2023, 1, 10),
+        )
         return self.admissions.nominate(command, ADMIN).id
 
 
 def _side(world_app: Admissions, province: UUID, name: str) -> Side:
     def found(kind: str, parent: UUID) -> UUID:
-        command = c.FoundOrganisation(code=f"{name}-{kind}", name=f"{name} {kind}", kind=kind,
-                                      parent_id=parent, effective_on=date(2011, 1, 1))  # fmt: skip
+        command = c.FoundOrganisation(
+            code=f"{name}-{kind}",
+            name=f"{name} {kind}",
+            kind=kind,
+            parent_id=parent,
+            effective_on=date(2011, 1, 1),
+        )
         return world_app.found_organisation(command, ADMIN).id
 
     commune = found("commune", province)
     grassroots = found("grassroots_committee", commune)
     branch = found("branch", grassroots)
     other_branch = found("branch", grassroots)
-    member, *_ = [world_app.register_member(
-        c.RegisterMember(full_name="Đảng viên", branch_id=branch, status="official",
-                         admitted_on=date(2000, 1, 1), official_on=date(2001, 1, 1), sex="male",
-                         date_of_birth=date(1970, 1, 1), ethnicity="Kinh"),
-        ADMIN,
-    ).id for _ in range(OFFICIALS)]  # fmt: skip
+    member, *_ = [
+        world_app.register_member(
+            c.RegisterMember(
+                full_name="Đảng viên",
+                branch_id=branch,
+                status="official",
+                admitted_on=date(2000, 1, 1),
+                official_on=date(2001, 1, 1),
+                sex="male",
+                date_of_birth=date(1970, 1, 1),
+                ethnicity="Kinh",
+            ),
+            ADMIN,
+        ).id
+        for _ in range(OFFICIALS)
+    ]
     candidacy = world_app.nominate(
-        c.Nominate(person=person(), branch_id=branch, nominated_by="womens_union",
-                   nominated_on=date(2023, 1, 10)),
+        c.Nominate(
+            person=person(),
+            branch_id=branch,
+            nominated_by="womens_union",
+            nominated_on=date(2023, 1, 10),
+        ),
         ADMIN,
-    ).id  # fmt: skip
+    ).id
     return Side(commune, grassroots, branch, other_branch, member, candidacy)
 
 
@@ -136,7 +169,7 @@ def _world() -> World:
     province = admissions.found_organisation(
         c.FoundOrganisation(code="T", name="Tỉnh", kind="province", effective_on=date(2011, 1, 1)),
         ADMIN,
-    ).id  # fmt: skip
+    ).id
     inside = _side(admissions, province, "XA")
     outside = _side(admissions, province, "XB")
     world = World(admissions, province, inside, outside)
@@ -165,8 +198,11 @@ class Env:
 @pytest.fixture(scope="module")
 def env() -> Iterator[Env]:
     world = _world()
-    app = create_app(Settings(admin_token=ADMIN_TOKEN), admissions=world.admissions,
-                     keep_projections_caught_up=False)  # fmt: skip
+    app = create_app(
+        Settings(admin_token=ADMIN_TOKEN),
+        admissions=world.admissions,
+        keep_projections_caught_up=False,
+    )
     with TestClient(app) as client:
         yield Env(world, client)
     world.admissions.close()
@@ -243,49 +279,114 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/ready"): Route(Access.PUBLIC, lambda w, s: Call("/ready"), scoped=False),
     # ops.py: any role may scrape the metrics (no personal data, no unit).
     ("GET", "/metrics"): Route(Access.ANY, lambda w, s: Call("/metrics"), scoped=False),
-    ("POST", "/organisations"): Route(Access.WRITE, lambda w, s: Call("/organisations", json={
-        "code": w.code("N"), "name": "Chi bộ mới", "kind": "branch", "parent_id": str(s.grassroots),
-        "effective_on": ON}), answer=CREATED),
+    ("POST", "/organisations"): Route(
+        Access.WRITE,
+        lambda w, s: Call(
+            "/organisations",
+            json={
+                "code": w.code("N"),
+                "name": "Chi bộ mới",
+                "kind": "branch",
+                "parent_id": str(s.grassroots),
+                "effective_on": ON,
+            },
+        ),
+        answer=CREATED,
+    ),
     ("GET", "/organisations/{organisation_id}"): Route(
-        Access.READ, lambda w, s: Call(f"/organisations/{s.branch}")),
+        Access.READ, lambda w, s: Call(f"/organisations/{s.branch}")
+    ),
     ("POST", "/organisations/{organisation_id}/renames"): _unit_write(
-        "renames", lambda w, s: {"name": "Chi bộ đổi tên", "effective_on": ON}),
+        "renames", lambda w, s: {"name": "Chi bộ đổi tên", "effective_on": ON}
+    ),
     ("POST", "/organisations/{organisation_id}/moves"): _unit_write(
-        "moves", lambda w, s: {"new_parent_id": str(w.unit("grassroots_committee", s.commune)),
-                               "effective_on": ON}),
+        "moves",
+        lambda w, s: {
+            "new_parent_id": str(w.unit("grassroots_committee", s.commune)),
+            "effective_on": ON,
+        },
+    ),
     ("POST", "/organisations/{organisation_id}/merges"): _unit_write(
-        "merges", lambda w, s: {"into_id": str(s.other_branch), "effective_on": ON}),
+        "merges", lambda w, s: {"into_id": str(s.other_branch), "effective_on": ON}
+    ),
     ("POST", "/organisations/{organisation_id}/dissolution"): _unit_write(
-        "dissolution", lambda w, s: {"effective_on": ON}),
+        "dissolution", lambda w, s: {"effective_on": ON}
+    ),
     ("POST", "/organisations/{organisation_id}/residential-areas"): _unit_write(
-        "residential-areas", lambda w, s: {"code": w.code("A"), "name": "Thôn Nà Lừa",
-                                           "kind": "thon", "effective_on": ON}),
-    ("POST", "/members"): Route(Access.WRITE, lambda w, s: Call("/members", json={
-        "full_name": "Đảng viên mới", "branch_id": str(s.branch), "status": "official",
-        "admitted_on": "2010-01-01", "official_on": "2011-01-01", "sex": "female",
-        "date_of_birth": "1980-01-01", "ethnicity": "Kinh"}), answer=CREATED),
+        "residential-areas",
+        lambda w, s: {
+            "code": w.code("A"),
+            "name": "Thôn Nà Lừa",
+            "kind": "thon",
+            "effective_on": ON,
+        },
+    ),
+    ("POST", "/members"): Route(
+        Access.WRITE,
+        lambda w, s: Call(
+            "/members",
+            json={
+                "full_name": "Đảng viên mới",
+                "branch_id": str(s.branch),
+                "status": "official",
+                "admitted_on": "2010-01-01",
+                "official_on": "2011-01-01",
+                "sex": "female",
+                "date_of_birth": "1980-01-01",
+                "ethnicity": "Kinh",
+            },
+        ),
+        answer=CREATED,
+    ),
     ("GET", "/members/{member_id}"): Route(Access.READ, lambda w, s: Call(f"/members/{s.member}")),
-    ("POST", "/members/{member_id}/departure"): Route(Access.WRITE, lambda w, s: Call(
-        f"/members/{w.member(s)}/departure", json={"left_on": ON, "reason": "died"})),
-    ("POST", "/members/{member_id}/transfers"): Route(Access.WRITE, lambda w, s: Call(
-        f"/members/{w.member(s)}/transfers",
-        json={"to_branch_id": str(s.other_branch), "effective_on": ON})),
-    ("POST", "/candidacies"): Route(Access.WRITE, lambda w, s: Call("/candidacies", json={
-        "person": person(), "branch_id": str(s.branch), "nominated_by": "branch",
-        "nominated_on": "2023-01-10"}), answer=CREATED),
+    ("POST", "/members/{member_id}/departure"): Route(
+        Access.WRITE,
+        lambda w, s: Call(
+            f"/members/{w.member(s)}/departure", json={"left_on": ON, "reason": "died"}
+        ),
+    ),
+    ("POST", "/members/{member_id}/transfers"): Route(
+        Access.WRITE,
+        lambda w, s: Call(
+            f"/members/{w.member(s)}/transfers",
+            json={"to_branch_id": str(s.other_branch), "effective_on": ON},
+        ),
+    ),
+    ("POST", "/candidacies"): Route(
+        Access.WRITE,
+        lambda w, s: Call(
+            "/candidacies",
+            json={
+                "person": person(),
+                "branch_id": str(s.branch),
+                "nominated_by": "branch",
+                "nominated_on": "2023-01-10",
+            },
+        ),
+        answer=CREATED,
+    ),
     ("GET", "/candidacies"): Route(
-        Access.READ, lambda w, s: Call("/candidacies", {"organisation_id": str(s.commune)})),
+        Access.READ, lambda w, s: Call("/candidacies", {"organisation_id": str(s.commune)})
+    ),
     ("GET", "/candidacies/{candidacy_id}"): Route(
-        Access.READ, lambda w, s: Call(f"/candidacies/{s.candidacy}")),
+        Access.READ, lambda w, s: Call(f"/candidacies/{s.candidacy}")
+    ),
     ("GET", "/candidacies/{candidacy_id}/history"): Route(
-        Access.READ, lambda w, s: Call(f"/candidacies/{s.candidacy}/history")),
+        Access.READ, lambda w, s: Call(f"/candidacies/{s.candidacy}/history")
+    ),
     ("GET", "/candidacies/{candidacy_id}/dossier"): Route(
-        Access.READ, lambda w, s: Call(f"/candidacies/{s.candidacy}/dossier")),
+        Access.READ, lambda w, s: Call(f"/candidacies/{s.candidacy}/dossier")
+    ),
     ("PUT", "/organisations/{organisation_id}/quotas/{period}"): Route(
-        Access.WRITE, lambda w, s: Call(f"/organisations/{s.commune}/quotas/2024",
-                                        json={"target": 5, "sub_targets": {"women": 2}})),
+        Access.WRITE,
+        lambda w, s: Call(
+            f"/organisations/{s.commune}/quotas/2024",
+            json={"target": 5, "sub_targets": {"women": 2}},
+        ),
+    ),
     ("GET", "/organisations/{organisation_id}/quotas/{period}"): Route(
-        Access.FIGURES, lambda w, s: Call(f"/organisations/{s.commune}/quotas/2024")),
+        Access.FIGURES, lambda w, s: Call(f"/organisations/{s.commune}/quotas/2024")
+    ),
     ("GET", "/reports/admissions"): _figures("/reports/admissions"),
     ("GET", "/reports/pipeline"): _figures("/reports/pipeline"),
     ("GET", "/reports/residential-coverage"): _figures("/reports/residential-coverage"),
@@ -297,9 +398,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/deadlines"): _figures("/deadlines", Access.READ),
     ("GET", "/audit/verify"): _figures("/audit/verify", Access.READ),
     # The compliance report names candidacies too: read like records.
-    ("GET", "/reports/deadline-compliance"): Route(Access.READ, lambda w, s: Call(
-        "/reports/deadline-compliance", {"organisation_id": str(s.commune), "period": "2024"})),
-}  # fmt: skip
+    ("GET", "/reports/deadline-compliance"): Route(
+        Access.READ,
+        lambda w, s: Call(
+            "/reports/deadline-compliance", {"organisation_id": str(s.commune), "period": "2024"}
+        ),
+    ),
+}
 
 # ``POST /candidacies/{candidacy_id}/<command>``: a valid body of each command.
 COMMAND_BODIES: dict[str, Callable[[Side], Json]] = {
@@ -307,33 +412,47 @@ COMMAND_BODIES: dict[str, Callable[[Side], Json]] = {
     "certificate": lambda s: {"issued_on": "2023-03-03", "number": "CN-1", "issuer": "TTCT"},
     "application": lambda s: {"submitted_on": "2023-03-10"},
     "biography": lambda s: {"submitted_on": "2023-03-15"},
-    "introducers": lambda s: {"introducers": [{"member_id": str(s.member),
-                                               "known_since": "2020-01-01"}],
-                              "document": {"form": "3-KNĐ", "number": "1", "dated": "2023-03-20"}},
+    "introducers": lambda s: {
+        "introducers": [{"member_id": str(s.member), "known_since": "2020-01-01"}],
+        "document": {"form": "3-KNĐ", "number": "1", "dated": "2023-03-20"},
+    },
     "verifications": lambda s: {"subject": "candidate", "requested_on": "2023-03-25"},
     "biography-certification": lambda s: {"certified_on": "2023-04-29"},
-    "branch-votes": lambda s: {"held_on": "2023-05-09", "eligible_official_members": 9,
-                               "in_favour": 8},
+    "branch-votes": lambda s: {
+        "held_on": "2023-05-09",
+        "eligible_official_members": 9,
+        "in_favour": 8,
+    },
     "subunit-appraisal": lambda s: {"appraised_on": "2023-05-12"},
-    "grassroots-votes": lambda s: {"held_on": "2023-05-19", "committee_members": 7,
-                                   "in_favour": 6},
+    "grassroots-votes": lambda s: {"held_on": "2023-05-19", "committee_members": 7, "in_favour": 6},
     "decision-extension": lambda s: {"granted_on": "2023-06-01", "working_days": 30},
-    "admission-decision": lambda s: {"decided_on": "2023-06-08",
-                                     "deciding_body_id": str(s.grassroots), "decision": "admit"},
+    "admission-decision": lambda s: {
+        "decided_on": "2023-06-08",
+        "deciding_body_id": str(s.grassroots),
+        "decision": "admit",
+    },
     "ceremony": lambda s: {"held_on": "2023-06-22"},
     "helper-assignment": lambda s: {"member_id": str(s.member), "assigned_on": "2023-06-22"},
     "new-member-class": lambda s: {"completed_on": "2023-08-21", "certificate_number": "BD-1"},
     "discipline": lambda s: {"decided_on": "2023-09-01", "kind": "reprimand"},
-    "recognition-votes": lambda s: {"held_on": "2024-06-25", "eligible_official_members": 9,
-                                    "in_favour": 9},
-    "recognition-decision": lambda s: {"decided_on": "2024-07-12",
-                                       "deciding_body_id": str(s.grassroots),
-                                       "decision": "recognise"},
+    "recognition-votes": lambda s: {
+        "held_on": "2024-06-25",
+        "eligible_official_members": 9,
+        "in_favour": 9,
+    },
+    "recognition-decision": lambda s: {
+        "decided_on": "2024-07-12",
+        "deciding_body_id": str(s.grassroots),
+        "decision": "recognise",
+    },
     "transfer": lambda s: {"to_branch_id": str(s.other_branch), "effective_on": "2023-02-01"},
     "withdrawal": lambda s: {"effective_on": "2023-02-01", "reason": "chuyển công tác"},
-    "corrections": lambda s: {"position": 1, "changes": {"nominated_on": "2023-01-11"},
-                              "reason": "ghi nhầm ngày"},
-}  # fmt: skip
+    "corrections": lambda s: {
+        "position": 1,
+        "changes": {"nominated_on": "2023-01-11"},
+        "reason": "ghi nhầm ngày",
+    },
+}
 # What each command answers, once access passed, on the fresh candidacy it is sent to (in the
 # source pool, nominated on 2023-01-10): recorded where the step is open there (the class
 # enrolment, the helper, a withdrawal, a correction), refused for the stage otherwise.
@@ -381,8 +500,12 @@ def route_for(method: str, path: str) -> Route | None:
 def _operations() -> list[tuple[str, str]]:
     """Every (method, path) of the application's OpenAPI document."""
     schema = create_app(Settings(admin_token=ADMIN_TOKEN)).openapi()
-    return [(method.upper(), path) for path, item in schema["paths"].items()
-            for method in item if method in ("get", "post", "put", "patch", "delete")]  # fmt: skip
+    return [
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
 
 
 OPERATIONS = _operations()
@@ -453,9 +576,12 @@ def test_access(env: Env, method: str, path: str, principal: str, where: str) ->
     inside = where == "inside"
     call = route.build(env.world, env.world.side(inside))
     outcome = expected(principal, route, inside)
-    assert_outcome(send(env, principal, method, call), outcome,
-                   f"{principal} {method} {call.path} ({where}): expected {outcome}",
-                   route.answer)  # fmt: skip
+    assert_outcome(
+        send(env, principal, method, call),
+        outcome,
+        f"{principal} {method} {call.path} ({where}): expected {outcome}",
+        route.answer,
+    )
 
 
 # --- requests that straddle the subtree's edge --------------------------------------------
@@ -469,19 +595,49 @@ def test_a_board_cannot_reach_out_of_its_subtree_through_a_body(env: Env) -> Non
     w = env.world
     inside, outside = w.inside, w.outside
     cases = [
-        ("POST", f"/organisations/{w.branch(inside)}/moves",
-         {"new_parent_id": str(outside.grassroots), "effective_on": ON}),
-        ("POST", f"/organisations/{w.branch(outside)}/moves",
-         {"new_parent_id": str(inside.grassroots), "effective_on": ON}),
-        ("POST", f"/organisations/{w.branch(inside)}/merges",
-         {"into_id": str(outside.branch), "effective_on": ON}),
-        ("POST", f"/candidacies/{w.candidacy(inside)}/transfer",
-         {"to_branch_id": str(outside.branch), "effective_on": "2023-02-01"}),
-        ("POST", "/organisations", {"code": w.code("P"), "name": "Tỉnh mới", "kind": "province",
-                                    "parent_id": None, "effective_on": ON}),
-        ("POST", "/organisations", {"code": w.code("C"), "name": "Xã mới", "kind": "commune",
-                                    "parent_id": str(w.province), "effective_on": ON}),
-    ]  # fmt: skip
+        (
+            "POST",
+            f"/organisations/{w.branch(inside)}/moves",
+            {"new_parent_id": str(outside.grassroots), "effective_on": ON},
+        ),
+        (
+            "POST",
+            f"/organisations/{w.branch(outside)}/moves",
+            {"new_parent_id": str(inside.grassroots), "effective_on": ON},
+        ),
+        (
+            "POST",
+            f"/organisations/{w.branch(inside)}/merges",
+            {"into_id": str(outside.branch), "effective_on": ON},
+        ),
+        (
+            "POST",
+            f"/candidacies/{w.candidacy(inside)}/transfer",
+            {"to_branch_id": str(outside.branch), "effective_on": "2023-02-01"},
+        ),
+        (
+            "POST",
+            "/organisations",
+            {
+                "code": w.code("P"),
+                "name": "Tỉnh mới",
+                "kind": "province",
+                "parent_id": None,
+                "effective_on": ON,
+            },
+        ),
+        (
+            "POST",
+            "/organisations",
+            {
+                "code": w.code("C"),
+                "name": "Xã mới",
+                "kind": "commune",
+                "parent_id": str(w.province),
+                "effective_on": ON,
+            },
+        ),
+    ]
     for method, path, body in cases:
         before = w.admissions.recorder.max_notification_id()
         assert_outcome(_board(env, method, path, body), "forbidden", f"{path} {body}")
@@ -497,10 +653,16 @@ def test_the_subtree_is_below_the_unit_not_above_it(env: Env) -> None:
         ]:
             assert_outcome(send(env, principal, "GET", Call(path, params)), "forbidden", path)
     for principal in ("board", "auditor"):
-        assert_outcome(send(env, principal, "GET", Call(f"/organisations/{w.province}")),
-                       "forbidden", "the province")  # fmt: skip
-    assert_outcome(_board(env, "PUT", f"/organisations/{w.province}/quotas/2024",
-                          {"target": 1}), "forbidden", "the province's quota")  # fmt: skip
+        assert_outcome(
+            send(env, principal, "GET", Call(f"/organisations/{w.province}")),
+            "forbidden",
+            "the province",
+        )
+    assert_outcome(
+        _board(env, "PUT", f"/organisations/{w.province}/quotas/2024", {"target": 1}),
+        "forbidden",
+        "the province's quota",
+    )
 
 
 def test_lists_and_reports_default_to_the_callers_subtree(env: Env) -> None:
@@ -530,8 +692,14 @@ def test_a_reporter_sees_no_person_and_an_auditor_sees_one(env: Env) -> None:
 
 def test_only_a_bearer_token_authenticates(env: Env) -> None:
     path = f"/candidacies/{env.world.inside.candidacy}"
-    for authorization in (f"Basic {ADMIN_TOKEN}", ADMIN_TOKEN, "Bearer", "Bearer ",
-                          f"Bearer {ADMIN_TOKEN}x", f"Token {ADMIN_TOKEN}"):  # fmt: skip
+    for authorization in (
+        f"Basic {ADMIN_TOKEN}",
+        ADMIN_TOKEN,
+        "Bearer",
+        "Bearer ",
+        f"Bearer {ADMIN_TOKEN}x",
+        f"Token {ADMIN_TOKEN}",
+    ):
         response = env.client.get(path, headers={"Authorization": authorization})
         assert_outcome(response, "unauthenticated", repr(authorization))
     assert env.client.get(path, headers={"Authorization": f"bearer {ADMIN_TOKEN}"}).is_success

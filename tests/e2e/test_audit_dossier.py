@@ -66,8 +66,9 @@ def test_as_of_every_boundary_day_answers_a_replay_up_to_that_day(world: World, 
             assert response.status_code == 404, day
             continue
         assert response.status_code == 200, response.text
-        out = CandidacyOut.of(expected, deadlines(expected, world.app.calendar, day),
-                              with_person=True, as_of=day)  # fmt: skip
+        out = CandidacyOut.of(
+            expected, deadlines(expected, world.app.calendar, day), with_person=True, as_of=day
+        )
         assert response.json() == out.model_dump(mode="json"), day
         assert response.headers["etag"] == f'"{expected.version}"'
 
@@ -77,8 +78,9 @@ def test_known_at_every_recording_boundary_answers_a_replay_of_what_was_recorded
 ):
     cid = drive_to_official(world)
     history = world.app.candidacy(cid).history
-    instants = sorted({e.timestamp + d for e in history for d in (-timedelta(seconds=1),
-                                                                   timedelta(0))})  # fmt: skip
+    instants = sorted(
+        {e.timestamp + d for e in history for d in (-timedelta(seconds=1), timedelta(0))}
+    )
     for moment in instants:
         expected = replay(history, lambda e, moment=moment: e.timestamp <= moment)
         response = http.get(f"/candidacies/{cid}", known_at=moment.isoformat())
@@ -94,18 +96,38 @@ def test_history_shows_every_field_corrections_and_explained_checks(world: World
     cid = drive_to_official(world)
     certificate = version_of(CERTIFICATE)
     world.app.execute(
-        cid, c.CorrectRecord(position=certificate, changes={"number": "CN-0002"},
-                          reason="số giấy chứng nhận ghi nhầm",
-                          document={"form": "CV", "number": "17-CV/ĐU", "dated": "2026-11-01"}),
+        cid,
+        c.CorrectRecord(
+            position=certificate,
+            changes={"number": "CN-0002"},
+            reason="số giấy chứng nhận ghi nhầm",
+            document={"form": "CV", "number": "17-CV/ĐU", "dated": "2026-11-01"},
+        ),
         ADMIN,
-    )  # fmt: skip
+    )
     plain = http.get(f"/candidacies/{cid}/history").json()["items"]
     assert all(item["explanation"] is None for item in plain)
     items = http.get(f"/candidacies/{cid}/history", explain="true").json()["items"]
     assert [item["position"] for item in items] == list(range(1, len(items) + 1))
-    fields = {"position", "type", "effective_on", "recorded_at", "actor", "role", "unit_id",
-              "request_id", "rule_set", "document", "data", "hash", "prev_hash", "checks",
-              "restates", "restated_by", "explanation"}  # fmt: skip
+    fields = {
+        "position",
+        "type",
+        "effective_on",
+        "recorded_at",
+        "actor",
+        "role",
+        "unit_id",
+        "request_id",
+        "rule_set",
+        "document",
+        "data",
+        "hash",
+        "prev_hash",
+        "checks",
+        "restates",
+        "restated_by",
+        "explanation",
+    }
     assert fields <= items[0].keys()
     for before, after in pairwise(items):
         assert after["prev_hash"] == before["hash"]
@@ -158,15 +180,29 @@ def test_the_auditor_reads_only_and_only_its_subtree(world: World, http: Http):
         refused = http.get(path, who="outsider", as_of="2023-06-30")
         assert refused.status_code == 403 and refused.json()["rule"] == "forbidden_scope"
     headers = {"Authorization": f"Bearer {http.tokens['auditor']}"}
-    write = http.client.post(f"/candidacies/{cid}/withdrawal", headers=headers,
-                             json={"effective_on": "2026-10-01", "reason": "thử"})  # fmt: skip
+    write = http.client.post(
+        f"/candidacies/{cid}/withdrawal",
+        headers=headers,
+        json={"effective_on": "2026-10-01", "reason": "thử"},
+    )
     assert write.status_code == 403 and write.json()["rule"] == "forbidden_role"
-    nominated = http.client.post("/candidacies", headers=headers, json={
-        "person": {"full_name": "X", "sex": "male", "date_of_birth": "2000-01-01",
-                   "ethnicity": "Kinh", "youth_union_member": False, "education": "university"},
-        "branch_id": str(world.tree.branch), "nominated_by": "branch",
-        "nominated_on": "2026-10-01",
-    })  # fmt: skip
+    nominated = http.client.post(
+        "/candidacies",
+        headers=headers,
+        json={
+            "person": {
+                "full_name": "X",
+                "sex": "male",
+                "date_of_birth": "2000-01-01",
+                "ethnicity": "Kinh",
+                "youth_union_member": False,
+                "education": "university",
+            },
+            "branch_id": str(world.tree.branch),
+            "nominated_by": "branch",
+            "nominated_on": "2026-10-01",
+        },
+    )
     assert nominated.status_code == 403 and nominated.json()["rule"] == "forbidden_role"
     assert world.app.candidacy(cid).version == version
 

@@ -40,9 +40,10 @@ class Demo:
         self.app, self.summary, self.client = app, summary, client
         self.tokens: dict[str, str] = {"admin": ADMIN_TOKEN}
         for name, role, unit in (
-            ("board_p1", Role.BOARD, P1), ("reporter", Role.REPORTER, PROVINCE_ID),
+            ("board_p1", Role.BOARD, P1),
+            ("reporter", Role.REPORTER, PROVINCE_ID),
             ("auditor", Role.AUDITOR, PROVINCE_ID),
-        ):  # fmt: skip
+        ):
             self.tokens[name] = app.issue_token(role, unit, name, ADMIN)[0]
 
     def get(self, path: str, who: str = "admin", **params: Any) -> Any:
@@ -59,12 +60,14 @@ class Demo:
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Demo]:
     clock = DemoClock()
-    app = Admissions({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock,
-                     calendar=VietnamCalendar())  # fmt: skip
+    app = Admissions(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock, calendar=VietnamCalendar()
+    )
     summary = load_demo(app)
     clock.now = NOW  # a fixed "today" after the demo's last step
-    api = create_app(Settings(admin_token=ADMIN_TOKEN), admissions=app,
-                     keep_projections_caught_up=False)  # fmt: skip
+    api = create_app(
+        Settings(admin_token=ADMIN_TOKEN), admissions=app, keep_projections_caught_up=False
+    )
     with TestClient(api) as client:
         yield Demo(app, summary, client)
 
@@ -76,9 +79,12 @@ def _same_figures(body: dict[str, Any], report: QuotaReport) -> None:
     assert body["fulfilment_percent"] == expected
     b = report.breakdown
     assert body["breakdown"] == {
-        "women": b.women, "ethnic_minority": b.ethnic_minority, "religious": b.religious,
-        "youth_union": b.youth_union, "aged_30_or_under": b.aged_30_or_under,
-    }  # fmt: skip
+        "women": b.women,
+        "ethnic_minority": b.ethnic_minority,
+        "religious": b.religious,
+        "youth_union": b.youth_union,
+        "aged_30_or_under": b.aged_30_or_under,
+    }
     children = [(str(c.organisation_id), c.target, c.admitted) for c in report.children]
     assert [(c["organisation_id"], c["target"], c["admitted"]) for c in body["children"]] == (
         children
@@ -158,8 +164,12 @@ def test_admission_report_totals_rows_and_pages(demo):
     assert sum((_counts(r) for r in body["items"]), AdmissionCounts()) == everything
     children = demo.get("/reports/admissions", group_by="child", organisation_id=PROVINCE_ID)
     assert sum((_counts(r) for r in children.json()["items"]), AdmissionCounts()) == everything
-    year = demo.get("/reports/admissions", organisation_id=PROVINCE_ID, **{"from": "2024-01-01"},
-                    to="2024-12-31").json()  # fmt: skip
+    year = demo.get(
+        "/reports/admissions",
+        organisation_id=PROVINCE_ID,
+        **{"from": "2024-01-01"},
+        to="2024-12-31",
+    ).json()
     assert year["total"]["admitted"] == projection.quota_report(PROVINCE_ID, "2024").admitted
     assert year["total"]["breakdown"]["women"] == (
         projection.quota_report(PROVINCE_ID, "2024").breakdown.women
@@ -238,15 +248,17 @@ def test_pipeline_and_deadlines_equal_a_naive_fold(demo, as_of):
         stages[at.stage.value] += 1
         for deadline in deadlines(at, demo.app.calendar, on):
             if deadline.status in ("due", "overdue"):
-                expected_deadlines.add((str(at.id), deadline.kind, deadline.due_on.isoformat(),
-                                        deadline.status))  # fmt: skip
+                expected_deadlines.add(
+                    (str(at.id), deadline.kind, deadline.due_on.isoformat(), deadline.status)
+                )
     params = {"as_of": as_of} if as_of else {}
     body = demo.get("/reports/pipeline", "auditor", **params).json()
     got = {row["stage"]: row["candidates"] for row in body["stages"] + body["outcomes"]}
     assert {k: v for k, v in got.items() if v} == dict(stages)
     listed = demo.get("/deadlines", "auditor", limit=500, **params).json()
-    assert {(i["candidacy_id"], i["kind"], i["due_on"], i["status"])
-            for i in listed["items"]} == expected_deadlines  # fmt: skip
+    assert {
+        (i["candidacy_id"], i["kind"], i["due_on"], i["status"]) for i in listed["items"]
+    } == expected_deadlines
     assert listed["next_cursor"] is None
 
 
@@ -261,8 +273,9 @@ def test_certificates_about_to_expire(demo):
     assert left, "the demo has certificates not yet used by a branch vote"
     horizon = sorted(days for _, days in left.values())[len(left) // 2]  # about half of them
     for within in (horizon, 3660):
-        body = demo.get("/reports/certificates-expiring", "auditor", within_days=within,
-                        limit=500).json()  # fmt: skip
+        body = demo.get(
+            "/reports/certificates-expiring", "auditor", within_days=within, limit=500
+        ).json()
         got = {i["candidacy_id"]: (i["expires_on"], i["days_left"]) for i in body["items"]}
         assert got == {k: v for k, v in left.items() if v[1] <= within}
         assert {i["status"] for i in body["items"]} <= {"expiring", "expired"}
@@ -280,8 +293,11 @@ def test_residential_coverage_counts_members_and_areas(demo):
             official[m.branch_id] += 1
     body = demo.get("/reports/residential-coverage", "reporter").json()
     rows = {UUID(r["branch_id"]): r for r in body["items"]}
-    branches = [u for u in tree.units() if u.kind.is_branch and u.exists_on(today)
-                and tree.within(u.id, PROVINCE_ID, today)]  # fmt: skip
+    branches = [
+        u
+        for u in tree.units()
+        if u.kind.is_branch and u.exists_on(today) and tree.within(u.id, PROVINCE_ID, today)
+    ]
     assert set(rows) == {u.id for u in branches}
     for unit in branches:
         row = rows[unit.id]
@@ -289,8 +305,9 @@ def test_residential_coverage_counts_members_and_areas(demo):
         assert row["residential_areas"] == sorted(a.code for a in unit.areas if a.since <= today)
         assert row["below_minimum"] == (official[unit.id] < 3)
     assert body["branches_below_minimum"] == sum(official[u.id] < 3 for u in branches)
-    assert body["residential_areas"] == len({a for r in rows.values()
-                                              for a in r["residential_areas"]})  # fmt: skip
+    assert body["residential_areas"] == len(
+        {a for r in rows.values() for a in r["residential_areas"]}
+    )
     assert body["residential_areas"] > 0
 
 
@@ -320,15 +337,23 @@ def test_operations_endpoints(demo):
     assert metrics.status_code == 200
     assert 'ketnap_projection_lag_events{projection="admissions"} 0.0' in metrics.text
     paths = demo.client.get("/openapi.json").json()["paths"]
-    mine = ["/organisations/{organisation_id}/quotas/{period}", "/reports/admissions",
-            "/reports/pipeline", "/deadlines", "/audit/verify", "/ready", "/metrics"]  # fmt: skip
+    mine = [
+        "/organisations/{organisation_id}/quotas/{period}",
+        "/reports/admissions",
+        "/reports/pipeline",
+        "/deadlines",
+        "/audit/verify",
+        "/ready",
+        "/metrics",
+    ]
     assert set(mine) <= set(paths)
 
 
 def test_not_ready_when_the_store_does_not_answer(monkeypatch):
     world = make_world()
-    api = create_app(Settings(admin_token=ADMIN_TOKEN), admissions=world.app,
-                     keep_projections_caught_up=False)  # fmt: skip
+    api = create_app(
+        Settings(admin_token=ADMIN_TOKEN), admissions=world.app, keep_projections_caught_up=False
+    )
 
     def down() -> int:
         raise ConnectionError("the database is down")

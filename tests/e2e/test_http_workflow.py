@@ -41,17 +41,40 @@ pytestmark = pytest.mark.timeout(120)
 
 GENESIS_HASH = "0" * 64
 EVENT_TYPES = [
-    "CandidateNominated", "ClassEnrolled", "CertificateRecorded", "ApplicationSubmitted",
-    "BiographySubmitted", "IntroducersRecorded", "VerificationRequested",
-    "VerificationResultRecorded", "BiographyCertified", "BranchVoteHeld", "GrassrootsVoteHeld",
-    "AdmissionDecided", "CeremonyHeld", "NewMemberClassCompleted", "RecognitionVoteHeld",
+    "CandidateNominated",
+    "ClassEnrolled",
+    "CertificateRecorded",
+    "ApplicationSubmitted",
+    "BiographySubmitted",
+    "IntroducersRecorded",
+    "VerificationRequested",
+    "VerificationResultRecorded",
+    "BiographyCertified",
+    "BranchVoteHeld",
+    "GrassrootsVoteHeld",
+    "AdmissionDecided",
+    "CeremonyHeld",
+    "NewMemberClassCompleted",
+    "RecognitionVoteHeld",
     "RecognitionDecided",
-]  # fmt: skip
+]
 STAGES_AFTER_EACH_STEP = [
-    "awareness_class", "certified", "dossier", "dossier", "dossier", "verification",
-    "verification", "verification", "branch_approved", "awaiting_decision", "admitted",
-    "probation", "probation", "recognition_review", "official",
-]  # fmt: skip
+    "awareness_class",
+    "certified",
+    "dossier",
+    "dossier",
+    "dossier",
+    "verification",
+    "verification",
+    "verification",
+    "branch_approved",
+    "awaiting_decision",
+    "admitted",
+    "probation",
+    "probation",
+    "recognition_review",
+    "official",
+]
 
 
 @dataclass(frozen=True)
@@ -123,8 +146,19 @@ def test_nomination_to_official_membership(live: Live, api: Api) -> None:
     assert [item["position"] for item in history] == list(range(1, len(EVENT_TYPES) + 1))
     previous = GENESIS_HASH
     for item in history:
-        for name in ("position", "type", "effective_on", "recorded_at", "actor", "role",
-                     "rule_set", "document", "data", "hash", "prev_hash"):  # fmt: skip
+        for name in (
+            "position",
+            "type",
+            "effective_on",
+            "recorded_at",
+            "actor",
+            "role",
+            "rule_set",
+            "document",
+            "data",
+            "hash",
+            "prev_hash",
+        ):
             assert name in item, (name, item["type"])
         assert item["prev_hash"] == previous, f"chain broken at {item['position']}"
         assert len(item["hash"]) == 64 and int(item["hash"], 16) >= 0
@@ -165,21 +199,27 @@ def _at(upto: int, **options: Any) -> Callable[[Api, HttpTree], str]:
 
 
 def _vote(held_on: str, eligible: int = 9, in_favour: int = 8) -> Callable[[Api, HttpTree], Json]:
-    return lambda api, tree: {"held_on": held_on, "eligible_official_members": eligible,
-                              "in_favour": in_favour}  # fmt: skip
+    return lambda api, tree: {
+        "held_on": held_on,
+        "eligible_official_members": eligible,
+        "in_favour": in_favour,
+    }
 
 
 def _introducers(status: str, known_since: str) -> Callable[[Api, HttpTree], Json]:
     def body(api: Api, tree: HttpTree) -> Json:
         second = tree.officials[1]
         if status == "probationary":
-            second = api.member(tree.branch, status="probationary", admitted_on="2022-09-01",
-                                official_on=None)  # fmt: skip
+            second = api.member(
+                tree.branch, status="probationary", admitted_on="2022-09-01", official_on=None
+            )
         return {
-            "introducers": [{"member_id": tree.officials[0], "known_since": "2020-01-01"},
-                            {"member_id": second, "known_since": known_since}],
+            "introducers": [
+                {"member_id": tree.officials[0], "known_since": "2020-01-01"},
+                {"member_id": second, "known_since": known_since},
+            ],
             "document": {"form": "3-KNĐ", "number": "GT-02", "dated": "2023-03-20"},
-        }  # fmt: skip
+        }
 
     return body
 
@@ -187,28 +227,58 @@ def _introducers(status: str, known_since: str) -> Callable[[Api, HttpTree], Jso
 REFUSALS = [
     Refusal("wrong_stage", _at(APPLICATION), "ceremony", lambda a, t: {"held_on": "2023-03-20"}),
     # 17 years 4 months on the vote date.
-    Refusal("age_out_of_range", _at(BRANCH_VOTE, date_of_birth="2006-01-01"), "branch-votes",
-            _vote("2023-05-09")),
+    Refusal(
+        "age_out_of_range",
+        _at(BRANCH_VOTE, date_of_birth="2006-01-01"),
+        "branch-votes",
+        _vote("2023-05-09"),
+    ),
     # The certificate of 2018-03-03 is 62 months old on 2023-05-09.
-    Refusal("certificate_expired",
-            _at(BRANCH_VOTE, nominated_on="2018-01-10", start=date(2018, 2, 1)),
-            "branch-votes", _vote("2023-05-09")),
-    Refusal("introducer_not_official", _at(INTRODUCERS), "introducers",
-            _introducers("probationary", "2020-01-01")),
-    Refusal("introducer_acquaintance_too_short", _at(INTRODUCERS), "introducers",
-            _introducers("official", "2022-12-01")),
+    Refusal(
+        "certificate_expired",
+        _at(BRANCH_VOTE, nominated_on="2018-01-10", start=date(2018, 2, 1)),
+        "branch-votes",
+        _vote("2023-05-09"),
+    ),
+    Refusal(
+        "introducer_not_official",
+        _at(INTRODUCERS),
+        "introducers",
+        _introducers("probationary", "2020-01-01"),
+    ),
+    Refusal(
+        "introducer_acquaintance_too_short",
+        _at(INTRODUCERS),
+        "introducers",
+        _introducers("official", "2022-12-01"),
+    ),
     # The roster has 9; a count taken from a document (roster override) of 2 is too small.
-    Refusal("branch_too_small", _at(BRANCH_VOTE), "branch-votes",
-            lambda a, t: {**_vote("2023-05-09", 2, 2)(a, t), "roster_override": {
-                "reason": "danh sách chưa nhập", "document": {"form": "6-KNĐ", "number": "1"}}}),
+    Refusal(
+        "branch_too_small",
+        _at(BRANCH_VOTE),
+        "branch-votes",
+        lambda a, t: {
+            **_vote("2023-05-09", 2, 2)(a, t),
+            "roster_override": {
+                "reason": "danh sách chưa nhập",
+                "document": {"form": "6-KNĐ", "number": "1"},
+            },
+        },
+    ),
     # Decision received 2023-06-08: the ceremony was due by 2023-07-20.
-    Refusal("ceremony_overdue", _at(CEREMONY), "ceremony",
-            lambda a, t: {"held_on": "2023-08-30"}),
+    Refusal("ceremony_overdue", _at(CEREMONY), "ceremony", lambda a, t: {"held_on": "2023-08-30"}),
     # A sibling branch is not a committee above the candidate's branch.
-    Refusal("not_competent", _at(DECISION), "admission-decision",
-            lambda a, t: {"decided_on": "2023-06-08", "deciding_body_id": t.other_branch,
-                          "decision": "admit"}),
-]  # fmt: skip
+    Refusal(
+        "not_competent",
+        _at(DECISION),
+        "admission-decision",
+        lambda a, t: {
+            "decided_on": "2023-06-08",
+            "deciding_body_id": t.other_branch,
+            "decision": "admit",
+        },
+    ),
+]
 
 
 @pytest.mark.parametrize("refusal", REFUSALS, ids=[r.rule for r in REFUSALS])
@@ -239,26 +309,34 @@ def test_invalid_input_unknown_ids_and_routes_are_problems(live: Live, api: Api)
 
     missing = assert_problem(api.command(cid, "class-enrolment", {}), 422)
     assert any(error["loc"][-1] == "enrolled_on" for error in missing["errors"])
-    bad_date = assert_problem(api.command(cid, "class-enrolment", {"enrolled_on": "2023-02-30"}),
-                              422)  # fmt: skip
+    bad_date = assert_problem(
+        api.command(cid, "class-enrolment", {"enrolled_on": "2023-02-30"}), 422
+    )
     assert "enrolled_on" in bad_date["detail"]
-    unknown_enum = api.command(cid, "verifications", {"subject": "neighbour",
-                                                      "requested_on": "2023-02-01"})  # fmt: skip
+    unknown_enum = api.command(
+        cid, "verifications", {"subject": "neighbour", "requested_on": "2023-02-01"}
+    )
     assert_problem(unknown_enum, 422)
     extra_field = api.command(cid, "class-enrolment", {"enrolled_on": "2023-02-01", "x": 1})
     assert_problem(extra_field, 422)
     malformed = api.http.post(
-        f"/candidacies/{cid}/class-enrolment", content=b"{not json",
+        f"/candidacies/{cid}/class-enrolment",
+        content=b"{not json",
         headers={"Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     assert malformed.status_code in (400, 422)
     assert malformed.headers["content-type"] == PROBLEM_JSON
     bad_person = nomination(tree) | {"nominated_by": "communist_youth_league"}
     assert_problem(api.post("/candidacies", bad_person), 422)
     bad_education = nomination(tree, education="phd")
     assert_problem(api.post("/candidacies", bad_education), 422)
-    bad_kind = {"code": "Q", "name": "Q", "kind": "county", "parent_id": tree.province,
-                "effective_on": "2020-01-01"}  # fmt: skip
+    bad_kind = {
+        "code": "Q",
+        "name": "Q",
+        "kind": "county",
+        "parent_id": tree.province,
+        "effective_on": "2020-01-01",
+    }
     assert_problem(api.post("/organisations", bad_kind), 422)
     assert footprint(live, api, cid) == before
 
@@ -285,29 +363,42 @@ def test_votes_count_against_the_roster_and_an_override_is_shown(live: Live, api
         "branch-votes",
         {"held_on": "2023-05-09", "eligible_official_members": 11, "in_favour": 9},
     )
-    problem = assert_problem(wrong, 409, "eligible_count_mismatch")  # fmt: skip
+    problem = assert_problem(wrong, 409, "eligible_count_mismatch")
     assert "counts 11" in problem["detail"] and "roster has 9" in problem["detail"]
     assert footprint(live, api, cid) == before
     excluded = [{"member_id": tree.officials[-1], "reason": "temporarily_transferred"}]
-    failed = api.step(cid, "branch-votes", {"held_on": "2023-05-09",
-                                            "eligible_official_members": 8, "in_favour": 5,
-                                            "excluded_members": excluded})  # fmt: skip
+    failed = api.step(
+        cid,
+        "branch-votes",
+        {
+            "held_on": "2023-05-09",
+            "eligible_official_members": 8,
+            "in_favour": 5,
+            "excluded_members": excluded,
+        },
+    )
     assert failed["failed_branch_votes"] == 1
     override = {
         "reason": "Danh sách năm 2023 chưa nhập",
         "document": {"form": "6-KNĐ", "number": "07-NQ/CB", "dated": "2023-05-20"},
     }
-    passed = api.step(cid, "branch-votes", {"held_on": "2023-05-20",
-                                            "eligible_official_members": 12, "in_favour": 10,
-                                            "roster_override": override})  # fmt: skip
+    passed = api.step(
+        cid,
+        "branch-votes",
+        {
+            "held_on": "2023-05-20",
+            "eligible_official_members": 12,
+            "in_favour": 10,
+            "roster_override": override,
+        },
+    )
     assert passed["stage"] == "branch_approved"
     history = api.history(cid)
     assert history[-2]["data"]["excluded_members"] == excluded
     assert history[-2]["data"]["roster_official_members"] == 9
     assert history[-1]["data"]["roster_override"] == override
     assert any(ch["rule"] == "roster_override" for ch in history[-1]["checks"])
-    report = api.get("/reports/deadline-compliance", organisation_id=tree.province,
-                     period="2023")  # fmt: skip
+    report = api.get("/reports/deadline-compliance", organisation_id=tree.province, period="2023")
     assert report.status_code == 200, report.text
     departures = report.json()["departures"]
     assert [(d["candidacy_id"], d["on"], d["reason"]) for d in departures] == [
@@ -320,9 +411,11 @@ def test_a_failed_branch_vote_is_recorded_as_an_attempt(live: Live, api: Api) ->
     cid = api.open_candidacy(tree, upto=BRANCH_VOTE)
     before = footprint(live, api, cid)
 
-    response = api.command(cid, "branch-votes", {"held_on": "2023-05-09",
-                                                 "eligible_official_members": 9,
-                                                 "in_favour": 5})  # fmt: skip
+    response = api.command(
+        cid,
+        "branch-votes",
+        {"held_on": "2023-05-09", "eligible_official_members": 9, "in_favour": 5},
+    )
 
     assert response.status_code == 200, response.text
     state = response.json()
@@ -381,19 +474,32 @@ def test_an_idempotent_retry_returns_the_first_response_and_records_nothing(
     retried = api.nominate(tree, headers=nominate_key)
     assert (retried.status_code, retried.json()) == (201, created.json())
     assert live.notifications() == notifications
-    assert_problem(api.nominate(tree, on="2023-01-11", headers=nominate_key), 422,
-                   "idempotency_key_reused")  # fmt: skip
+    assert_problem(
+        api.nominate(tree, on="2023-01-11", headers=nominate_key), 422, "idempotency_key_reused"
+    )
     member_key = {"Idempotency-Key": f"member-{uuid4()}"}
-    member = {"full_name": "Đảng viên Hà", "branch_id": tree.branch, "status": "official",
-              "admitted_on": "2000-01-01", "official_on": "2001-01-01", "sex": "male",
-              "date_of_birth": "1970-01-01", "ethnicity": "Kinh"}  # fmt: skip
+    member = {
+        "full_name": "Đảng viên Hà",
+        "branch_id": tree.branch,
+        "status": "official",
+        "admitted_on": "2000-01-01",
+        "official_on": "2001-01-01",
+        "sex": "male",
+        "date_of_birth": "1970-01-01",
+        "ethnicity": "Kinh",
+    }
     registered = api.post("/members", member, **member_key)
     assert registered.status_code == 201
     notifications = live.notifications()
     assert api.post("/members", member, **member_key).json() == registered.json()
     assert live.notifications() == notifications
-    assert_problem(api.post("/members", member | {"status": "probationary", "official_on": None},
-                            **member_key), 422, "idempotency_key_reused")  # fmt: skip
+    assert_problem(
+        api.post(
+            "/members", member | {"status": "probationary", "official_on": None}, **member_key
+        ),
+        422,
+        "idempotency_key_reused",
+    )
 
 
 def test_a_stale_if_match_is_refused_with_412(live: Live, api: Api) -> None:

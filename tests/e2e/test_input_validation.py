@@ -17,9 +17,14 @@ from workflows.persistence import PydanticMapper
 
 DOCUMENT = {"form": "6-KNĐ", "number": "12-NQ/CB"}
 MEMBER = {
-    "full_name": "Đảng viên", "status": "official", "admitted_on": "2000-01-01",
-    "official_on": "2001-01-01", "sex": "male", "date_of_birth": "1970-01-01", "ethnicity": "Kinh",
-}  # fmt: skip
+    "full_name": "Đảng viên",
+    "status": "official",
+    "admitted_on": "2000-01-01",
+    "official_on": "2001-01-01",
+    "sex": "male",
+    "date_of_birth": "1970-01-01",
+    "ethnicity": "Kinh",
+}
 
 
 def _problem(response: Any) -> dict[str, Any]:
@@ -33,8 +38,12 @@ def _problem(response: Any) -> dict[str, Any]:
 def test_the_422_problem_names_the_field(world: World, in_process: TestClient) -> None:
     http = in_process
     before = world.app.recorder.max_notification_id()
-    body = {"person": person(date_of_birth="2023-02-01"), "branch_id": str(world.tree.branch),
-            "nominated_by": "branch", "nominated_on": "2023-01-10"}  # fmt: skip
+    body = {
+        "person": person(date_of_birth="2023-02-01"),
+        "branch_id": str(world.tree.branch),
+        "nominated_by": "branch",
+        "nominated_on": "2023-01-10",
+    }
     problem = _problem(http.post("/candidacies", json=body))
     assert [(e["loc"], e["type"]) for e in problem["errors"]] == [
         (["body", "person", "date_of_birth"], "born_after_nomination")
@@ -76,13 +85,19 @@ def test_uuids_in_any_accepted_form_are_stored_and_answered_canonically(
         got = http.get(f"/organisations/{form}")
         assert got.status_code == 200, got.text
         assert got.json()["id"] == canonical
-    renamed = http.post(f"/organisations/{bare}/renames",
-                        json={"name": "Xã mới", "effective_on": "2024-01-01"})  # fmt: skip
+    renamed = http.post(
+        f"/organisations/{bare}/renames", json={"name": "Xã mới", "effective_on": "2024-01-01"}
+    )
     assert renamed.status_code == 200 and renamed.json()["id"] == canonical
 
     # In a body: stored as the canonical UUID, answered canonically.
-    body = {"code": "DU09", "name": "Đảng ủy", "kind": "grassroots_committee",
-            "parent_id": upper, "effective_on": "2020-01-01"}  # fmt: skip
+    body = {
+        "code": "DU09",
+        "name": "Đảng ủy",
+        "kind": "grassroots_committee",
+        "parent_id": upper,
+        "effective_on": "2020-01-01",
+    }
     first = http.post("/organisations", json=body, headers={"Idempotency-Key": "k-uuid"})
     assert first.status_code == 201, first.text
     unit = first.json()
@@ -90,8 +105,9 @@ def test_uuids_in_any_accepted_form_are_stored_and_answered_canonically(
     assert _stored(app, UUID(unit["id"]))["parent_id"] == canonical
     # A retry naming the parent in another form is the same request.
     count = app.recorder.max_notification_id()
-    retry = http.post("/organisations", json={**body, "parent_id": braced},
-                      headers={"Idempotency-Key": "k-uuid"})  # fmt: skip
+    retry = http.post(
+        "/organisations", json={**body, "parent_id": braced}, headers={"Idempotency-Key": "k-uuid"}
+    )
     assert retry.status_code == 201 and retry.json()["id"] == unit["id"]
     assert app.recorder.max_notification_id() == count
 
@@ -101,7 +117,8 @@ def test_uuids_in_any_accepted_form_are_stored_and_answered_canonically(
     assert _stored(app, UUID(member.json()["id"]))["branch_id"] == str(tree.branch)
 
     cid = open_candidacy(world)
-    enrolled = http.post(f"/candidacies/{cid.hex.upper()}/class-enrolment",
-                         json={"enrolled_on": "2023-02-01"})  # fmt: skip
+    enrolled = http.post(
+        f"/candidacies/{cid.hex.upper()}/class-enrolment", json={"enrolled_on": "2023-02-01"}
+    )
     assert enrolled.status_code == 200, enrolled.text
     assert enrolled.json()["id"] == str(cid)

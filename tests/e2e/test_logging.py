@@ -25,16 +25,37 @@ from tests.scenario import ADMIN
 
 pytestmark = pytest.mark.timeout(60)
 
-MEMBER = {"full_name": "Trần Văn Hùng", "date_of_birth": "1968-02-14", "ethnicity": "Mường",
-          "religion": "Công giáo"}  # fmt: skip
+MEMBER = {
+    "full_name": "Trần Văn Hùng",
+    "date_of_birth": "1968-02-14",
+    "ethnicity": "Mường",
+    "religion": "Công giáo",
+}
 SECRETS = [
-    PERSON["full_name"], PERSON["ethnicity"], PERSON["religion"], PERSON["national_id"],
-    MEMBER["full_name"], MEMBER["ethnicity"], MEMBER["religion"],
+    PERSON["full_name"],
+    PERSON["ethnicity"],
+    PERSON["religion"],
+    PERSON["national_id"],
+    MEMBER["full_name"],
+    MEMBER["ethnicity"],
+    MEMBER["religion"],
     # Dates of birth, in every spelling a log might use.
-    "2000-05-01", "2000-5-1", "01/05/2000", "1/5/2000", "05/01/2000", "01-05-2000",
-    "01.05.2000", "2000/05/01", "20000501", "May 1, 2000", "1 May 2000",
-    "1968-02-14", "14/02/1968", "02/14/1968", "19680214",
-]  # fmt: skip
+    "2000-05-01",
+    "2000-5-1",
+    "01/05/2000",
+    "1/5/2000",
+    "05/01/2000",
+    "01-05-2000",
+    "01.05.2000",
+    "2000/05/01",
+    "20000501",
+    "May 1, 2000",
+    "1 May 2000",
+    "1968-02-14",
+    "14/02/1968",
+    "02/14/1968",
+    "19680214",
+]
 REQUEST_FIELDS = {"request_id", "actor", "role", "route", "status", "duration_ms", "method"}
 
 
@@ -101,8 +122,14 @@ def test_no_personal_data_reaches_the_logs(
         return {"X-Request-ID": ids[name]}
 
     tree = api.tree()
-    roster = {"branch_id": tree.branch, "status": "official", "admitted_on": "1995-01-01",
-              "official_on": "1996-01-01", "sex": "male", **MEMBER}  # fmt: skip
+    roster = {
+        "branch_id": tree.branch,
+        "status": "official",
+        "admitted_on": "1995-01-01",
+        "official_on": "1996-01-01",
+        "sex": "male",
+        **MEMBER,
+    }
     member = api.post("/members", roster, **rid("member"))
     assert member.status_code == 201, member.text
     assert member.headers["x-request-id"] == ids["member"]
@@ -120,9 +147,12 @@ def test_no_personal_data_reaches_the_logs(
     assert_problem(refused, 409, "wrong_stage")
 
     # Reads that answer with the person, the roster entry and the history.
-    for name, path in [("read", f"/candidacies/{cid}"), ("history", f"/candidacies/{cid}/history"),
-                       ("list", f"/candidacies?organisation_id={tree.commune}"),
-                       ("roster", f"/members/{member.json()['id']}")]:  # fmt: skip
+    for name, path in [
+        ("read", f"/candidacies/{cid}"),
+        ("history", f"/candidacies/{cid}/history"),
+        ("list", f"/candidacies?organisation_id={tree.commune}"),
+        ("roster", f"/members/{member.json()['id']}"),
+    ]:
         response = api.http.get(path, headers=rid(name))
         assert response.status_code == 200, response.text
         assert PERSON["full_name"] in response.text or MEMBER["full_name"] in response.text
@@ -183,19 +213,22 @@ def test_no_personal_data_reaches_the_logs(
     expected = {
         "member": ("POST", "/members", 201, "admin-token", "admin"),
         "nominate": ("POST", "/candidacies", 201, "admin-token", "admin"),
-        "step0": ("POST", "/candidacies/{candidacy_id}/class-enrolment", 200, "admin-token",
-                  "admin"),
+        "step0": (
+            "POST",
+            "/candidacies/{candidacy_id}/class-enrolment",
+            200,
+            "admin-token",
+            "admin",
+        ),
         "refused": ("POST", "/candidacies/{candidacy_id}/ceremony", 409, "admin-token", "admin"),
         "history": ("GET", "/candidacies/{candidacy_id}/history", 200, "admin-token", "admin"),
         "invalid_education": ("POST", "/candidacies", 422, "admin-token", "admin"),
-        "board": ("GET", "/candidacies/{candidacy_id}", 200, f"token:{str(token.id)[:8]}",
-                  "board"),
+        "board": ("GET", "/candidacies/{candidacy_id}", 200, f"token:{str(token.id)[:8]}", "board"),
         "anonymous": ("GET", "/candidacies/{candidacy_id}", 401, None, None),
-    }  # fmt: skip
+    }
     for name, (method, route, status, actor, role) in expected.items():
         record = by_id[ids[name]]
-        got = (record["method"], record["route"], record["status"], record["actor"],
-               record["role"])  # fmt: skip
+        got = (record["method"], record["route"], record["status"], record["actor"], record["role"])
         assert got == (method, route, status, actor, role), (name, record)
     assert by_id[generated]["route"] == "/health"
 

@@ -72,8 +72,13 @@ class World:
         """The stored ids a field of this name may name (empty: leave it as generated)."""
         if field in ("branch_id", "to_branch_id"):
             return self.branches
-        if field in ("organisation_id", "parent_id", "new_parent_id", "into_id",
-                     "deciding_body_id"):  # fmt: skip
+        if field in (
+            "organisation_id",
+            "parent_id",
+            "new_parent_id",
+            "into_id",
+            "deciding_body_id",
+        ):
             return self.organisations
         if field in ("member_id", "helper_member_id", "previous_member_id"):
             return self.members
@@ -82,12 +87,17 @@ class World:
         return []
 
 
-def _found(app: Admissions, world: World, uid: str, code: str, kind: str,
-           parent: UUID | None) -> UUID:  # fmt: skip
+def _found(
+    app: Admissions, world: World, uid: str, code: str, kind: str, parent: UUID | None
+) -> UUID:
     command = c.FoundOrganisation(
-        id=UUID(uid), code=code, name=f"Đơn vị {code}", kind=kind, parent_id=parent,
+        id=UUID(uid),
+        code=code,
+        name=f"Đơn vị {code}",
+        kind=kind,
+        parent_id=parent,
         effective_on=date(2011, 1, 1),
-    )  # fmt: skip
+    )
     unit = app.found_organisation(command, ADMIN).id
     world.organisations.append(unit)
     if kind in ("branch", "grassroots_branch"):
@@ -105,35 +115,52 @@ def build_world(app: Admissions) -> World:
     grassroots = _found(app, world, ex.GRASSROOTS_ID, "DU01", "grassroots_committee", commune)
     branch = _found(app, world, ex.BRANCH_ID, "CB01", "branch", grassroots)
     other = _found(app, world, ex.OTHER_BRANCH_ID, "CB02", "branch", grassroots)
-    own = _found(app, world, "2f6f0c1e-6a43-5c1b-9f0e-0d6a1b7a1007", "CBCS01",
-                 "grassroots_branch", commune)  # fmt: skip
-    members = (ex.MEMBER_ID, ex.SECOND_MEMBER_ID, "7d1c3a52-58e1-4c0e-8a43-3c5b2f0a2003",
-               "7d1c3a52-58e1-4c0e-8a43-3c5b2f0a2004")  # fmt: skip
+    own = _found(
+        app, world, "2f6f0c1e-6a43-5c1b-9f0e-0d6a1b7a1007", "CBCS01", "grassroots_branch", commune
+    )
+    members = (
+        ex.MEMBER_ID,
+        ex.SECOND_MEMBER_ID,
+        "7d1c3a52-58e1-4c0e-8a43-3c5b2f0a2003",
+        "7d1c3a52-58e1-4c0e-8a43-3c5b2f0a2004",
+    )
     for i, uid in enumerate(members):
         member = app.register_member(
             c.RegisterMember(
-                id=UUID(uid), full_name=f"Đảng viên {i}", branch_id=branch, status="official",
-                admitted_on=date(2000, 1, 1), official_on=date(2001, 1, 1), sex="male",
-                date_of_birth=date(1970, 1, 1), ethnicity="Kinh",
+                id=UUID(uid),
+                full_name=f"Đảng viên {i}",
+                branch_id=branch,
+                status="official",
+                admitted_on=date(2000, 1, 1),
+                official_on=date(2001, 1, 1),
+                sex="male",
+                date_of_birth=date(1970, 1, 1),
+                ethnicity="Kinh",
             ),
             ADMIN,
-        )  # fmt: skip
+        )
         world.members.append(member.id)
     tree = Tree(province, commune, grassroots, branch, other, own, officials=world.members)
-    steps = {ex.CANDIDACY_ID: 12, "b3e1f0d2-1c4a-4f59-9d3e-6a7b8c9d3002": 0,
-             "b3e1f0d2-1c4a-4f59-9d3e-6a7b8c9d3003": 6,
-             "b3e1f0d2-1c4a-4f59-9d3e-6a7b8c9d3004": 8,
-             "b3e1f0d2-1c4a-4f59-9d3e-6a7b8c9d3005": 15}  # fmt: skip
+    steps = {
+        ex.CANDIDACY_ID: 12,
+        "b3e1f0d2-1c4a-4f59-9d3e-6a7b8c9d3002": 0,
+        "b3e1f0d2-1c4a-4f59-9d3e-6a7b8c9d3003": 6,
+        "b3e1f0d2-1c4a-4f59-9d3e-6a7b8c9d3004": 8,
+        "b3e1f0d2-1c4a-4f59-9d3e-6a7b8c9d3005": 15,
+    }
     spare = "b3e1f0d2-1c4a-4f59-9d3e-6a7b8c9d3006"
     for i, (uid, upto) in enumerate([*steps.items(), (spare, 8)]):
         nominated = app.nominate(
             c.Nominate(
-                id=UUID(uid), person=person(full_name=f"Ứng viên {i}"), branch_id=branch,
-                nominated_by="womens_union", nominated_on=date(2023, 1, 10),
+                id=UUID(uid),
+                person=person(full_name=f"Ứng viên {i}"),
+                branch_id=branch,
+                nominated_by="womens_union",
+                nominated_on=date(2023, 1, 10),
                 helper_member_id=world.members[0],
             ),
             ADMIN,
-        )  # fmt: skip
+        )
         drive(app, nominated.id, path_to_official(tree), upto=upto)
         if uid == spare:
             world.spare = nominated.id
@@ -145,8 +172,9 @@ def build_world(app: Admissions) -> World:
 
 admissions = make_app(clock=FixedClock())
 world = build_world(admissions)
-api = create_app(Settings(admin_token=ADMIN_TOKEN), admissions=admissions,
-                 keep_projections_caught_up=False)  # fmt: skip
+api = create_app(
+    Settings(admin_token=ADMIN_TOKEN), admissions=admissions, keep_projections_caught_up=False
+)
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", api)
 schema.config.checks.update(
@@ -271,23 +299,34 @@ REASON = "Biên bản ghi nhầm"
         (QUOTA, "PUT", {"target": "9" * 30}, None),
         (CORRECTIONS, "POST", {"position": 9, "changes": {"x": 2**70}, "reason": REASON}, None),
         # A retry under an Idempotency-Key already used: the body is fingerprinted first.
-        (CORRECTIONS, "POST", {"position": 9, "changes": {"x": 2**70}, "reason": REASON},
-         "2023-05-01"),
-        (CORRECTIONS, "POST", {"position": 2**64, "changes": {"x": 1}, "reason": REASON},
-         "2023-05-02"),
+        (
+            CORRECTIONS,
+            "POST",
+            {"position": 9, "changes": {"x": 2**70}, "reason": REASON},
+            "2023-05-01",
+        ),
+        (
+            CORRECTIONS,
+            "POST",
+            {"position": 2**64, "changes": {"x": 1}, "reason": REASON},
+            "2023-05-02",
+        ),
         # Nesting deeper than the store's encoder goes.
-        (CORRECTIONS, "POST", {"position": 9, "changes": {"x": NESTED}, "reason": REASON},
-         "2023-05-03"),
+        (
+            CORRECTIONS,
+            "POST",
+            {"position": 9, "changes": {"x": NESTED}, "reason": REASON},
+            "2023-05-03",
+        ),
     ],
-)  # fmt: skip
+)
 def test_values_the_store_cannot_hold_are_refused(
     path: str, method: str, body: dict[str, Any], retry_of: str | None
 ) -> None:
     """422 problem+json, not 500. With ``retry_of``, the request retries (same
     Idempotency-Key, another body) a correction of the biography certification's date."""
     operation = schema[path][method]
-    known = {"organisation_id": ex.PROVINCE_ID, "period": "2024",
-             "candidacy_id": str(world.spare)}  # fmt: skip
+    known = {"organisation_id": ex.PROVINCE_ID, "period": "2024", "candidacy_id": str(world.spare)}
     parameters = {k: v for k, v in known.items() if "{" + k + "}" in path}
     headers = dict(AUTH)
     if retry_of is not None:

@@ -75,18 +75,25 @@ def test_a_member_of_1950_over_http_and_a_nomination_of_2010_refused(
     http, app = in_process, world.app
     province, branch = tree_of_1976(app)
     member = {
-        "full_name": "Đảng viên lão thành", "branch_id": str(branch), "status": "official",
-        "admitted_on": "1950-05-19", "official_on": "1951-05-19", "sex": "male",
-        "date_of_birth": "1930-01-01", "ethnicity": "Kinh",
-    }  # fmt: skip
+        "full_name": "Đảng viên lão thành",
+        "branch_id": str(branch),
+        "status": "official",
+        "admitted_on": "1950-05-19",
+        "official_on": "1951-05-19",
+        "sex": "male",
+        "date_of_birth": "1930-01-01",
+        "ethnicity": "Kinh",
+    }
     assert http.post("/members", json=member).status_code == 201
     early = http.post("/members", json={**member, "admitted_on": "1930-02-02"})
     assert early.status_code == 422
     assert early.json()["errors"][0]["loc"] == ["body", "admitted_on"]
     nomination = {
-        "person": person(date_of_birth="1980-01-01"), "branch_id": str(branch),
-        "nominated_by": "branch", "nominated_on": "2010-12-31",
-    }  # fmt: skip
+        "person": person(date_of_birth="1980-01-01"),
+        "branch_id": str(branch),
+        "nominated_by": "branch",
+        "nominated_on": "2010-12-31",
+    }
     refused = http.post("/candidacies", json=nomination)
     assert refused.status_code == 409, refused.text
     assert refused.json()["rule"] == "no_rule_set"

@@ -83,15 +83,17 @@ def test_state_as_of_every_boundary_day_equals_a_replay(store: Store):
             assert result.exit_code == 1 and "did not exist yet" in result.output, day
             continue
         assert result.exit_code == 0, result.output
-        out = CandidacyOut.of(expected, deadlines(expected, calendar, day), with_person=True,
-                              as_of=day)  # fmt: skip
+        out = CandidacyOut.of(
+            expected, deadlines(expected, calendar, day), with_person=True, as_of=day
+        )
         assert json.loads(result.stdout) == out.model_dump(mode="json"), day
 
 
 def test_state_as_known_at_an_instant(store: Store):
     tenth = store.history[9]
-    result = run(store, "state", str(store.candidacy), "--known-at",
-                 tenth.timestamp.isoformat(), "--json")  # fmt: skip
+    result = run(
+        store, "state", str(store.candidacy), "--known-at", tenth.timestamp.isoformat(), "--json"
+    )
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert body["version"] == 10 and body["known_at"] == tenth.timestamp.isoformat().replace(
@@ -104,8 +106,14 @@ def test_state_as_known_at_an_instant(store: Store):
 def test_history_lists_every_event_with_its_envelope_and_hash(store: Store):
     result = run(store, "history", str(store.candidacy))
     assert result.exit_code == 0, result.output
-    for text in ("CandidateNominated", "RecognitionDecided", "24-QĐ/TW", "admin@test",
-                 "req-test", store.history[-1].content_hash()[:16]):  # fmt: skip
+    for text in (
+        "CandidateNominated",
+        "RecognitionDecided",
+        "24-QĐ/TW",
+        "admin@test",
+        "req-test",
+        store.history[-1].content_hash()[:16],
+    ):
         assert text in result.stdout, text
     items = json.loads(run(store, "history", str(store.candidacy), "--json").stdout)
     assert [i["position"] for i in items] == list(range(1, 17))
@@ -140,8 +148,9 @@ def test_export_json_and_pdf(store: Store, tmp_path: Path):
 
 
 def test_compliance_table_and_json(store: Store):
-    result = run(store, "compliance", "--organisation", str(store.grassroots), "--period",
-                 "2023", "--json")  # fmt: skip
+    result = run(
+        store, "compliance", "--organisation", str(store.grassroots), "--period", "2023", "--json"
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert (report["steps"], report["met"], report["missed"]) == (2, 2, 0)  # decision, ceremony
@@ -158,11 +167,14 @@ def test_compliance_table_and_json(store: Store):
         (("state", "{cid}", "--as-of", "31/12/2024"), 2, "--as-of"),
         (("state", "{cid}", "--known-at", "2025-01-05T08:00:00"), 2, "--known-at"),
         (("export", "{cid}", "--format", "docx"), 2, "--format"),
-        (("compliance", "--organisation", str(UUID(int=5)), "--period", "2025"), 1,
-         "unknown organisation"),
+        (
+            ("compliance", "--organisation", str(UUID(int=5)), "--period", "2025"),
+            1,
+            "unknown organisation",
+        ),
         (("compliance", "--organisation", "{org}", "--period", "twenty"), 2, "--period"),
     ],
-)  # fmt: skip
+)
 def test_clear_errors(store: Store, args: tuple[str, ...], code: int, says: str):
     filled = [a.format(cid=store.candidacy, org=store.grassroots) for a in args]
     result = run(store, *filled)
@@ -195,8 +207,10 @@ def test_every_cli_read_is_logged_without_personal_data(store: Store, tmp_path: 
 
 def test_an_altered_stored_event_shows_in_the_dossier(store: Store):
     if store.kind != "sqlite":
-        pytest.skip("the byte edit is done with sqlite3 here; tamper tests on PostgreSQL "
-                    "belong to the verifier's suite")  # fmt: skip
+        pytest.skip(
+            "the byte edit is done with sqlite3 here; tamper tests on PostgreSQL "
+            "belong to the verifier's suite"
+        )
     path = store.url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as db:  # the certificate's number, edited in place
         changed = db.execute(

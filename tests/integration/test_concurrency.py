@@ -218,9 +218,11 @@ def test_concurrent_nomination_retries_open_one_candidacy(
     apps = [open_app() for _ in range(writers)]
     tree = build_tree(apps[0])
     command = c.Nominate(
-        person=person(full_name="Hà Thị Mai"), branch_id=tree.branch,
-        nominated_by="womens_union", nominated_on=date(2023, 1, 10),
-    )  # fmt: skip
+        person=person(full_name="Hà Thị Mai"),
+        branch_id=tree.branch,
+        nominated_by="womens_union",
+        nominated_on=date(2023, 1, 10),
+    )
     barrier = threading.Barrier(writers)
     for app in apps:
         LookupGate(monkeypatch, app, barrier)

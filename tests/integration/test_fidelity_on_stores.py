@@ -58,12 +58,17 @@ def test_the_roster_seen_by_a_vote_includes_a_member_another_process_registered(
     # Another process registers a tenth official member of the branch.
     other.register_member(
         c.RegisterMember(
-            full_name="Đảng viên mới chuyển đến", branch_id=tree.branch, status="official",
-            admitted_on=date(2010, 1, 1), official_on=date(2011, 1, 1), sex="female",
-            date_of_birth=date(1985, 1, 1), ethnicity="Kinh",
+            full_name="Đảng viên mới chuyển đến",
+            branch_id=tree.branch,
+            status="official",
+            admitted_on=date(2010, 1, 1),
+            official_on=date(2011, 1, 1),
+            sex="female",
+            date_of_birth=date(1985, 1, 1),
+            ethnicity="Kinh",
         ),
         ADMIN,
-    )  # fmt: skip
+    )
     before = counts(writer, cid)
     with pytest.raises(DomainError) as refused:
         writer.execute(cid, vote, ADMIN)  # still counts 9

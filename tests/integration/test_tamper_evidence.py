@@ -68,25 +68,38 @@ class Raw:
     def row(self, cid: UUID, version: int) -> tuple[int, str, bytes]:
         ((nid, topic, state),) = self.run(
             "SELECT {id}, topic, state FROM {t} WHERE originator_id = {p} "
-            "AND originator_version = {p}", self.key(cid), version,
-        )  # fmt: skip
+            "AND originator_version = {p}",
+            self.key(cid),
+            version,
+        )
         return nid, topic, bytes(state)
 
     def set_state(self, cid: UUID, version: int, state: bytes, topic: str | None = None) -> None:
         topic = topic or self.row(cid, version)[1]
-        self.run("UPDATE {t} SET state = {p}, topic = {p} WHERE originator_id = {p} "
-                 "AND originator_version = {p}", state, topic, self.key(cid), version)  # fmt: skip
+        self.run(
+            "UPDATE {t} SET state = {p}, topic = {p} WHERE originator_id = {p} "
+            "AND originator_version = {p}",
+            state,
+            topic,
+            self.key(cid),
+            version,
+        )
 
     def delete(self, cid: UUID, version: int | None = None) -> None:
         if version is None:
             self.run("DELETE FROM {t} WHERE originator_id = {p}", self.key(cid))
         else:
-            self.run("DELETE FROM {t} WHERE originator_id = {p} AND originator_version = {p}",
-                     self.key(cid), version)  # fmt: skip
+            self.run(
+                "DELETE FROM {t} WHERE originator_id = {p} AND originator_version = {p}",
+                self.key(cid),
+                version,
+            )
 
     def delete_newest(self, count: int) -> list[tuple[Any, int]]:
-        newest = self.run("SELECT {id}, originator_id, originator_version FROM {t} "
-                          "ORDER BY {id} DESC LIMIT {p}", count)  # fmt: skip
+        newest = self.run(
+            "SELECT {id}, originator_id, originator_version FROM {t} ORDER BY {id} DESC LIMIT {p}",
+            count,
+        )
         for nid, _, _ in newest:
             self.run("DELETE FROM {t} WHERE {id} = {p}", nid)
         return [(oid, version) for _, oid, version in newest]
@@ -138,8 +151,10 @@ def test_an_untouched_store_verifies_clean(scene: Scene) -> None:
     digest = result.digest
     assert digest is not None and digest.store_wide
     assert (digest.position, digest.events, digest.checkpoints) == (
-        scene.app.recorder.max_notification_id(), 29, 3,
-    )  # fmt: skip
+        scene.app.recorder.max_notification_id(),
+        29,
+        3,
+    )
     assert digest.tip is not None and len(digest.tip) == 64
 
 
@@ -207,8 +222,10 @@ def test_swapped_events_are_named(scene: Scene) -> None:
 
 
 def test_swapped_versions_are_named(scene: Scene) -> None:
-    update = "UPDATE {t} SET originator_version = {p} WHERE originator_id = {p} " \
-             "AND originator_version = {p}"  # fmt: skip
+    update = (
+        "UPDATE {t} SET originator_version = {p} WHERE originator_id = {p} "
+        "AND originator_version = {p}"
+    )
     for old, new in ((5, 1000), (6, 5), (1000, 6)):
         scene.raw.run(update, new, scene.raw.key(scene.a), old)
     result = verify(scene)
@@ -303,15 +320,17 @@ def test_verifying_while_another_process_writes_and_catches_up_finds_nothing(
 
 
 def test_the_http_endpoint_reports_tampering(scene: Scene) -> None:
-    api = create_app(Settings(admin_token="t0ken"), admissions=scene.open_app(),
-                     keep_projections_caught_up=False)  # fmt: skip
+    api = create_app(
+        Settings(admin_token="t0ken"), admissions=scene.open_app(), keep_projections_caught_up=False
+    )
     headers = {"Authorization": "Bearer t0ken"}
     with TestClient(api) as client:
         clean = client.get("/audit/verify", headers=headers).json()
         assert clean["problems"] == [] and clean["global_digest"]["store_wide"] is True
         assert (clean["events_checked"], clean["store_events_read"]) == (19, 29)
-        scoped = client.get("/audit/verify", headers=headers,
-                            params={"organisation_id": str(scene.tree.commune)}).json()  # fmt: skip
+        scoped = client.get(
+            "/audit/verify", headers=headers, params={"organisation_id": str(scene.tree.commune)}
+        ).json()
         assert scoped["global_digest"]["store_wide"] is False
         assert scoped["streams_checked"] == 3 and scoped["problems"] == []
         scene.raw.delete(scene.b)

@@ -18,8 +18,9 @@ def test_a_1976_unit_and_a_1950_member_are_stored_and_read_back(open_app: OpenAp
     app = open_app()
 
     def found(code: str, kind: str, parent: object, on: date) -> c.FoundOrganisation:
-        return c.FoundOrganisation(code=code, name=f"Đơn vị {code}", kind=kind,
-                                   parent_id=parent, effective_on=on)  # fmt: skip
+        return c.FoundOrganisation(
+            code=code, name=f"Đơn vị {code}", kind=kind, parent_id=parent, effective_on=on
+        )
 
     province = app.found_organisation(found("T76", "province", None, date(1976, 1, 1)), ADMIN)
     district = app.found_organisation(
@@ -27,18 +28,24 @@ def test_a_1976_unit_and_a_1950_member_are_stored_and_read_back(open_app: OpenAp
     )
     other = app.found_organisation(found("T91", "province", None, date(1991, 8, 12)), ADMIN)
     app.move_organisation(
-        district.id, c.MoveOrganisation(new_parent_id=other.id, effective_on=date(1991, 8, 12)),
+        district.id,
+        c.MoveOrganisation(new_parent_id=other.id, effective_on=date(1991, 8, 12)),
         ADMIN,
-    )  # fmt: skip
+    )
     branch = app.found_organisation(found("CB76", "branch", district.id, date(1976, 6, 1)), ADMIN)
     member = app.register_member(
         c.RegisterMember(
-            full_name="Đảng viên lão thành", branch_id=branch.id, status="official",
-            admitted_on=date(1950, 5, 19), official_on=date(1951, 5, 19), sex="male",
-            date_of_birth=date(1928, 3, 2), ethnicity="Kinh",
+            full_name="Đảng viên lão thành",
+            branch_id=branch.id,
+            status="official",
+            admitted_on=date(1950, 5, 19),
+            official_on=date(1951, 5, 19),
+            sex="male",
+            date_of_birth=date(1928, 3, 2),
+            ethnicity="Kinh",
         ),
         ADMIN,
-    )  # fmt: skip
+    )
 
     reader = open_app()  # another instance: everything below is read from the store
     assert reader.organisation(province.id).founded_on == date(1976, 1, 1)
@@ -51,9 +58,11 @@ def test_a_1976_unit_and_a_1950_member_are_stored_and_read_back(open_app: OpenAp
     # A candidacy step before 2011 still needs a rule set: refused, nothing appended.
     before = len(notifications_after(reader, 0))
     command = c.Nominate(
-        person=person(date_of_birth="1980-01-01"), branch_id=branch.id, nominated_by="branch",
+        person=person(date_of_birth="1980-01-01"),
+        branch_id=branch.id,
+        nominated_by="branch",
         nominated_on=date(2010, 12, 31),
-    )  # fmt: skip
+    )
     with pytest.raises(DomainError) as caught:
         reader.nominate(command, ADMIN)
     assert caught.value.rule == "no_rule_set"

@@ -77,19 +77,28 @@ def test_nomination_to_official(open_app: OpenApp) -> None:
     ("position", "command", "error", "rule"),
     [
         pytest.param(
-            APPLICATION, c.HoldCeremony(held_on=date(2023, 3, 20)), WrongStage, "wrong_stage",
+            APPLICATION,
+            c.HoldCeremony(held_on=date(2023, 3, 20)),
+            WrongStage,
+            "wrong_stage",
             id="stage-9-command-at-stage-4",
         ),
         pytest.param(
-            BIOGRAPHY, c.SubmitBiography(submitted_on=date(2023, 3, 1)), RuleViolation,
-            "application_before_biography", id="biography-before-application",
+            BIOGRAPHY,
+            c.SubmitBiography(submitted_on=date(2023, 3, 1)),
+            RuleViolation,
+            "application_before_biography",
+            id="biography-before-application",
         ),
         pytest.param(  # the fixed clock says 2026-11-01
-            APPLICATION, c.SubmitApplication(submitted_on=date(2027, 1, 4)), RuleViolation,
-            "date_in_future", id="dated-after-recording-day",
+            APPLICATION,
+            c.SubmitApplication(submitted_on=date(2027, 1, 4)),
+            RuleViolation,
+            "date_in_future",
+            id="dated-after-recording-day",
         ),
     ],
-)  # fmt: skip
+)
 def test_refused_command_appends_nothing(
     open_app: OpenApp, position: int, command: c.Command, error: type[DomainError], rule: str
 ) -> None:
@@ -127,9 +136,10 @@ def test_failed_votes_are_attempts_and_three_escalate(open_app: OpenApp) -> None
     for attempt in (1, 2, 3):
         before = counts(app, cid)
         failed = c.RecordBranchVote(
-            held_on=vote.held_on + timedelta(days=attempt), eligible_official_members=9,
+            held_on=vote.held_on + timedelta(days=attempt),
+            eligible_official_members=9,
             in_favour=5,
-        )  # fmt: skip
+        )
         state = app.execute(cid, failed, ADMIN)
         # Recorded, not refused: one more event, one more row, one more notification.
         assert counts(app, cid) == (before[0] + 1, before[1] + 1, before[2] + 1, before[3] + 1)
@@ -178,10 +188,18 @@ def test_idempotent_nomination_opens_one_candidacy(open_app: OpenApp) -> None:
     app = open_app()
     tree = build_tree(app)
     command = c.Nominate(
-        person={"full_name": "Lò Văn Páo", "sex": "male", "date_of_birth": "1999-02-03",
-                "ethnicity": "Thái", "education": "upper_secondary", "occupation": "nông dân"},
-        branch_id=tree.branch, nominated_by="youth_union", nominated_on=date(2023, 1, 10),
-    )  # fmt: skip
+        person={
+            "full_name": "Lò Văn Páo",
+            "sex": "male",
+            "date_of_birth": "1999-02-03",
+            "ethnicity": "Thái",
+            "education": "upper_secondary",
+            "occupation": "nông dân",
+        },
+        branch_id=tree.branch,
+        nominated_by="youth_union",
+        nominated_on=date(2023, 1, 10),
+    )
     first = app.nominate(command, ADMIN, idempotency_key="n-1")
     notifications = app.recorder.max_notification_id()
     again = app.nominate(command, ADMIN, idempotency_key="n-1")
@@ -258,8 +276,9 @@ def test_reopened_application_folds_the_same_state(
     app = open_app()
     tree, cid, commands = started(app, upto=0)
     drive(app, cid, commands[:GRASSROOTS_VOTE])
-    app.execute(cid, c.CorrectRecord(position=3, changes={"issuer": "TTCT quận"}, reason="typo"),
-                ADMIN)  # fmt: skip
+    app.execute(
+        cid, c.CorrectRecord(position=3, changes={"issuer": "TTCT quận"}, reason="typo"), ADMIN
+    )
     drive(app, cid, commands[GRASSROOTS_VOTE:])
     written: CandidacyState = app.candidacy(cid)
     assert written.stage == Stage.OFFICIAL
@@ -281,7 +300,12 @@ def test_reopened_application_folds_the_same_state(
     env = {k: v for k, v in os.environ.items() if not k.startswith("KETNAP_")}
     done = subprocess.run(
         [sys.executable, "-c", _DUMP_SCRIPT, json.dumps(store_env), json.dumps(ids)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert not differences(expected, json.loads(done.stdout))

@@ -57,8 +57,9 @@ def test_as_of_every_boundary_day_equals_a_replay_up_to_that_day(world: World):
 def test_known_at_every_recording_boundary_equals_a_replay_of_what_was_recorded(world: World):
     cid = drive_to_official(world)
     history = world.app.candidacy(cid).history
-    instants = sorted({e.timestamp + d for e in history for d in (-timedelta(seconds=1),
-                                                                   timedelta(0))})  # fmt: skip
+    instants = sorted(
+        {e.timestamp + d for e in history for d in (-timedelta(seconds=1), timedelta(0))}
+    )
     assert len(instants) == 2 * len(history)
     for moment in instants:
         expected = replay(history, lambda e, moment=moment: e.timestamp <= moment)
@@ -69,9 +70,14 @@ def test_as_of_applies_a_correction_from_the_day_it_restates(world: World):
     cid = drive_to_official(world)
     certificate = version_of(CERTIFICATE)
     world.app.execute(
-        cid, c.CorrectRecord(position=certificate, changes={"number": "CN-0002"},
-                          reason="số giấy chứng nhận ghi nhầm"), ADMIN,
-    )  # fmt: skip
+        cid,
+        c.CorrectRecord(
+            position=certificate,
+            changes={"number": "CN-0002"},
+            reason="số giấy chứng nhận ghi nhầm",
+        ),
+        ADMIN,
+    )
     history = world.app.candidacy(cid).history
     issued_on = history[certificate - 1].effective_on
     then = state_as_of(history, issued_on)
@@ -84,10 +90,13 @@ def test_as_of_applies_a_correction_from_the_day_it_restates(world: World):
 
 def test_explain_check_states_the_parameters_in_vietnamese_and_english():
     check = CheckResult(
-        rule="certificate_expired", passed=True, rule_set="294-QĐ/TW",
+        rule="certificate_expired",
+        passed=True,
+        rule_set="294-QĐ/TW",
         detail="certificate 58 months old on 2025-09-01, limit 60 (valid through 2025-11-01, "
-        "294-QĐ/TW)", params={"age_months": 58, "limit_months": 60, "expires_on": "2025-11-01"},
-    )  # fmt: skip
+        "294-QĐ/TW)",
+        params={"age_months": 58, "limit_months": 60, "expires_on": "2025-11-01"},
+    )
     line = explain_check(check)
     assert line.startswith("✓ Hiệu lực giấy chứng nhận")
     assert "giấy chứng nhận 58 tháng, giới hạn 60 tháng (hiệu lực đến 01/11/2025)" in line
@@ -103,8 +112,15 @@ def test_the_json_dossier_has_the_timeline_forms_votes_deadlines_and_chain(world
     cid = drive_to_official(world)
     dossier = dossier_for(world.app, cid)
     body = dossier.model_dump(mode="json")
-    assert set(body) == {"summary", "deadlines_on", "timeline", "documents", "votes",
-                         "deadlines", "verification"}  # fmt: skip
+    assert set(body) == {
+        "summary",
+        "deadlines_on",
+        "timeline",
+        "documents",
+        "votes",
+        "deadlines",
+        "verification",
+    }
     state = world.app.candidacy(cid)
     assert body["summary"]["stage"] == "official" and body["summary"]["version"] == 16
     assert body["summary"]["last_hash"] == state.last_hash
@@ -116,13 +132,27 @@ def test_the_json_dossier_has_the_timeline_forms_votes_deadlines_and_chain(world
     assert all(step["explanation"] for step in body["timeline"])
     assert "person" not in body["timeline"][0]["data"]
     forms = [d["form"] for d in body["documents"]]
-    assert forms == ["CN-NTVĐ", "1-KNĐ", "2-KNĐ", "3-KNĐ", "20-KNĐ", "6-KNĐ", "8-KNĐ", "9-KNĐ",
-                     "13-KNĐ", "16-KNĐ"]  # fmt: skip
+    assert forms == [
+        "CN-NTVĐ",
+        "1-KNĐ",
+        "2-KNĐ",
+        "3-KNĐ",
+        "20-KNĐ",
+        "6-KNĐ",
+        "8-KNĐ",
+        "9-KNĐ",
+        "13-KNĐ",
+        "16-KNĐ",
+    ]
     assert body["documents"][0]["number"] == "CN-0001"
-    votes = [(v["body"], v["form"], v["in_favour"], v["eligible"], v["passed"])
-             for v in body["votes"]]  # fmt: skip
-    assert votes == [("branch", "6-KNĐ", 8, 9, True), ("grassroots", "8-KNĐ", 6, 7, True),
-                     ("recognition", "13-KNĐ", 9, 9, True)]  # fmt: skip
+    votes = [
+        (v["body"], v["form"], v["in_favour"], v["eligible"], v["passed"]) for v in body["votes"]
+    ]
+    assert votes == [
+        ("branch", "6-KNĐ", 8, 9, True),
+        ("grassroots", "8-KNĐ", 6, 7, True),
+        ("recognition", "13-KNĐ", 9, 9, True),
+    ]
     kinds = {d["kind"]: d["status"] for d in body["deadlines"]}
     assert kinds["decision_due"] == "met" and kinds["ceremony_due"] == "met"
     assert kinds["recognition_vote_due"] == "met"
@@ -149,8 +179,15 @@ def test_the_pdf_reads_back_with_vietnamese_headings_forms_and_dates(world: Worl
     data = render_pdf(dossier_for(world.app, cid))
     assert data.startswith(b"%PDF-")
     text = _pdf_text(data)
-    for heading in ("ĐẢNG CỘNG SẢN VIỆT NAM", "HỒ SƠ KẾT NẠP ĐẢNG VIÊN", "Diễn biến", "Tài liệu",
-                    "Biểu quyết", "Thời hạn", "Kết quả kiểm tra tính toàn vẹn"):  # fmt: skip
+    for heading in (
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        "HỒ SƠ KẾT NẠP ĐẢNG VIÊN",
+        "Diễn biến",
+        "Tài liệu",
+        "Biểu quyết",
+        "Thời hạn",
+        "Kết quả kiểm tra tính toàn vẹn",
+    ):
         assert heading in text, heading
     for form in ("1-KNĐ", "2-KNĐ", "3-KNĐ", "6-KNĐ", "8-KNĐ", "9-KNĐ", "13-KNĐ", "16-KNĐ"):
         assert form in text, form
@@ -179,12 +216,22 @@ def test_a_refused_vote_and_a_grassroots_recognition_are_printed_with_their_form
         world.app.execute(cid, command, ADMIN)
     recognised = path[13]
     assert isinstance(recognised, c.RecordRecognitionVote)
-    world.app.execute(cid, c.RecordGrassrootsVote(held_on=recognised.held_on + timedelta(days=2),
-                                            committee_members=7, in_favour=7), ADMIN)  # fmt: skip
+    world.app.execute(
+        cid,
+        c.RecordGrassrootsVote(
+            held_on=recognised.held_on + timedelta(days=2), committee_members=7, in_favour=7
+        ),
+        ADMIN,
+    )
     dossier = dossier_for(world.app, cid)
     votes = [(v.form, v.passed, v.attempt) for v in dossier.votes]
-    assert votes == [("6-KNĐ", False, 1), ("6-KNĐ", True, 2), ("8-KNĐ", True, 1),
-                     ("13-KNĐ", True, 1), ("15-KNĐ", True, 2)]  # fmt: skip
+    assert votes == [
+        ("6-KNĐ", False, 1),
+        ("6-KNĐ", True, 2),
+        ("8-KNĐ", True, 1),
+        ("13-KNĐ", True, 1),
+        ("15-KNĐ", True, 2),
+    ]
     assert dossier.timeline[-1].form == "15-KNĐ"
     text = _pdf_text(render_pdf(dossier))
     assert "Không đạt" in text and "15-KNĐ" in text

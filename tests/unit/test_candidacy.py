@@ -801,9 +801,11 @@ def _readmission(
     if previous is None:
         # The earlier membership was in another branch (it is not on this branch's roster).
         previous = register_member(
-            world.app, world.tree.other_branch, admitted_on=FIRST_ADMITTED,
+            world.app,
+            world.tree.other_branch,
+            admitted_on=FIRST_ADMITTED,
             official_on=date(2006, 3, 1),
-        )  # fmt: skip
+        )
     return c.Nominate(
         person=person(date_of_birth="1980-01-01"),
         branch_id=world.tree.branch,

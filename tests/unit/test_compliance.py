@@ -65,9 +65,11 @@ def test_steps_count_in_the_period_they_were_taken_in(world: World):
     report = _report(world, world.tree.grassroots, "2026")
     by_kind = {k.kind: (k.steps, k.met, k.missed) for k in report.by_kind}
     assert by_kind == {
-        "decision": (0, 0, 0), "ceremony": (0, 0, 0), "recognition_vote": (1, 1, 0),
+        "decision": (0, 0, 0),
+        "ceremony": (0, 0, 0),
+        "recognition_vote": (1, 1, 0),
         "recognition_decision": (1, 1, 0),
-    }  # fmt: skip
+    }
     term = _report(world, world.tree.grassroots, "2021-2026")
     assert (term.steps, term.met, term.missed) == (4, 3, 1)
 
@@ -88,10 +90,13 @@ def test_the_pure_function_attributes_steps_through_the_callers_tree(world: Worl
         return day >= date(2025, 4, 1)  # only the ceremony's day is "inside"
 
     report = deadline_compliance(
-        [world.app.candidacy(cid)], organisation_id=world.tree.province,
-        period=Period.parse("2025"), today=date(2026, 1, 1), calendar=world.app.calendar,
+        [world.app.candidacy(cid)],
+        organisation_id=world.tree.province,
+        period=Period.parse("2025"),
+        today=date(2026, 1, 1),
+        calendar=world.app.calendar,
         in_unit=in_unit,
-    )  # fmt: skip
+    )
     assert sorted(asked) == [(world.tree.branch, LATE_DECISION), (world.tree.branch, LATE_CEREMONY)]
     assert [s.kind for s in report.items] == ["ceremony"]
 
@@ -100,9 +105,12 @@ def test_before_the_period_ends_the_cut_off_is_today(world: World):
     pending = admit(world, OPEN_DECISION, None)
     today = date(2025, 12, 20)
     before = deadline_compliance(
-        [world.app.candidacy(pending)], organisation_id=world.tree.province,
-        period=Period.parse("2025"), today=today, calendar=world.app.calendar,
+        [world.app.candidacy(pending)],
+        organisation_id=world.tree.province,
+        period=Period.parse("2025"),
+        today=today,
+        calendar=world.app.calendar,
         in_unit=lambda _b, _d: True,
-    )  # fmt: skip
+    )
     assert before.cut_off == today
     assert [(s.status, s.working_days_over) for s in before.late] == [("overdue", 4)]

@@ -175,45 +175,75 @@ _seq = iter(range(1, 1_000_000))
 
 def _envelope() -> dict[str, Any]:
     n = next(_seq)
-    return {"timestamp": _T0 + timedelta(seconds=n), "actor": "t", "role": "admin",
-            "request_id": f"r{n}"}  # fmt: skip
+    return {
+        "timestamp": _T0 + timedelta(seconds=n),
+        "actor": "t",
+        "role": "admin",
+        "request_id": f"r{n}",
+    }
 
 
 def _unit(kind: str, parent: UUID | None, code: str) -> tuple[UUID, OrganisationFounded]:
     uid = uuid4()
     event = OrganisationFounded(
-        originator_id=uid, originator_version=1, code=code, name=code, kind=kind,
-        parent_id=parent, founded_on=date(2011, 1, 1), **_envelope(),
-    )  # fmt: skip
+        originator_id=uid,
+        originator_version=1,
+        code=code,
+        name=code,
+        kind=kind,
+        parent_id=parent,
+        founded_on=date(2011, 1, 1),
+        **_envelope(),
+    )
     return uid, event
 
 
 def _quota(unit: UUID, period: str, target: int) -> QuotaSet:
     return QuotaSet(
-        originator_id=quota_id(unit, period), originator_version=1, organisation_id=unit,
-        period=period, target=target, set_on=date(int(period[:4]), 1, 5), **_envelope(),
-    )  # fmt: skip
+        originator_id=quota_id(unit, period),
+        originator_version=1,
+        organisation_id=unit,
+        period=period,
+        target=target,
+        set_on=date(int(period[:4]), 1, 5),
+        **_envelope(),
+    )
 
 
 def _admission(branch: UUID, decided_on: date, body: UUID, **person: Any) -> list[CandidacyEvent]:
     cid = uuid4()
     nominated_on = decided_on - timedelta(days=200)
-    who = Person.model_validate({
-        "full_name": "Nguyễn Thị Lan", "sex": "female", "date_of_birth": date(1998, 5, 1),
-        "ethnicity": "Kinh", "education": "university", **person,
-    })  # fmt: skip
+    who = Person.model_validate(
+        {
+            "full_name": "Nguyễn Thị Lan",
+            "sex": "female",
+            "date_of_birth": date(1998, 5, 1),
+            "ethnicity": "Kinh",
+            "education": "university",
+            **person,
+        }
+    )
     return [
         CandidateNominated(
-            originator_id=cid, originator_version=1, person=who, branch_id=branch,
-            nominated_by="branch", nominated_on=nominated_on,
-            rule_set=rule_set_on(nominated_on).code, **_envelope(),
-        ),
-        AdmissionDecided(
-            originator_id=cid, originator_version=2, decided_on=decided_on,
-            deciding_body_id=body, decision="admit", rule_set=rule_set_on(decided_on).code,
+            originator_id=cid,
+            originator_version=1,
+            person=who,
+            branch_id=branch,
+            nominated_by="branch",
+            nominated_on=nominated_on,
+            rule_set=rule_set_on(nominated_on).code,
             **_envelope(),
         ),
-    ]  # fmt: skip
+        AdmissionDecided(
+            originator_id=cid,
+            originator_version=2,
+            decided_on=decided_on,
+            deciding_body_id=body,
+            decision="admit",
+            rule_set=rule_set_on(decided_on).code,
+            **_envelope(),
+        ),
+    ]
 
 
 def test_seed_figure_189_admitted_against_175_is_108_percent():
@@ -236,8 +266,13 @@ def test_branch_moved_mid_year_counts_for_the_parent_of_each_decision_date():
     old, e2 = _unit("commune", province, "OLD")
     new, e3 = _unit("commune", province, "NEW")
     branch, e4 = _unit("branch", old, "CB")
-    moved = OrganisationMoved(originator_id=branch, originator_version=2, new_parent_id=new,
-                              moved_on=date(2024, 7, 1), **_envelope())  # fmt: skip
+    moved = OrganisationMoved(
+        originator_id=branch,
+        originator_version=2,
+        new_parent_id=new,
+        moved_on=date(2024, 7, 1),
+        **_envelope(),
+    )
     events: list[Any] = [e1, e2, e3, e4, moved, _quota(old, "2024", 4), _quota(new, "2024", 3)]
     events += _admission(branch, date(2024, 3, 10), province)
     events += _admission(branch, date(2024, 6, 30), province)
@@ -263,14 +298,25 @@ def test_transfer_and_correction_move_an_admission():
     nominated, decided = _admission(first, date(2025, 1, 6), province)
     cid = nominated.originator_id
     transfer = Transferred(
-        originator_id=cid, originator_version=2, transferred_on=date(2024, 11, 1),
-        from_branch_id=first, to_branch_id=second, rule_set="24-QĐ/TW", **_envelope(),
-    )  # fmt: skip
+        originator_id=cid,
+        originator_version=2,
+        transferred_on=date(2024, 11, 1),
+        from_branch_id=first,
+        to_branch_id=second,
+        rule_set="24-QĐ/TW",
+        **_envelope(),
+    )
     decided = decided.model_copy(update={"originator_version": 3})
     correction = Corrected(
-        originator_id=cid, originator_version=4, corrected_on=date(2025, 1, 13), position=3,
-        changes={"decided_on": "2024-12-30"}, reason="typo", rule_set="24-QĐ/TW", **_envelope(),
-    )  # fmt: skip
+        originator_id=cid,
+        originator_version=4,
+        corrected_on=date(2025, 1, 13),
+        position=3,
+        changes={"decided_on": "2024-12-30"},
+        reason="typo",
+        rule_set="24-QĐ/TW",
+        **_envelope(),
+    )
     projection = AdmissionsProjection().apply_all([e1, e2, e3, nominated, transfer, decided])
     assert projection.branch_counts() == {second: AdmissionCounts(admitted=1)}
     assert projection.quota_report(province, "2025").admitted == 1
@@ -286,10 +332,17 @@ def test_transfer_and_correction_move_an_admission():
 @pytest.mark.parametrize(
     ("admitted", "target", "expected"),
     [
-        (2, 3, "66.67"), (1, 8, "12.50"), (1, 16, "6.25"), (1, 800, "0.13"), (9, 800, "1.13"),
-        (189, 175, "108.00"), (0, 10, "0.00"), (1, 1600, "0.06"), (7, 7, "100.00"),
+        (2, 3, "66.67"),
+        (1, 8, "12.50"),
+        (1, 16, "6.25"),
+        (1, 800, "0.13"),
+        (9, 800, "1.13"),
+        (189, 175, "108.00"),
+        (0, 10, "0.00"),
+        (1, 1600, "0.06"),
+        (7, 7, "100.00"),
     ],
-)  # fmt: skip
+)
 def test_fulfilment_rounds_half_up(admitted, target, expected):
     assert fulfilment_percent(admitted, target) == Decimal(expected)
     assert str(fulfilment_percent(admitted, target)) == expected

@@ -76,11 +76,15 @@ def test_an_encrypted_store_is_digested_over_its_ciphertext(tmp_path: Path) -> N
         with closing(sqlite3.connect(tmp_path / "k.db")) as db, db:
             (state,) = db.execute(
                 "SELECT state FROM stored_events WHERE originator_id = ? "
-                "AND originator_version = 3", (cid.hex,),
-            ).fetchone()  # fmt: skip
+                "AND originator_version = 3",
+                (cid.hex,),
+            ).fetchone()
             flipped = state[:-1] + bytes([state[-1] ^ 1])
-            db.execute("UPDATE stored_events SET state = ? WHERE originator_id = ? "
-                       "AND originator_version = 3", (flipped, cid.hex))  # fmt: skip
+            db.execute(
+                "UPDATE stored_events SET state = ? WHERE originator_id = ? "
+                "AND originator_version = 3",
+                (flipped, cid.hex),
+            )
         result = verify_store(app, digest)
         named = {(p.candidacy_id, p.position, p.kind) for p in result.problems}
         assert (cid, 3, "altered") in named

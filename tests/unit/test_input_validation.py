@@ -37,17 +37,26 @@ def _errors(build: Callable[[], BaseModel]) -> list[tuple[tuple[Any, ...], str]]
 
 def _nomination(**overrides: Any) -> dict[str, Any]:
     return {
-        "person": person(date_of_birth="1990-01-01"), "branch_id": UUID(int=1),
-        "nominated_by": "branch", "nominated_on": NOMINATED_ON, **overrides,
-    }  # fmt: skip
+        "person": person(date_of_birth="1990-01-01"),
+        "branch_id": UUID(int=1),
+        "nominated_by": "branch",
+        "nominated_on": NOMINATED_ON,
+        **overrides,
+    }
 
 
 def _member(**overrides: Any) -> dict[str, Any]:
     return {
-        "full_name": "Đảng viên", "branch_id": UUID(int=1), "status": "official",
-        "admitted_on": date(2000, 1, 1), "official_on": date(2001, 1, 1), "sex": "male",
-        "date_of_birth": date(1970, 1, 1), "ethnicity": "Kinh", **overrides,
-    }  # fmt: skip
+        "full_name": "Đảng viên",
+        "branch_id": UUID(int=1),
+        "status": "official",
+        "admitted_on": date(2000, 1, 1),
+        "official_on": date(2001, 1, 1),
+        "sex": "male",
+        "date_of_birth": date(1970, 1, 1),
+        "ethnicity": "Kinh",
+        **overrides,
+    }
 
 
 @pytest.fixture
@@ -98,29 +107,66 @@ DOCUMENT = {"form": "6-KNĐ", "number": "12-NQ/CB"}
 @pytest.mark.parametrize(
     ("build", "loc"),
     [
-        (lambda d: c.Nominate(**_nomination(person=person(date_of_birth=d.isoformat()))),
-         ("person", "date_of_birth")),
+        (
+            lambda d: c.Nominate(**_nomination(person=person(date_of_birth=d.isoformat()))),
+            ("person", "date_of_birth"),
+        ),
         (lambda d: c.RegisterMember(**_member(date_of_birth=d)), ("date_of_birth",)),
-        (lambda d: c.EnrolInClass(enrolled_on=date(2023, 2, 1),
-                                    document={**DOCUMENT, "dated": d}), ("document", "dated")),
+        (
+            lambda d: c.EnrolInClass(
+                enrolled_on=date(2023, 2, 1), document={**DOCUMENT, "dated": d}
+            ),
+            ("document", "dated"),
+        ),
         (lambda d: c.EnrolInClass(enrolled_on=d), ("enrolled_on",)),
-        (lambda d: c.RecordIntroducers(introducers=[
-            {"member_id": UUID(int=2), "known_since": date(2020, 1, 1)},
-            {"member_id": UUID(int=3), "known_since": d}]), ("introducers", 1, "known_since")),
-        (lambda d: c.RecordIntroducers(
-            introducers=[{"member_id": UUID(int=2), "known_since": date(2020, 1, 1)}],
-            youth_union_resolution={"number": "4-KNĐ", "dated": d}),
-         ("youth_union_resolution", "dated")),
-        (lambda d: c.Nominate(**_nomination(readmission={
-            "previous_member_id": UUID(int=4), "left_on": d, "consent_reference": "CV-1"})),
-         ("readmission", "left_on")),
-        (lambda d: c.CorrectRecord(position=1, reason="sửa ngày sinh",
-                                changes={"person": {"date_of_birth": d.isoformat()}}),
-         ("changes", "person", "date_of_birth")),
+        (
+            lambda d: c.RecordIntroducers(
+                introducers=[
+                    {"member_id": UUID(int=2), "known_since": date(2020, 1, 1)},
+                    {"member_id": UUID(int=3), "known_since": d},
+                ]
+            ),
+            ("introducers", 1, "known_since"),
+        ),
+        (
+            lambda d: c.RecordIntroducers(
+                introducers=[{"member_id": UUID(int=2), "known_since": date(2020, 1, 1)}],
+                youth_union_resolution={"number": "4-KNĐ", "dated": d},
+            ),
+            ("youth_union_resolution", "dated"),
+        ),
+        (
+            lambda d: c.Nominate(
+                **_nomination(
+                    readmission={
+                        "previous_member_id": UUID(int=4),
+                        "left_on": d,
+                        "consent_reference": "CV-1",
+                    }
+                )
+            ),
+            ("readmission", "left_on"),
+        ),
+        (
+            lambda d: c.CorrectRecord(
+                position=1,
+                reason="sửa ngày sinh",
+                changes={"person": {"date_of_birth": d.isoformat()}},
+            ),
+            ("changes", "person", "date_of_birth"),
+        ),
     ],
-    ids=["person", "member", "document", "step", "introducer", "resolution", "readmission",
-         "correction"],
-)  # fmt: skip
+    ids=[
+        "person",
+        "member",
+        "document",
+        "step",
+        "introducer",
+        "resolution",
+        "readmission",
+        "correction",
+    ],
+)
 def test_a_date_before_1900_is_refused_naming_the_field(build: Build, loc: tuple[Any]) -> None:
     assert _errors(lambda: build(EARLY)) == [(loc, "date_too_early")]
     build(FIRST)  # the same field on 1900-01-01 passes the input check
@@ -151,27 +197,57 @@ def test_a_step_dated_1900_still_meets_the_rule_set_rule(world: World) -> None:
 @pytest.mark.parametrize(
     ("build", "loc"),
     [
-        (lambda s: c.Nominate(**_nomination(person=person(full_name=f"Lan{s}Anh"))),
-         ("person", "full_name")),
+        (
+            lambda s: c.Nominate(**_nomination(person=person(full_name=f"Lan{s}Anh"))),
+            ("person", "full_name"),
+        ),
         (lambda s: c.RegisterMember(**_member(full_name=f"Hà{s}Nam")), ("full_name",)),
-        (lambda s: c.FoundOrganisation(code=f"T{s}1", name="Tỉnh", kind="province",
-                                       effective_on=date(1976, 1, 1)), ("code",)),
-        (lambda s: c.AssignResidentialArea(code=f"TH{s}", name="Thôn", kind="thon",
-                                           effective_on=date(1976, 1, 1)), ("code",)),
-        (lambda s: c.RenameOrganisation(name=f"Tên{s}mới", effective_on=date(1976, 1, 1)),
-         ("name",)),
-        (lambda s: c.RecordCertificate(issued_on=date(2023, 3, 1), number=f"CN{s}1",
-                                        issuer="TTCT"), ("number",)),
-        (lambda s: c.EnrolInClass(enrolled_on=date(2023, 2, 1),
-                                    document={"form": "6-KNĐ", "number": f"12{s}3"}),
-         ("document", "number")),
-        (lambda s: c.CorrectRecord(position=1, reason="sửa tên",
-                                changes={"person": {"full_name": f"Lan{s}"}}),
-         ("changes", "person", "full_name")),
+        (
+            lambda s: c.FoundOrganisation(
+                code=f"T{s}1", name="Tỉnh", kind="province", effective_on=date(1976, 1, 1)
+            ),
+            ("code",),
+        ),
+        (
+            lambda s: c.AssignResidentialArea(
+                code=f"TH{s}", name="Thôn", kind="thon", effective_on=date(1976, 1, 1)
+            ),
+            ("code",),
+        ),
+        (
+            lambda s: c.RenameOrganisation(name=f"Tên{s}mới", effective_on=date(1976, 1, 1)),
+            ("name",),
+        ),
+        (
+            lambda s: c.RecordCertificate(
+                issued_on=date(2023, 3, 1), number=f"CN{s}1", issuer="TTCT"
+            ),
+            ("number",),
+        ),
+        (
+            lambda s: c.EnrolInClass(
+                enrolled_on=date(2023, 2, 1), document={"form": "6-KNĐ", "number": f"12{s}3"}
+            ),
+            ("document", "number"),
+        ),
+        (
+            lambda s: c.CorrectRecord(
+                position=1, reason="sửa tên", changes={"person": {"full_name": f"Lan{s}"}}
+            ),
+            ("changes", "person", "full_name"),
+        ),
     ],
-    ids=["person", "member", "unit-code", "area-code", "unit-name", "certificate",
-         "document", "correction"],
-)  # fmt: skip
+    ids=[
+        "person",
+        "member",
+        "unit-code",
+        "area-code",
+        "unit-name",
+        "certificate",
+        "document",
+        "correction",
+    ],
+)
 @pytest.mark.parametrize("char", ["\x00", "\x1f", "\x7f", "\x85", "\n", "\t", "\r"])
 def test_a_control_character_in_a_name_or_code_is_refused(
     build: Callable[[str], BaseModel], loc: tuple[Any], char: str
@@ -233,15 +309,29 @@ def test_stored_events_are_not_held_to_the_input_rules() -> None:
     # meant for input, must never make it undecodable.
     odd = Person.model_validate(person(full_name="Lan\x01Anh", date_of_birth="1850-01-01"))
     assert odd.full_name == "Lan\x01Anh"
-    envelope = {"originator_id": UUID(int=9), "originator_version": 1,
-                "timestamp": "2024-01-01T00:00:00Z", "actor": "a", "role": "admin",
-                "request_id": "r"}  # fmt: skip
-    founded = {"code": "T\x1f", "name": "Xứ ủy", "kind": "province", "parent_id": None,
-               "founded_on": "1929-10-01"}  # fmt: skip
+    envelope = {
+        "originator_id": UUID(int=9),
+        "originator_version": 1,
+        "timestamp": "2024-01-01T00:00:00Z",
+        "actor": "a",
+        "role": "admin",
+        "request_id": "r",
+    }
+    founded = {
+        "code": "T\x1f",
+        "name": "Xứ ủy",
+        "kind": "province",
+        "parent_id": None,
+        "founded_on": "1929-10-01",
+    }
     unit = OrganisationFounded.model_validate({**envelope, **founded})
     assert unit.founded_on == date(1929, 10, 1)
-    roster = _member(admitted_on="1920-01-01", official_on=None, status="probationary",
-                     date_of_birth="1899-01-01")  # fmt: skip
+    roster = _member(
+        admitted_on="1920-01-01",
+        official_on=None,
+        status="probationary",
+        date_of_birth="1899-01-01",
+    )
     member = MemberRegistered.model_validate({**envelope, **roster})
     assert member.admitted_on == date(1920, 1, 1)
     assert "person" in CandidateNominated.model_fields

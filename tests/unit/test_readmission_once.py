@@ -27,21 +27,26 @@ def world() -> World:
     return make_world()
 
 
-def _readmit(world: World, previous: object, on: date = date(2021, 6, 1), **facts: object
-             ) -> c.Nominate:  # fmt: skip
+def _readmit(
+    world: World, previous: object, on: date = date(2021, 6, 1), **facts: object
+) -> c.Nominate:
     return c.Nominate(
-        person=person(date_of_birth="1980-01-01"), branch_id=world.tree.branch,
-        nominated_by="branch", nominated_on=on, helper_member_id=world.tree.officials[0],
+        person=person(date_of_birth="1980-01-01"),
+        branch_id=world.tree.branch,
+        nominated_by="branch",
+        nominated_on=on,
+        helper_member_id=world.tree.officials[0],
         readmission=c.ReadmissionFacts(
             previous_member_id=previous, consent_reference="12-CV/TU", **facts
         ),
-    )  # fmt: skip
+    )
 
 
 def test_the_nomination_records_that_the_earlier_membership_ended(world: World) -> None:
     app = world.app
-    earlier = register_member(app, world.tree.branch, admitted_on=date(2005, 3, 1),
-                              official_on=date(2006, 3, 1))  # fmt: skip
+    earlier = register_member(
+        app, world.tree.branch, admitted_on=date(2005, 3, 1), official_on=date(2006, 3, 1)
+    )
     assert len(app.roster.official_members(world.tree.branch, date(2021, 6, 1))) == 10
     app.nominate(_readmit(world, earlier, left_on=LEFT_ON, left_reason="moved_abroad"), ADMIN)
     left = app.member(earlier)
@@ -55,8 +60,9 @@ def test_a_leaving_date_the_roster_contradicts_is_refused(world: World) -> None:
     app = world.app
     earlier = register_member(app, world.tree.branch)
     app.nominate(_readmit(world, earlier, left_on=LEFT_ON, left_reason="moved_abroad"), ADMIN)
-    again = _readmit(world, earlier, on=date(2021, 7, 1), left_on=date(2017, 1, 1),
-                     left_reason="moved_abroad")  # fmt: skip
+    again = _readmit(
+        world, earlier, on=date(2021, 7, 1), left_on=date(2017, 1, 1), left_reason="moved_abroad"
+    )
     error = assert_nomination_refused(app, again, "readmission_not_allowed")
     assert "left on 2018-06-01" in error.detail
 

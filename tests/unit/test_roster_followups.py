@@ -56,10 +56,13 @@ def test_correcting_the_decision_date_restates_the_roster() -> None:
     new_day = state.decided_on.replace(day=state.decided_on.day - 1)
     after = app.execute(
         cid,
-        c.CorrectRecord(position=position, changes={"decided_on": new_day.isoformat()},
-                     reason="ngày ký ghi nhầm"),
+        c.CorrectRecord(
+            position=position,
+            changes={"decided_on": new_day.isoformat()},
+            reason="ngày ký ghi nhầm",
+        ),
         ADMIN,
-    )  # fmt: skip
+    )
     member = app.member(member_id_for(cid))
     assert after.party_age_from == new_day
     assert member.admitted_on == new_day

@@ -56,9 +56,17 @@ from tests.unit.helpers import (
 from workflows import commands as c
 
 DATE_FIELDS = (
-    "enrolled_on", "issued_on", "submitted_on", "introduced_on", "requested_on",
-    "recorded_on", "certified_on", "held_on", "decided_on", "completed_on",
-)  # fmt: skip
+    "enrolled_on",
+    "issued_on",
+    "submitted_on",
+    "introduced_on",
+    "requested_on",
+    "recorded_on",
+    "certified_on",
+    "held_on",
+    "decided_on",
+    "completed_on",
+)
 
 
 def date_field(command: c.Command) -> str:
@@ -230,23 +238,42 @@ def test_a_correction_cannot_move_a_step_after_the_step_that_follows_it(world: W
 def _legacy_history() -> tuple[ev.CandidacyEvent, ...]:
     """A history recorded before ADR 0012: the certificate is dated before the enrolment."""
     envelope: dict[str, Any] = {
-        "actor": "legacy", "role": "board", "request_id": "r",
-        "timestamp": datetime(2024, 1, 1, tzinfo=UTC), "rule_set": "24-QĐ/TW",
-    }  # fmt: skip
+        "actor": "legacy",
+        "role": "board",
+        "request_id": "r",
+        "timestamp": datetime(2024, 1, 1, tzinfo=UTC),
+        "rule_set": "24-QĐ/TW",
+    }
     cid = uuid4()
     nominated = ev.CandidateNominated(
-        originator_id=cid, originator_version=1, person=Person.model_validate(
-            {"full_name": "Lê Văn Cũ", "sex": "male", "date_of_birth": "1995-01-01",
-             "ethnicity": "Kinh", "youth_union_member": False, "education": "university"}),
-        branch_id=uuid4(), nominated_by="branch", nominated_on=date(2023, 1, 2), **envelope,
-    )  # fmt: skip
+        originator_id=cid,
+        originator_version=1,
+        person=Person.model_validate(
+            {
+                "full_name": "Lê Văn Cũ",
+                "sex": "male",
+                "date_of_birth": "1995-01-01",
+                "ethnicity": "Kinh",
+                "youth_union_member": False,
+                "education": "university",
+            }
+        ),
+        branch_id=uuid4(),
+        nominated_by="branch",
+        nominated_on=date(2023, 1, 2),
+        **envelope,
+    )
     enrolled = ev.ClassEnrolled(
         originator_id=cid, originator_version=2, enrolled_on=date(2023, 3, 1), **envelope
     )
     certified = ev.CertificateRecorded(
-        originator_id=cid, originator_version=3, issued_on=date(2023, 2, 1), number="CN-1",
-        issuer="TTCT", **envelope,
-    )  # fmt: skip
+        originator_id=cid,
+        originator_version=3,
+        issued_on=date(2023, 2, 1),
+        number="CN-1",
+        issuer="TTCT",
+        **envelope,
+    )
     return (nominated, enrolled, certified)
 
 
@@ -273,16 +300,26 @@ def test_a_legacy_out_of_order_step_does_not_block_an_unrelated_correction() -> 
         recorded_at=datetime(2024, 2, 1, tzinfo=UTC), actor="a", role="board", request_id="r"
     )
     fixed = correct(
-        state, envelope, CALENDAR, corrected_on=date(2024, 2, 1), position=3,
-        changes={"number": "CN-2"}, reason="số ghi nhầm",
-    )  # fmt: skip
+        state,
+        envelope,
+        CALENDAR,
+        corrected_on=date(2024, 2, 1),
+        position=3,
+        changes={"number": "CN-2"},
+        reason="số ghi nhầm",
+    )
     assert fixed.changes == {"number": "CN-2"}
     # Restating that step's date must bring it into order.
     with pytest.raises(DomainError) as refused:
         correct(
-            state, envelope, CALENDAR, corrected_on=date(2024, 2, 1), position=3,
-            changes={"issued_on": "2023-02-02"}, reason="ngày ghi nhầm",
-        )  # fmt: skip
+            state,
+            envelope,
+            CALENDAR,
+            corrected_on=date(2024, 2, 1),
+            position=3,
+            changes={"issued_on": "2023-02-02"},
+            reason="ngày ghi nhầm",
+        )
     assert refused.value.rule == "date_order"
 
 
@@ -290,9 +327,12 @@ def test_every_step_of_a_candidacy_is_in_the_order_table() -> None:
     recordable = {
         cls.__name__
         for cls in vars(ev).values()
-        if isinstance(cls, type) and issubclass(cls, ev.CandidacyEvent) and cls.allowed_stages
-        and not cls.__name__.startswith("_") and cls not in (ev.CandidacyEvent, ev.Corrected)
-    }  # fmt: skip
+        if isinstance(cls, type)
+        and issubclass(cls, ev.CandidacyEvent)
+        and cls.allowed_stages
+        and not cls.__name__.startswith("_")
+        and cls not in (ev.CandidacyEvent, ev.Corrected)
+    }
     assert recordable == set(ORDER)
 
 
@@ -302,12 +342,19 @@ def test_every_step_of_a_candidacy_is_in_the_order_table() -> None:
 # The step each happy-path step follows in time (index into ``steps``): the one whose date
 # bounds it from below in the order table.
 FOLLOWS = {
-    CERTIFICATE: ENROL, APPLICATION: CERTIFICATE, BIOGRAPHY: APPLICATION,
-    INTRODUCERS: APPLICATION, VERIFY_REQUEST: INTRODUCERS, VERIFY_RESULT: VERIFY_REQUEST,
-    CERTIFY: VERIFY_RESULT, BRANCH_VOTE: CERTIFY, GRASSROOTS_VOTE: BRANCH_VOTE,
-    DECISION: GRASSROOTS_VOTE, CEREMONY: DECISION,
+    CERTIFICATE: ENROL,
+    APPLICATION: CERTIFICATE,
+    BIOGRAPHY: APPLICATION,
+    INTRODUCERS: APPLICATION,
+    VERIFY_REQUEST: INTRODUCERS,
+    VERIFY_RESULT: VERIFY_REQUEST,
+    CERTIFY: VERIFY_RESULT,
+    BRANCH_VOTE: CERTIFY,
+    GRASSROOTS_VOTE: BRANCH_VOTE,
+    DECISION: GRASSROOTS_VOTE,
+    CEREMONY: DECISION,
     NEW_MEMBER_CLASS: CEREMONY,
-}  # fmt: skip
+}
 
 
 def _path(world: World, gaps: list[int]) -> list[c.Command]:
@@ -354,12 +401,15 @@ def test_a_correction_cannot_make_the_candidate_born_after_or_too_young_at_nomin
     world: World,
 ) -> None:
     cid = open_candidacy(world, upto=2)
-    born_late = {**world.app.candidacy(cid).person.model_dump(mode="json"),
-                 "date_of_birth": "2024-02-01"}  # fmt: skip
+    born_late = {
+        **world.app.candidacy(cid).person.model_dump(mode="json"),
+        "date_of_birth": "2024-02-01",
+    }
     assert_refused(world.app, cid, _correct(1, person=born_late), "born_after_nomination")
     # Born 2000-05-01: a nomination in 2012 would be at eleven.
-    assert_refused(world.app, cid, _correct(1, nominated_on="2012-01-02"),
-                   "too_young_at_nomination")  # fmt: skip
+    assert_refused(
+        world.app, cid, _correct(1, nominated_on="2012-01-02"), "too_young_at_nomination"
+    )
 
 
 def test_a_committee_vote_before_the_sub_unit_appraisal_names_the_appraisal(world: World):
@@ -375,28 +425,49 @@ def test_as_of_a_day_a_stored_out_of_order_vote_waits_for_what_it_followed() -> 
     then a committee vote dated 04-27. As of 04-27 or 04-28 neither vote had happened."""
     cid = uuid4()
     envelope: dict[str, Any] = {
-        "actor": "legacy", "role": "board", "request_id": "r",
-        "timestamp": datetime(2024, 1, 1, tzinfo=UTC), "rule_set": "24-QĐ/TW",
-    }  # fmt: skip
+        "actor": "legacy",
+        "role": "board",
+        "request_id": "r",
+        "timestamp": datetime(2024, 1, 1, tzinfo=UTC),
+        "rule_set": "24-QĐ/TW",
+    }
     person = Person.model_validate(
-        {"full_name": "Lê Văn Cũ", "sex": "male", "date_of_birth": "1995-01-01",
-         "ethnicity": "Kinh", "youth_union_member": False, "education": "university"}
-    )  # fmt: skip
+        {
+            "full_name": "Lê Văn Cũ",
+            "sex": "male",
+            "date_of_birth": "1995-01-01",
+            "ethnicity": "Kinh",
+            "youth_union_member": False,
+            "education": "university",
+        }
+    )
     steps_: list[ev.CandidacyEvent] = [
-        ev.CandidateNominated(person=person, branch_id=uuid4(), nominated_by="branch",
-                              nominated_on=date(2023, 1, 2), **_at(cid, 1, envelope)),
+        ev.CandidateNominated(
+            person=person,
+            branch_id=uuid4(),
+            nominated_by="branch",
+            nominated_on=date(2023, 1, 2),
+            **_at(cid, 1, envelope),
+        ),
         ev.ClassEnrolled(enrolled_on=date(2023, 1, 10), **_at(cid, 2, envelope)),
-        ev.CertificateRecorded(issued_on=date(2023, 2, 10), number="CN", issuer="TTCT",
-                               **_at(cid, 3, envelope)),
+        ev.CertificateRecorded(
+            issued_on=date(2023, 2, 10), number="CN", issuer="TTCT", **_at(cid, 3, envelope)
+        ),
         ev.ApplicationSubmitted(submitted_on=date(2023, 2, 15), **_at(cid, 4, envelope)),
-        ev.VerificationRequested(subject="candidate", requested_on=date(2023, 3, 1),
-                                 field_check_needed=False, **_at(cid, 5, envelope)),
+        ev.VerificationRequested(
+            subject="candidate",
+            requested_on=date(2023, 3, 1),
+            field_check_needed=False,
+            **_at(cid, 5, envelope),
+        ),
         ev.BiographyCertified(certified_on=date(2023, 4, 29), **_at(cid, 6, envelope)),
-        ev.BranchVoteHeld(held_on=date(2023, 4, 28), eligible=9, in_favour=9,
-                          **_at(cid, 7, envelope)),
-        ev.GrassrootsVoteHeld(held_on=date(2023, 4, 27), eligible=7, in_favour=7,
-                              **_at(cid, 8, envelope)),
-    ]  # fmt: skip
+        ev.BranchVoteHeld(
+            held_on=date(2023, 4, 28), eligible=9, in_favour=9, **_at(cid, 7, envelope)
+        ),
+        ev.GrassrootsVoteHeld(
+            held_on=date(2023, 4, 27), eligible=7, in_favour=7, **_at(cid, 8, envelope)
+        ),
+    ]
     history = tuple(steps_)
     assert replay(history).stage == Stage.AWAITING_DECISION
     for day in (date(2023, 4, 27), date(2023, 4, 28)):

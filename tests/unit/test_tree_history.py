@@ -101,10 +101,15 @@ def test_a_member_admitted_on_the_party_founding_day_not_the_day_before() -> Non
     def roster(admitted_on: date, official_on: date | None) -> c.RegisterMember:
         status = "official" if official_on else "probationary"
         return c.RegisterMember(
-            full_name="Đảng viên", branch_id=branch, status=status, admitted_on=admitted_on,
-            official_on=official_on, sex="male", date_of_birth=date(1905, 1, 1),
+            full_name="Đảng viên",
+            branch_id=branch,
+            status=status,
+            admitted_on=admitted_on,
+            official_on=official_on,
+            sex="male",
+            date_of_birth=date(1905, 1, 1),
             ethnicity="Kinh",
-        )  # fmt: skip
+        )
 
     member = app.register_member(roster(FOUNDED, date(1931, 2, 3)), ADMIN)
     assert (member.admitted_on, member.official_on) == (FOUNDED, date(1931, 2, 3))
@@ -116,10 +121,14 @@ def test_a_member_admitted_on_the_party_founding_day_not_the_day_before() -> Non
 def test_a_member_cannot_be_admitted_before_being_born() -> None:
     with pytest.raises(ValidationError) as caught:
         c.RegisterMember(
-            full_name="Đảng viên", branch_id=UUID(int=1), status="probationary",
-            admitted_on=date(1960, 1, 1), sex="female", date_of_birth=date(1960, 1, 2),
+            full_name="Đảng viên",
+            branch_id=UUID(int=1),
+            status="probationary",
+            admitted_on=date(1960, 1, 1),
+            sex="female",
+            date_of_birth=date(1960, 1, 2),
             ethnicity="Kinh",
-        )  # fmt: skip
+        )
     assert [(e["loc"], e["type"]) for e in caught.value.errors()] == [
         (("admitted_on",), "admitted_before_birth")
     ]
@@ -159,9 +168,11 @@ def test_a_nomination_in_a_1976_branch_dated_2010_12_31_has_no_rule_set() -> Non
     app = make_app()
     _, branch = tree_of_1976(app)
     command = c.Nominate(
-        person=person(date_of_birth="1980-01-01"), branch_id=branch, nominated_by="branch",
+        person=person(date_of_birth="1980-01-01"),
+        branch_id=branch,
+        nominated_by="branch",
         nominated_on=date(2010, 12, 31),
-    )  # fmt: skip
+    )
     _refused(app, "no_rule_set", lambda: app.nominate(command, ADMIN))
     accepted = app.nominate(command.model_copy(update={"nominated_on": date(2011, 1, 1)}), ADMIN)
     assert accepted.history[0].rule_set == "45-QĐ/TW"

@@ -75,15 +75,20 @@ def test_members_left_out_by_the_regulations_are_not_counted(world: World) -> No
     cid = open_candidacy(world, upto=BRANCH_VOTE)
     excluded = _excluded(world, "temporarily_transferred", "exempt_and_absent")
     # Counting them is refused; 9 less 2 is accepted, and 2/3 is of the 7.
-    assert_refused(world.app, cid, branch_vote(VOTE_ON, 9, 9, excluded_members=excluded),
-                   "eligible_count_mismatch")  # fmt: skip
+    assert_refused(
+        world.app,
+        cid,
+        branch_vote(VOTE_ON, 9, 9, excluded_members=excluded),
+        "eligible_count_mismatch",
+    )
     state = assert_accepted(world.app, cid, branch_vote(VOTE_ON, 7, 5, excluded_members=excluded))
     assert state.stage == Stage.BRANCH_APPROVED  # 5 of 7 reaches 2/3
     vote = state.history[-1]
     assert isinstance(vote, ev.BranchVoteHeld)
     assert [x.reason for x in vote.excluded_members] == [
-        "temporarily_transferred", "exempt_and_absent",
-    ]  # fmt: skip
+        "temporarily_transferred",
+        "exempt_and_absent",
+    ]
 
 
 def test_four_of_seven_after_exclusions_fails_against_the_roster_figure(world: World) -> None:
@@ -97,8 +102,12 @@ def test_only_official_members_of_the_branch_can_be_excluded(world: World) -> No
     cid = open_candidacy(world, upto=BRANCH_VOTE)
     elsewhere = register_member(world.app, world.tree.other_branch)
     stranger = [c.ExcludedMemberRef(member_id=elsewhere, reason="temporarily_transferred")]
-    error = assert_refused(world.app, cid, branch_vote(VOTE_ON, 8, 8, excluded_members=stranger),
-                           "excluded_not_official")  # fmt: skip
+    error = assert_refused(
+        world.app,
+        cid,
+        branch_vote(VOTE_ON, 8, 8, excluded_members=stranger),
+        "excluded_not_official",
+    )
     assert str(elsewhere) in error.detail
     twice = [*_excluded(world, "exempt_and_absent")] * 2
     with pytest.raises(ValueError, match="more than once"):
@@ -108,16 +117,21 @@ def test_only_official_members_of_the_branch_can_be_excluded(world: World) -> No
 def test_the_roster_as_it_stood_on_the_vote_day(world: World) -> None:
     """A member official from the day after the vote does not count; one official on the
     vote's day does; a member of another branch never does."""
-    register_member(world.app, world.tree.branch, admitted_on=date(2022, 5, 10),
-                    official_on=date(2023, 5, 10))  # fmt: skip
-    register_member(world.app, world.tree.branch, status="probationary",
-                    admitted_on=date(2022, 11, 1), official_on=None)  # fmt: skip
+    register_member(
+        world.app, world.tree.branch, admitted_on=date(2022, 5, 10), official_on=date(2023, 5, 10)
+    )
+    register_member(
+        world.app,
+        world.tree.branch,
+        status="probationary",
+        admitted_on=date(2022, 11, 1),
+        official_on=None,
+    )
     register_member(world.app, world.tree.other_branch)
     cid = open_candidacy(world, upto=BRANCH_VOTE)
     assert_refused(world.app, cid, branch_vote(VOTE_ON, 10, 10), "eligible_count_mismatch")
     assert_accepted(world.app, cid, branch_vote(VOTE_ON, 9, 9))
-    register_member(world.app, world.tree.branch, admitted_on=date(2022, 5, 9),
-                    official_on=VOTE_ON)  # fmt: skip
+    register_member(world.app, world.tree.branch, admitted_on=date(2022, 5, 9), official_on=VOTE_ON)
     assert world.app.roster.official_members(world.tree.branch, VOTE_ON) != []
     assert len(world.app.roster.official_members(world.tree.branch, VOTE_ON)) == 10
 
@@ -146,26 +160,33 @@ def test_an_override_counts_as_given_is_recorded_and_listed_as_a_departure(world
     check = next(ch for ch in vote.checks if ch.rule == "roster_override")
     assert check.passed and "03-NQ/CB" in check.detail
     report = deadline_compliance(
-        [world.app.candidacy(cid)], organisation_id=world.tree.province,
-        period=Period.parse("2023"), today=date(2026, 11, 1), calendar=CALENDAR,
+        [world.app.candidacy(cid)],
+        organisation_id=world.tree.province,
+        period=Period.parse("2023"),
+        today=date(2026, 11, 1),
+        calendar=CALENDAR,
         in_unit=lambda branch, day: True,
-    )  # fmt: skip
+    )
     assert [
         (d.candidacy_id, d.step, d.on, d.reason, d.eligible, d.roster_official_members)
         for d in report.departures
     ] == [(cid, "BranchVoteHeld", VOTE_ON, OVERRIDE.reason, 11, 9)]
     other_year = deadline_compliance(
-        [world.app.candidacy(cid)], organisation_id=world.tree.province,
-        period=Period.parse("2024"), today=date(2026, 11, 1), calendar=CALENDAR,
+        [world.app.candidacy(cid)],
+        organisation_id=world.tree.province,
+        period=Period.parse("2024"),
+        today=date(2026, 11, 1),
+        calendar=CALENDAR,
         in_unit=lambda branch, day: True,
-    )  # fmt: skip
+    )
     assert other_year.departures == []
 
 
 def test_an_override_with_too_few_members_is_still_too_small(world: World) -> None:
     cid = open_candidacy(world, upto=BRANCH_VOTE)
-    assert_refused(world.app, cid, branch_vote(VOTE_ON, 2, 2, roster_override=OVERRIDE),
-                   "branch_too_small")  # fmt: skip
+    assert_refused(
+        world.app, cid, branch_vote(VOTE_ON, 2, 2, roster_override=OVERRIDE), "branch_too_small"
+    )
 
 
 def test_the_recognition_vote_counts_against_the_roster_too(world: World) -> None:
@@ -199,18 +220,32 @@ def test_a_vote_recorded_before_the_roster_rule_keeps_its_payload_and_hash() -> 
     from datetime import UTC, datetime
 
     vote = ev.BranchVoteHeld(
-        originator_id=uuid4(), originator_version=10, timestamp=datetime(2024, 1, 1, tzinfo=UTC),
-        actor="a", role="board", request_id="r", rule_set="24-QĐ/TW", held_on=VOTE_ON,
-        eligible=9, in_favour=8,
-    )  # fmt: skip
+        originator_id=uuid4(),
+        originator_version=10,
+        timestamp=datetime(2024, 1, 1, tzinfo=UTC),
+        actor="a",
+        role="board",
+        request_id="r",
+        rule_set="24-QĐ/TW",
+        held_on=VOTE_ON,
+        eligible=9,
+        in_favour=8,
+    )
     payload = vote.payload()
     assert not {"roster_official_members", "excluded_members", "roster_override"} & set(payload)
     assert [ch.rule for ch in vote.roster_checks()] == ["branch_too_small", "no_eligible_members"]
     decided = ev.AdmissionDecided(
-        originator_id=uuid4(), originator_version=12, timestamp=datetime(2024, 1, 1, tzinfo=UTC),
-        actor="a", role="board", request_id="r", rule_set="24-QĐ/TW", decided_on=VOTE_ON,
-        deciding_body_id=uuid4(), decision="admit",
-    )  # fmt: skip
+        originator_id=uuid4(),
+        originator_version=12,
+        timestamp=datetime(2024, 1, 1, tzinfo=UTC),
+        actor="a",
+        role="board",
+        request_id="r",
+        rule_set="24-QĐ/TW",
+        decided_on=VOTE_ON,
+        deciding_body_id=uuid4(),
+        decision="admit",
+    )
     assert "member_id" not in decided.payload()
 
 
@@ -219,12 +254,17 @@ def test_an_override_cannot_make_a_small_branch_large_enough() -> None:
     count under three is too small whatever the roster."""
     world = make_world(officials=2)
     cid = open_candidacy(world, upto=BRANCH_VOTE)
-    assert_refused(world.app, cid, branch_vote(VOTE_ON, 2, 2, roster_override=OVERRIDE),
-                   "branch_too_small")  # fmt: skip
+    assert_refused(
+        world.app, cid, branch_vote(VOTE_ON, 2, 2, roster_override=OVERRIDE), "branch_too_small"
+    )
     with pytest.raises(ValueError, match="cannot be combined"):
-        branch_vote(VOTE_ON, 2, 2, roster_override=OVERRIDE,
-                    excluded_members=[c.ExcludedMemberRef(member_id=uuid4(),
-                                                          reason="exempt_and_absent")])  # fmt: skip
+        branch_vote(
+            VOTE_ON,
+            2,
+            2,
+            roster_override=OVERRIDE,
+            excluded_members=[c.ExcludedMemberRef(member_id=uuid4(), reason="exempt_and_absent")],
+        )
     with pytest.raises(ValueError, match="at least 1 character"):
         c.RosterOverrideIn(reason="   ", document=OVERRIDE.document)
 
@@ -234,8 +274,9 @@ def test_an_override_document_dated_after_today_is_refused(world: World) -> None
     later = OVERRIDE.model_copy(
         update={"document": DocumentRef(form="6-KNĐ", number="9", dated=date(2030, 1, 1))}
     )
-    assert_refused(world.app, cid, branch_vote(VOTE_ON, 9, 9, roster_override=later),
-                   "roster_override")  # fmt: skip
+    assert_refused(
+        world.app, cid, branch_vote(VOTE_ON, 9, 9, roster_override=later), "roster_override"
+    )
 
 
 def test_a_vote_with_nobody_eligible_is_refused(world: World) -> None:
@@ -243,16 +284,18 @@ def test_a_vote_with_nobody_eligible_is_refused(world: World) -> None:
     everyone = [
         c.ExcludedMemberRef(member_id=m, reason="exempt_and_absent") for m in world.tree.officials
     ]
-    assert_refused(world.app, cid, branch_vote(VOTE_ON, 0, 0, excluded_members=everyone),
-                   "no_eligible_members")  # fmt: skip
+    assert_refused(
+        world.app, cid, branch_vote(VOTE_ON, 0, 0, excluded_members=everyone), "no_eligible_members"
+    )
 
 
 def test_restating_a_votes_date_counts_the_roster_of_the_new_day(world: World) -> None:
     cid = open_candidacy(world, upto=BRANCH_VOTE)
     assert_accepted(world.app, cid, branch_vote(VOTE_ON, 9, 8))
     # A tenth official from 2023-05-12: a vote dated then must count ten.
-    register_member(world.app, world.tree.branch, admitted_on=date(2022, 5, 12),
-                    official_on=date(2023, 5, 12))  # fmt: skip
+    register_member(
+        world.app, world.tree.branch, admitted_on=date(2022, 5, 12), official_on=date(2023, 5, 12)
+    )
     position = BRANCH_VOTE + 2
     moved = c.CorrectRecord(position=position, changes={"held_on": "2023-05-12"}, reason="sai ngày")
     error = assert_refused(world.app, cid, moved, "eligible_count_mismatch")
@@ -278,25 +321,41 @@ def test_a_probationary_member_with_an_official_date_is_refused_and_not_counted(
 
     with pytest.raises(ValidationError) as refused:
         c.RegisterMember(
-            full_name="B", branch_id=uuid4(), status="probationary", admitted_on=date(2000, 1, 1),
-            official_on=date(2001, 1, 1), sex="male", date_of_birth=date(1970, 1, 1),
+            full_name="B",
+            branch_id=uuid4(),
+            status="probationary",
+            admitted_on=date(2000, 1, 1),
+            official_on=date(2001, 1, 1),
+            sex="male",
+            date_of_birth=date(1970, 1, 1),
             ethnicity="Kinh",
-        )  # fmt: skip
+        )
     assert refused.value.errors()[0]["loc"] == ("official_on",)
     with pytest.raises(ValidationError) as missing:
         c.RegisterMember(
-            full_name="B", branch_id=uuid4(), status="official", admitted_on=date(2000, 1, 1),
-            sex="male", date_of_birth=date(1970, 1, 1), ethnicity="Kinh",
-        )  # fmt: skip
+            full_name="B",
+            branch_id=uuid4(),
+            status="official",
+            admitted_on=date(2000, 1, 1),
+            sex="male",
+            date_of_birth=date(1970, 1, 1),
+            ethnicity="Kinh",
+        )
     assert missing.value.errors()[0]["loc"] == ("official_on",)
 
 
 def test_a_member_who_joined_the_branch_later_is_not_counted_before(world: World) -> None:
     newcomer = c.RegisterMember(
-        full_name="Đảng viên chuyển đến", branch_id=world.tree.branch, status="official",
-        admitted_on=date(2010, 1, 1), official_on=date(2011, 1, 1), sex="female",
-        date_of_birth=date(1985, 1, 1), ethnicity="Kinh", in_branch_since=date(2023, 6, 1),
-    )  # fmt: skip
+        full_name="Đảng viên chuyển đến",
+        branch_id=world.tree.branch,
+        status="official",
+        admitted_on=date(2010, 1, 1),
+        official_on=date(2011, 1, 1),
+        sex="female",
+        date_of_birth=date(1985, 1, 1),
+        ethnicity="Kinh",
+        in_branch_since=date(2023, 6, 1),
+    )
     world.app.register_member(newcomer, ADMIN)
     roster = world.app.roster
     assert len(roster.official_members(world.tree.branch, date(2023, 5, 31))) == 9
@@ -306,10 +365,14 @@ def test_a_member_who_joined_the_branch_later_is_not_counted_before(world: World
 def test_a_board_keeps_the_roster_true_departures_and_transfers(world: World) -> None:
     app, tree = world.app, world.tree
     gone, moved = tree.officials[-1], tree.officials[-2]
-    app.record_member_departure(gone, c.RecordMemberDeparture(left_on=date(2023, 3, 1),
-                                                              reason="died"), ADMIN)  # fmt: skip
-    app.transfer_member(moved, c.TransferMember(to_branch_id=tree.other_branch,
-                                                effective_on=date(2023, 4, 1)), ADMIN)  # fmt: skip
+    app.record_member_departure(
+        gone, c.RecordMemberDeparture(left_on=date(2023, 3, 1), reason="died"), ADMIN
+    )
+    app.transfer_member(
+        moved,
+        c.TransferMember(to_branch_id=tree.other_branch, effective_on=date(2023, 4, 1)),
+        ADMIN,
+    )
     roster = app.roster
     assert len(roster.official_members(tree.branch, date(2023, 2, 28))) == 9
     assert len(roster.official_members(tree.branch, date(2023, 3, 1))) == 8  # left that day
@@ -325,6 +388,7 @@ def test_a_board_keeps_the_roster_true_departures_and_transfers(world: World) ->
         app.transfer_member(gone, later, ADMIN)
     assert refused.value.rule == "member_left"
     with pytest.raises(DomainError) as future:
-        app.record_member_departure(moved, c.RecordMemberDeparture(
-            left_on=date(2030, 1, 1), reason="resigned"), ADMIN)  # fmt: skip
+        app.record_member_departure(
+            moved, c.RecordMemberDeparture(left_on=date(2030, 1, 1), reason="resigned"), ADMIN
+        )
     assert future.value.rule == "date_in_future"

@@ -48,12 +48,24 @@ def verify(
         result = verify_store(admissions, digest)
     else:
         ledger = projections.ledger_reader()
-        ids = candidacies_in_subtree(projections.ledger.register, ledger.tree(), unit,
-                                     admissions.today())  # fmt: skip
+        ids = candidacies_in_subtree(
+            projections.ledger.register, ledger.tree(), unit, admissions.today()
+        )
         result = verify_store(admissions, digest, candidacy_ids=ids)
-    audit_read("verify", actor=principal.name, role=principal.role.value,
-               at=admissions.clock(), via="http", organisation_id=unit)  # fmt: skip
-    log.info("audit.verify", actor=principal.name, role=principal.role.value,
-             organisation_id=str(unit) if unit else None, events=result.events_checked,
-             problems=len(result.problems))  # fmt: skip
+    audit_read(
+        "verify",
+        actor=principal.name,
+        role=principal.role.value,
+        at=admissions.clock(),
+        via="http",
+        organisation_id=unit,
+    )
+    log.info(
+        "audit.verify",
+        actor=principal.name,
+        role=principal.role.value,
+        organisation_id=str(unit) if unit else None,
+        events=result.events_checked,
+        problems=len(result.problems),
+    )
     return verification_report(result)

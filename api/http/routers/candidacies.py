@@ -53,8 +53,9 @@ router = APIRouter(prefix="/candidacies", tags=["candidacies"])
 READ_ERRORS = errors(401, 403, 404, 422)
 WRITE_ERRORS = errors(400, 401, 403, 404, 409, 422)
 COMMAND_ERRORS = errors(400, 401, 403, 404, 409, 412, 422)
-ETAG_HEADER = {"ETag": {"description": "The candidacy's version, e.g. `\"7\"`",
-                        "schema": {"type": "string"}}}  # fmt: skip
+ETAG_HEADER = {
+    "ETag": {"description": 'The candidacy\'s version, e.g. `"7"`', "schema": {"type": "string"}}
+}
 
 
 def sees_person(principal: Principal) -> bool:
@@ -85,9 +86,12 @@ def _out(
 ) -> CandidacyOut:
     day = as_of or admissions.today()
     return CandidacyOut.of(
-        state, deadlines(state, admissions.calendar, day), with_person=sees_person(principal),
-        as_of=day, known_at=known_at,
-    )  # fmt: skip
+        state,
+        deadlines(state, admissions.calendar, day),
+        with_person=sees_person(principal),
+        as_of=day,
+        known_at=known_at,
+    )
 
 
 def _answered(admissions: Admissions, principal: Principal, state: CandidacyState) -> Response:
@@ -98,8 +102,7 @@ def _answered(admissions: Admissions, principal: Principal, state: CandidacyStat
     hop per command. ``CandidacyOut`` is the response model, so the check would prove
     nothing."""
     content = _out(admissions, principal, state).model_dump_json(by_alias=True)
-    return Response(content, media_type="application/json",
-                    headers={"ETag": f'"{state.version}"'})  # fmt: skip
+    return Response(content, media_type="application/json", headers={"ETag": f'"{state.version}"'})
 
 
 def _readable(admissions: Admissions, principal: Principal, candidacy_id: UUID) -> CandidacyState:
@@ -168,8 +171,9 @@ def list_candidacies(
         admissions.organisation(root)  # 404 for an unknown unit
         require_scope(admissions, principal, root)
     ledger = projections.ledger_reader()  # catches the projections up first
-    ids = candidacies_in_subtree(projections.ledger.register, ledger.tree(), root,
-                                 admissions.today(), stage, as_of=as_of)  # fmt: skip
+    ids = candidacies_in_subtree(
+        projections.ledger.register, ledger.tree(), root, admissions.today(), stage, as_of=as_of
+    )
     page_ids, next_cursor = paginate(ids, lambda i: (str(i),), limit, cursor)
     page = [_as_of(admissions.candidacy(i), as_of) for i in page_ids]
     with_person = sees_person(principal)
@@ -289,14 +293,22 @@ def get_dossier(
 
 
 def _audited(
-    admissions: Admissions, principal: Principal, what: AuditRead, candidacy_id: UUID,
+    admissions: Admissions,
+    principal: Principal,
+    what: AuditRead,
+    candidacy_id: UUID,
     **target: object,
-) -> None:  # fmt: skip
+) -> None:
     """Log an audit read of one candidacy by ``principal``."""
     audit_read(
-        what, actor=principal.name, role=principal.role.value, at=admissions.clock(),
-        via="http", candidacy_id=candidacy_id, **target,
-    )  # fmt: skip
+        what,
+        actor=principal.name,
+        role=principal.role.value,
+        at=admissions.clock(),
+        via="http",
+        candidacy_id=candidacy_id,
+        **target,
+    )
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -336,9 +348,12 @@ def _command_route(segment: str, command: type[c.Command]) -> None:
         commands = request.app.state.metrics.commands
         try:
             state = admissions.execute(
-                candidacy_id, body, actor, expected_version=version,
+                candidacy_id,
+                body,
+                actor,
+                expected_version=version,
                 idempotency_key=idempotency_key,
-            )  # fmt: skip
+            )
         except DomainError as exc:
             commands.labels(segment, exc.rule).inc()
             raise
@@ -349,12 +364,17 @@ def _command_route(segment: str, command: type[c.Command]) -> None:
     endpoint.__annotations__["body"] = Annotated[command, Body(openapi_examples=examples)]
     endpoint.__name__ = name
     router.add_api_route(
-        f"/{{candidacy_id}}/{segment}", endpoint, methods=["POST"],
-        response_model=CandidacyOut, status_code=status.HTTP_200_OK, summary=summary,
+        f"/{{candidacy_id}}/{segment}",
+        endpoint,
+        methods=["POST"],
+        response_model=CandidacyOut,
+        status_code=status.HTTP_200_OK,
+        summary=summary,
         description=(command.__doc__ or summary).strip() + COMMAND_NOTE,
         responses={**COMMAND_ERRORS, 200: {"headers": ETAG_HEADER}},
-        operation_id=name, name=name,
-    )  # fmt: skip
+        operation_id=name,
+        name=name,
+    )
 
 
 for _segment, _command in c.CANDIDACY_COMMANDS.items():

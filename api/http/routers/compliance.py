@@ -58,13 +58,20 @@ def deadline_compliance(
     unit = organisation_id or principal.organisation_id
     if unit is None:
         raise ApiError(
-            422, "Invalid request", "organisation_id: required for a token not tied to "
-            "a unit", "organisation_required",
-        )  # fmt: skip
+            422,
+            "Invalid request",
+            "organisation_id: required for a token not tied to a unit",
+            "organisation_required",
+        )
     admissions.organisation(unit)  # 404 for an unknown unit
     require_scope(admissions, principal, unit)
     audit_read(
-        "compliance", actor=principal.name, role=principal.role.value, at=admissions.clock(),
-        via="http", organisation_id=unit, period=wanted.key,
-    )  # fmt: skip
+        "compliance",
+        actor=principal.name,
+        role=principal.role.value,
+        at=admissions.clock(),
+        via="http",
+        organisation_id=unit,
+        period=wanted.key,
+    )
     return compliance_for(admissions, unit, wanted)

@@ -92,14 +92,17 @@ def ready(admissions: AdmissionsDep, projections: ProjectionsDep) -> Any:
         ]
     except Exception as exc:  # any failure of the store means "not ready"
         log.warning("ready.store_unreachable", error=type(exc).__name__)
-        return problem(503, "Service unavailable", "the event store does not answer",
-                       "store_unavailable")  # fmt: skip
+        return problem(
+            503, "Service unavailable", "the event store does not answer", "store_unavailable"
+        )
     return Readiness(
-        status="ready", store="ok", projection_lag=lag,
+        status="ready",
+        store="ok",
+        projection_lag=lag,
         projection_position=projections.position,
         undecodable_events=len(projections.undecodable),
         projections=persisted,
-    )  # fmt: skip
+    )
 
 
 @router.get(

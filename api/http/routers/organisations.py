@@ -64,8 +64,12 @@ def _may_record(admissions: Admissions, principal: Principal, *units: UUID | Non
     for unit in units:
         if unit is None:
             if principal.organisation_id is not None:
-                raise ApiError(403, "Forbidden", "only an admin founds a unit without a parent",
-                               "forbidden_scope")  # fmt: skip
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    "only an admin founds a unit without a parent",
+                    "forbidden_scope",
+                )
         else:
             require_scope(admissions, principal, unit)
 
@@ -155,10 +159,16 @@ def _change(
     endpoint.__annotations__["body"] = Annotated[command, Body(openapi_examples=examples)]
     endpoint.__name__ = operation
     router.add_api_route(
-        f"/{{organisation_id}}/{path}", endpoint, methods=["POST"],
-        response_model=OrganisationOut, summary=summary, description=description,
-        responses=WRITE_ERRORS, operation_id=operation, name=operation,
-    )  # fmt: skip
+        f"/{{organisation_id}}/{path}",
+        endpoint,
+        methods=["POST"],
+        response_model=OrganisationOut,
+        summary=summary,
+        description=description,
+        responses=WRITE_ERRORS,
+        operation_id=operation,
+        name=operation,
+    )
 
 
 def _snake(name: str) -> str:
@@ -166,30 +176,46 @@ def _snake(name: str) -> str:
 
 
 _change(
-    "renames", c.RenameOrganisation, lambda a: a.rename_organisation, "Rename a unit",
+    "renames",
+    c.RenameOrganisation,
+    lambda a: a.rename_organisation,
+    "Rename a unit",
     "The unit takes `name` from `effective_on`; reports before that day keep the old name.",
     ex.RENAME_ORGANISATION,
-)  # fmt: skip
+)
 _change(
-    "moves", c.MoveOrganisation, lambda a: a.move_organisation, "Move a unit under another",
+    "moves",
+    c.MoveOrganisation,
+    lambda a: a.move_organisation,
+    "Move a unit under another",
     "From `effective_on` the unit sits under `new_parent_id`. Facts keep the path in force on "
     "their own date. A board needs both the unit and the new parent in its subtree.",
-    ex.MOVE_ORGANISATION, points_at="new_parent_id",
-)  # fmt: skip
+    ex.MOVE_ORGANISATION,
+    points_at="new_parent_id",
+)
 _change(
-    "merges", c.MergeOrganisation, lambda a: a.merge_organisation, "Merge a unit into another",
+    "merges",
+    c.MergeOrganisation,
+    lambda a: a.merge_organisation,
+    "Merge a unit into another",
     "The unit ends on `effective_on`, merged into `into_id` (a unit of the same level).",
-    ex.MERGE_ORGANISATION, points_at="into_id",
-)  # fmt: skip
+    ex.MERGE_ORGANISATION,
+    points_at="into_id",
+)
 _change(
-    "dissolution", c.DissolveOrganisation, lambda a: a.dissolve_organisation,
-    "Dissolve a unit", "The unit ends on `effective_on` (exclusive).",
+    "dissolution",
+    c.DissolveOrganisation,
+    lambda a: a.dissolve_organisation,
+    "Dissolve a unit",
+    "The unit ends on `effective_on` (exclusive).",
     ex.DISSOLVE_ORGANISATION,
-)  # fmt: skip
+)
 _change(
-    "residential-areas", c.AssignResidentialArea, lambda a: a.assign_area,
+    "residential-areas",
+    c.AssignResidentialArea,
+    lambda a: a.assign_area,
     "Assign a residential area to a branch",
     "The branch covers the thôn, làng, buôn or tổ dân phố from `effective_on`; several "
     "branches may share one area (chi bộ sinh hoạt ghép).",
     ex.ASSIGN_AREA,
-)  # fmt: skip
+)

@@ -61,9 +61,13 @@ class Quota(BaseModel):
     @classmethod
     def of(cls, state: QuotaState, name: str) -> Quota:
         return cls(
-            organisation_id=state.organisation_id, name=name, period=state.period,
-            target=state.target, sub_targets=state.sub_targets, version=state.version,
-        )  # fmt: skip
+            organisation_id=state.organisation_id,
+            name=name,
+            period=state.period,
+            target=state.target,
+            sub_targets=state.sub_targets,
+            version=state.version,
+        )
 
 
 class ChildFulfilment(BaseModel):
@@ -127,8 +131,12 @@ def _period(text: str) -> Period:
     try:
         return Period.parse(text)
     except ValueError:
-        raise ApiError(422, "Invalid request", "period must be a year (2024) or a term "
-                       "(2020-2025)", "invalid_period") from None  # fmt: skip
+        raise ApiError(
+            422,
+            "Invalid request",
+            "period must be a year (2024) or a term (2020-2025)",
+            "invalid_period",
+        ) from None
 
 
 @router.put(
@@ -212,9 +220,15 @@ def quota_fulfilment(
     name = tree.display_name(organisation_id, day)
     sub_targets = SubTargets.model_validate(quota[1]) if quota is not None else None
     return QuotaFulfilment(
-        organisation_id=organisation_id, name=name, period=report.period, target=report.target,
-        sub_targets=sub_targets, admitted=report.admitted,
+        organisation_id=organisation_id,
+        name=name,
+        period=report.period,
+        target=report.target,
+        sub_targets=sub_targets,
+        admitted=report.admitted,
         fulfilment_percent=percent(report.fulfilment_percent),
-        breakdown=BreakdownOut.of(report.breakdown), children=children, as_of=as_of,
+        breakdown=BreakdownOut.of(report.breakdown),
+        children=children,
+        as_of=as_of,
         known_at=known_at,
-    )  # fmt: skip
+    )

@@ -47,14 +47,25 @@ class AdmissionsRow(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "organisation_id": _UNIT, "code": "LAT-T-1", "name": "Chi bộ thôn Đạ Nghịt",
-                "admitted": 3, "ceremonies": 3, "recognised": 2, "removed": 0, "rejected": 1,
+                "organisation_id": _UNIT,
+                "code": "LAT-T-1",
+                "name": "Chi bộ thôn Đạ Nghịt",
+                "admitted": 3,
+                "ceremonies": 3,
+                "recognised": 2,
+                "removed": 0,
+                "rejected": 1,
                 "withdrawn": 0,
-                "breakdown": {"women": 2, "ethnic_minority": 3, "religious": 1,
-                              "youth_union": 2, "aged_30_or_under": 2},
+                "breakdown": {
+                    "women": 2,
+                    "ethnic_minority": 3,
+                    "religious": 1,
+                    "youth_union": 2,
+                    "aged_30_or_under": 2,
+                },
             }
         }
-    )  # fmt: skip
+    )
 
     organisation_id: UUID | None
     code: str | None
@@ -91,22 +102,28 @@ class StageRow(BaseModel):
 
     @classmethod
     def of(cls, figures: StageFigures) -> StageRow:
-        return cls(stage=figures.stage, candidates=figures.candidates,
-                   median_days_in_stage=figures.median_days_in_stage)  # fmt: skip
+        return cls(
+            stage=figures.stage,
+            candidates=figures.candidates,
+            median_days_in_stage=figures.median_days_in_stage,
+        )
 
 
 class PipelineReport(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "organisation_id": _UNIT, "on": "2025-11-20",
-                "stages": [{"stage": "verification", "candidates": 7,
-                            "median_days_in_stage": 41.0}],
-                "outcomes": [{"stage": "official", "candidates": 52,
-                              "median_days_in_stage": 300.5}],
+                "organisation_id": _UNIT,
+                "on": "2025-11-20",
+                "stages": [
+                    {"stage": "verification", "candidates": 7, "median_days_in_stage": 41.0}
+                ],
+                "outcomes": [
+                    {"stage": "official", "candidates": 52, "median_days_in_stage": 300.5}
+                ],
             }
         }
-    )  # fmt: skip
+    )
 
     organisation_id: UUID | None
     on: date = Field(description="The day the days in stage are counted to.")
@@ -118,11 +135,15 @@ class PipelineReport(BaseModel):
 class DeadlineRow(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {"candidacy_id": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
-                        "branch_id": _UNIT, "kind": "decision_due", "due_on": "2025-03-14",
-                        "status": "overdue"}
+            "example": {
+                "candidacy_id": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+                "branch_id": _UNIT,
+                "kind": "decision_due",
+                "due_on": "2025-03-14",
+                "status": "overdue",
+            }
         }
-    )  # fmt: skip
+    )
 
     candidacy_id: UUID
     branch_id: UUID
@@ -132,8 +153,13 @@ class DeadlineRow(BaseModel):
 
     @classmethod
     def of(cls, item: DeadlineItem) -> DeadlineRow:
-        return cls(candidacy_id=item.candidacy_id, branch_id=item.branch_id, kind=item.kind,
-                   due_on=item.due_on, status=item.status)  # fmt: skip
+        return cls(
+            candidacy_id=item.candidacy_id,
+            branch_id=item.branch_id,
+            kind=item.kind,
+            due_on=item.due_on,
+            status=item.status,
+        )
 
 
 class DeadlinesPage(BaseModel):
@@ -146,11 +172,17 @@ def _row(tree: OrganisationTree, unit: UnitFigures, day: date, name: str) -> Adm
     unit_id, counts = unit.organisation_id, unit.counts
     code = tree.unit(unit_id).code if unit_id is not None and unit_id in tree else None
     return AdmissionsRow(
-        organisation_id=unit_id, code=code, name=name, admitted=counts.admitted,
-        ceremonies=counts.ceremonies, recognised=counts.recognised, removed=counts.removed,
-        rejected=counts.rejected, withdrawn=counts.withdrawn,
+        organisation_id=unit_id,
+        code=code,
+        name=name,
+        admitted=counts.admitted,
+        ceremonies=counts.ceremonies,
+        recognised=counts.recognised,
+        removed=counts.removed,
+        rejected=counts.rejected,
+        withdrawn=counts.withdrawn,
         breakdown=BreakdownOut.of(unit.breakdown),
-    )  # fmt: skip
+    )
 
 
 @router.get(
@@ -182,18 +214,30 @@ def admissions_figures(
         raise ApiError(422, "Invalid request", "`to` is before `from`", "invalid_input")
     today = admissions.today()
     report, tree = ledger_admissions_report(
-        projections.ledger_reader(), unit, group_by, start=from_, end=end, today=today,
+        projections.ledger_reader(),
+        unit,
+        group_by,
+        start=from_,
+        end=end,
+        today=today,
         known_at=known_at,
-    )  # fmt: skip
-    rows, next_cursor = paginate(report.rows, lambda r: row_key(tree, r.organisation_id),
-                                 limit, cursor)  # fmt: skip
+    )
+    rows, next_cursor = paginate(
+        report.rows, lambda r: row_key(tree, r.organisation_id), limit, cursor
+    )
     day = min(end or today, today)
     items = [_row(tree, r, day, _name(tree, r.organisation_id, day)) for r in rows]
     total = _row(tree, report.total, day, _name(tree, unit, day))
     return AdmissionsReportPage(
-        organisation_id=unit, group_by=group_by, from_=from_, to=end, known_at=known_at,
-        total=total, items=items, next_cursor=next_cursor,
-    )  # fmt: skip
+        organisation_id=unit,
+        group_by=group_by,
+        from_=from_,
+        to=end,
+        known_at=known_at,
+        total=total,
+        items=items,
+        next_cursor=next_cursor,
+    )
 
 
 def _name(tree: OrganisationTree, unit_id: UUID | None, day: date) -> str:
@@ -219,13 +263,21 @@ def pipeline(
     require(principal, *FIGURES)
     unit = covered_unit(admissions, principal, organisation_id)
     ledger = projections.ledger_reader()  # catches the projections up when this process does
-    result = register_pipeline(projections.ledger.register, ledger.tree(known_at), unit,
-                               admissions.today(), as_of=as_of, known_at=known_at)  # fmt: skip
+    result = register_pipeline(
+        projections.ledger.register,
+        ledger.tree(known_at),
+        unit,
+        admissions.today(),
+        as_of=as_of,
+        known_at=known_at,
+    )
     return PipelineReport(
-        organisation_id=unit, on=result.on, known_at=known_at,
+        organisation_id=unit,
+        on=result.on,
+        known_at=known_at,
         stages=[StageRow.of(s) for s in result.stages],
         outcomes=[StageRow.of(s) for s in result.outcomes],
-    )  # fmt: skip
+    )
 
 
 @router.get(
@@ -251,24 +303,36 @@ def open_deadlines(
     require(principal, *READERS)
     unit = covered_unit(admissions, principal, organisation_id)
     ledger = projections.ledger_reader()
-    items = register_deadlines(projections.ledger.register, ledger.tree(known_at), unit,
-                               admissions.today(), status, as_of=as_of,
-                               known_at=known_at)  # fmt: skip
+    items = register_deadlines(
+        projections.ledger.register,
+        ledger.tree(known_at),
+        unit,
+        admissions.today(),
+        status,
+        as_of=as_of,
+        known_at=known_at,
+    )
     page, next_cursor = paginate(items, deadline_key, limit, cursor)
     return DeadlinesPage(
-        on=as_of or admissions.today(), items=[DeadlineRow.of(i) for i in page],
+        on=as_of or admissions.today(),
+        items=[DeadlineRow.of(i) for i in page],
         next_cursor=next_cursor,
-    )  # fmt: skip
+    )
 
 
 class ExpiringCertificate(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {"candidacy_id": "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f",
-                        "branch_id": _UNIT, "issued_on": "2021-03-02",
-                        "expires_on": "2026-03-02", "days_left": 45, "status": "expiring"}
+            "example": {
+                "candidacy_id": "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f",
+                "branch_id": _UNIT,
+                "issued_on": "2021-03-02",
+                "expires_on": "2026-03-02",
+                "days_left": 45,
+                "status": "expiring",
+            }
         }
-    )  # fmt: skip
+    )
 
     candidacy_id: UUID
     branch_id: UUID
@@ -312,13 +376,20 @@ def certificates_expiring(
     unit = covered_unit(admissions, principal, organisation_id)
     on = as_of or admissions.today()
     ledger = projections.ledger_reader()
-    found = register_deadlines(projections.ledger.register, ledger.tree(known_at), unit,
-                               admissions.today(), as_of=as_of, known_at=known_at,
-                               kinds=frozenset({"certificate_expiry"}))  # fmt: skip
+    found = register_deadlines(
+        projections.ledger.register,
+        ledger.tree(known_at),
+        unit,
+        admissions.today(),
+        as_of=as_of,
+        known_at=known_at,
+        kinds=frozenset({"certificate_expiry"}),
+    )
     items = [
-        i for i in found
+        i
+        for i in found
         if (i.due_on - on).days <= within_days and (include_expired or i.status == "due")
-    ]  # fmt: skip
+    ]
     page, next_cursor = paginate(items, deadline_key, limit, cursor)
     issued = {
         d.candidacy_id: d.basis_on
@@ -326,18 +397,21 @@ def certificates_expiring(
         if d.kind == "certificate_expiry"
     }
     return ExpiringCertificatesPage(
-        on=on, within_days=within_days,
+        on=on,
+        within_days=within_days,
         items=[
             ExpiringCertificate(
-                candidacy_id=i.candidacy_id, branch_id=i.branch_id,
-                issued_on=issued[i.candidacy_id], expires_on=i.due_on,
+                candidacy_id=i.candidacy_id,
+                branch_id=i.branch_id,
+                issued_on=issued[i.candidacy_id],
+                expires_on=i.due_on,
                 days_left=(i.due_on - on).days,
                 status="expiring" if i.status == "due" else "expired",
             )
             for i in page
         ],
         next_cursor=next_cursor,
-    )  # fmt: skip
+    )
 
 
 class BranchCoverageRow(BaseModel):
@@ -388,18 +462,25 @@ def residential_coverage(
     ledger = projections.ledger_reader()
     result = coverage(ledger.tree(known_at), unit, on, ledger.members_by_branch(on, known_at))
     return CoverageReport(
-        organisation_id=unit, on=on, known_at=known_at, branches=len(result.branches),
+        organisation_id=unit,
+        on=on,
+        known_at=known_at,
+        branches=len(result.branches),
         residential_areas=result.areas,
         areas_without_members=list(result.areas_without_members),
         areas_sharing_a_branch=list(result.areas_sharing_a_branch),
         branches_below_minimum=len(result.branches_below_minimum),
         items=[
             BranchCoverageRow(
-                branch_id=b.branch_id, code=b.code, name=b.name,
+                branch_id=b.branch_id,
+                code=b.code,
+                name=b.name,
                 official_members=b.official_members,
-                probationary_members=b.probationary_members, residential_areas=list(b.areas),
-                shares_branch=b.shares_branch, below_minimum=b.below_minimum,
+                probationary_members=b.probationary_members,
+                residential_areas=list(b.areas),
+                shares_branch=b.shares_branch,
+                below_minimum=b.below_minimum,
             )
             for b in result.branches
         ],
-    )  # fmt: skip
+    )
