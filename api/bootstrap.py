@@ -1,20 +1,31 @@
-"""The composition root: the one place that chooses adapters (store, clock, calendar).
+"""The composition root: the one place that chooses adapters (store, clock, calendar) and
+builds, for every entry point (``ketnap serve``, the CLI's commands, the demo, tests), the
+application, the read side's runner with its views and the audit digest.
 
 Tests hand in their own clock, calendar and environment; nothing connects at import time.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from api import settings as process
 from api.settings import Settings, persistence_env
 from domain.calendar import WorkingCalendar
+from projections.live import ReadSide
+from projections.runner import Projections
 from workflows.application import Admissions
 from workflows.calendar import VietnamCalendar
 from workflows.context import Clock, system_clock
 
-if TYPE_CHECKING:
-    from api.readmodel import LiveProjections
+
+class FollowedAdmissions(Admissions):
+    """The application as the library's ``ProjectionRunner`` opens it (``ketnap projections
+    run`` on PostgreSQL): read-only use, so the system clock and the default calendar are
+    enough (the register's deadlines use the calendar)."""
+
+    name = Admissions.name
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env, clock=system_clock, calendar=VietnamCalendar())
 
 
 def build_app(
@@ -28,7 +39,7 @@ def build_app(
 
     ``env`` overrides the persistence environment derived from the settings (tests).
     """
-    settings = settings or Settings()
+    settings = settings or process.current()
     store_env = store_environment(settings)
     if env:
         store_env.update(env)
@@ -44,8 +55,15 @@ def store_environment(settings: Settings) -> dict[str, str]:
     return store_env
 
 
-def build_projections(admissions: Admissions) -> LiveProjections:
-    """The read models the API answers reports from, caught up from the store."""
-    from api.readmodel import LiveProjections
+def build_projections(admissions: Admissions, *, page_size: int | None = None) -> Projections:
+    """The read side's runner over the application's store: the ledger, the register and
+    the audit digest (their tables are created on first use)."""
+    if page_size is None:
+        return Projections(admissions)
+    return Projections(admissions, page_size=page_size)
 
-    return LiveProjections(admissions)
+
+def build_read_side(admissions: Admissions, *, follow: bool = True) -> ReadSide:
+    """The views a server answers from; ``follow``: this process keeps them caught up (a
+    daemon thread started by the caller), else another process does."""
+    return ReadSide(build_projections(admissions), follow=follow)

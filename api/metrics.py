@@ -1,14 +1,25 @@
 """Prometheus metrics, one registry per app instance (tests build many apps).
 
-At api's top, not in ``api.http``: the HTTP middleware counts requests, and the read side
-(``api.readmodel``) reports projection lag, into the same registry that ``/metrics`` serves.
+At api's top, not in ``api.http``: the HTTP middleware counts requests, and the read side's
+follower (``projections.live``, after each catch-up) and each scrape set the views' lag, in
+the same registry that ``/metrics`` serves.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class ViewStatus(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def lag(self) -> int: ...
 
 
 @dataclass
@@ -41,3 +52,8 @@ class Metrics:
             ["projection"],
             registry=self.registry,
         )
+
+    def observe_lag(self, views: Iterable[ViewStatus]) -> None:
+        """Set the lag gauge of each view (events stored beyond what it applied)."""
+        for view in views:
+            self.projection_lag.labels(view.name).set(view.lag)

@@ -84,3 +84,19 @@ def persistence_env(database_url: str | None, *, pool_size: int = 10) -> dict[st
         f"KETNAP_DATABASE_URL scheme '{parts.scheme}' is not supported: use postgresql://, "
         "sqlite:/// or memory://"
     )
+
+
+_current: Settings | None = None
+
+
+def current() -> Settings:
+    """This process's settings: read from the environment once, on first use, then handed
+    to whatever asks (the CLI re-reads them at the start of each command: ``read()``)."""
+    return _current if _current is not None else read()
+
+
+def read() -> Settings:
+    """Read the settings from the environment now and keep them as this process's."""
+    global _current
+    _current = Settings()
+    return _current

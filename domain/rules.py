@@ -225,7 +225,7 @@ class VoteReachesTwoThirds:
     code = "vote_threshold"
 
     def check(self, rs: RuleSet, tally: VoteTally) -> CheckResult:
-        passed = tally.reaches(rs.vote_numerator, rs.vote_denominator)
+        passed = rs.vote_passes(tally.eligible, tally.in_favour)
         detail = (
             f"{tally.in_favour} of {tally.eligible} in favour, needed "
             f"{rs.vote_numerator}/{rs.vote_denominator} of all eligible ({rs.code})"

@@ -12,6 +12,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.values import VoteTally
+
 
 class RuleSet(BaseModel):
     """One generation of the implementing regulations of the 2011 Party Charter."""
@@ -65,6 +67,12 @@ class RuleSet(BaseModel):
     # Which kinds of committee may decide an admission or a recognition.
     competent_kinds: frozenset[str] = frozenset({"grassroots_committee", "district", "province"})
     has_district_level: bool = True
+
+    def vote_passes(self, eligible: int, in_favour: int) -> bool:
+        """The vote rule: in favour >= numerator/denominator of **all** eligible members
+        (not of those present), in exact integers; nobody eligible never passes."""
+        tally = VoteTally(eligible=eligible, in_favour=in_favour)
+        return tally.reaches(self.vote_numerator, self.vote_denominator)
 
 
 _BEFORE_2025 = frozenset({"grassroots_committee", "district", "province"})

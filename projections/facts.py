@@ -219,9 +219,7 @@ _DATE_FIELDS = {
 
 def _vote_failed(payload: dict[str, Any]) -> bool:
     rules = rule_set_by_code(payload["rule_set"])
-    eligible, in_favour = int(payload["eligible"]), int(payload["in_favour"])
-    passed = eligible > 0 and in_favour * rules.vote_denominator >= eligible * rules.vote_numerator
-    return not passed
+    return not rules.vote_passes(int(payload["eligible"]), int(payload["in_favour"]))
 
 
 def _fact_of(name: str, payload: dict[str, Any]) -> tuple[str, str] | None:

@@ -28,39 +28,24 @@ from __future__ import annotations
 import itertools
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from statistics import median
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Tracking
 
 from domain.calendar import WorkingCalendar
-from domain.candidacy.deadlines import DeadlineKind, deadlines
+from domain.candidacy.deadlines import deadlines
 from domain.candidacy.events import CandidacyEvent, Corrected, stamp, steps_as_of
-from domain.candidacy.state import CandidacyState, Stage
-from projections.candidacies import (
-    OPEN_STAGES,
-    OUTCOMES,
-    DeadlineItem,
-    OpenStatus,
-    Pipeline,
-    StageFigures,
-    deadline_key,
-)
-from projections.ledger import utc_text
-from projections.store import Cursor, Dialect, View, select_json, snapshot
-from projections.tree import OrganisationTree
+from domain.candidacy.state import CandidacyState
+from projections.ledger_schema import utc_text
+from projections.store import Cursor, Dialect, View, select_json
 
 __all__ = [
     "NAME",
-    "OpenDeadline",
     "RegisterEngine",
-    "RegisterReader",
     "Span",
-    "StageStanding",
     "register_tables",
     "spans_of",
 ]
@@ -346,198 +331,3 @@ class RegisterEngine:
     def _load(self, cursor: Cursor, keys: list[str]) -> dict[str, list[Span]]:
         rows = select_json(self.view, cursor, f"{self.view.prefix}spans", "candidacy_id", keys)
         return {key: [tuple(s) for s in spans] for key, spans in rows.items()}
-
-
-# --- reading -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StageStanding:
-    candidacy_id: UUID
-    stage: Stage
-    branch_id: UUID
-    since: date
-
-
-@dataclass(frozen=True, slots=True)
-class OpenDeadline:
-    candidacy_id: UUID
-    branch_id: UUID
-    kind: str
-    basis_on: date
-    due_on: date
-
-
-class RegisterReader:
-    """Answers the pipeline and the deadline register from the current generation."""
-
-    def __init__(self, view_for: Callable[[int], View]) -> None:
-        self._view_for = view_for
-
-    def _spans(
-        self,
-        kind: str,
-        as_of: date | None,
-        known_at: datetime | None,
-    ) -> list[Any]:
-        with snapshot(self._view_for, NAME) as snap:
-            cursor, prefix, d = snap.cursor, snap.prefix, snap.dialect
-            m = d.param
-            sql = (
-                f"SELECT candidacy_id, value, branch_id, since, due_on FROM {prefix}span "
-                f"WHERE kind = {m}"
-            )
-            params: list[Any] = [kind]
-            if as_of is None:
-                sql += " AND to_date IS NULL"
-            else:
-                day = as_of.isoformat() if d.name == "sqlite" else as_of
-                sql += f" AND from_date <= {m} AND (to_date IS NULL OR to_date > {m})"
-                params += [day, day]
-            if known_at is not None:
-                sql += f" AND recorded_at <= {m}"
-                params.append(utc_text(known_at) if d.name == "sqlite" else known_at)
-            sql += (
-                " GROUP BY candidacy_id, value, branch_id, since, due_on, from_date, to_date "
-                "HAVING SUM(delta) > 0"
-            )
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
-
-    def standings(
-        self, as_of: date | None = None, known_at: datetime | None = None
-    ) -> list[StageStanding]:
-        """Each candidacy's stage, branch and in-stage-since day at the end of ``as_of``
-        (after every step when None), as recorded by ``known_at``."""
-        return [
-            StageStanding(
-                UUID(r["candidacy_id"]), Stage(r["value"]), UUID(r["branch_id"]), _day(r["since"])
-            )
-            for r in self._spans("stage", as_of, known_at)
-        ]
-
-    def open_deadlines(
-        self, as_of: date | None = None, known_at: datetime | None = None
-    ) -> list[OpenDeadline]:
-        return [
-            OpenDeadline(
-                UUID(r["candidacy_id"]),
-                UUID(r["branch_id"]),
-                r["value"],
-                _day(r["since"]),
-                _day(r["due_on"]),
-            )
-            for r in self._spans("deadline", as_of, known_at)
-        ]
-
-
-def in_subtree(
-    tree: OrganisationTree, organisation_id: UUID | None, day: date, branches: set[UUID]
-) -> set[UUID]:
-    """Of ``branches``, those within the subtree of ``organisation_id`` on ``day``."""
-    return {b for b in branches if tree.within(b, organisation_id, day)}
-
-
-def median_days(days: list[int]) -> float | None:
-    return float(median(days)) if days else None
-
-
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def pipeline(
-    reader: RegisterReader,
-    tree: OrganisationTree,
-    organisation_id: UUID | None,
-    today: date,
-    *,
-    as_of: date | None = None,
-    known_at: datetime | None = None,
-) -> Pipeline:
-    """Candidates per stage in the subtree (the tree of ``as_of`` or ``today``) at the end
-    of ``as_of`` (today when None), as recorded by ``known_at``, with the median days each
-    has spent in its stage by then."""
-    on = as_of or today
-    days: dict[Stage, list[int]] = {stage: [] for stage in Stage}
-    within: dict[UUID, bool] = {}
-    for standing in reader.standings(on, known_at):
-        branch = standing.branch_id
-        if branch not in within:
-            within[branch] = tree.within(branch, organisation_id, on)
-        if within[branch]:
-            days[standing.stage].append((on - standing.since).days)
-
-    def figures(stage: Stage) -> StageFigures:
-        return StageFigures(stage, len(days[stage]), median_days(days[stage]))
-
-    return Pipeline(
-        organisation_id=organisation_id,
-        on=on,
-        stages=tuple(figures(s) for s in OPEN_STAGES),
-        outcomes=tuple(figures(s) for s in OUTCOMES),
-    )
-
-
-def open_deadlines(
-    reader: RegisterReader,
-    tree: OrganisationTree,
-    organisation_id: UUID | None,
-    today: date,
-    status: OpenStatus | None = None,
-    *,
-    as_of: date | None = None,
-    known_at: datetime | None = None,
-    kinds: frozenset[str] | None = None,
-) -> list[DeadlineItem]:
-    """The deadlines open at the end of ``as_of`` (today when None) in the subtree, due
-    when that day is on or before the due date, else overdue; ordered by due date."""
-    on = as_of or today
-    within: dict[UUID, bool] = {}
-    items = []
-    for found in reader.open_deadlines(on, known_at):
-        if kinds is not None and found.kind not in kinds:
-            continue
-        state: OpenStatus = "overdue" if on > found.due_on else "due"
-        if status is not None and state != status:
-            continue
-        branch = found.branch_id
-        if branch not in within:
-            within[branch] = tree.within(branch, organisation_id, on)
-        if within[branch]:
-            items.append(
-                DeadlineItem(
-                    candidacy_id=found.candidacy_id,
-                    branch_id=branch,
-                    kind=cast(DeadlineKind, found.kind),
-                    due_on=found.due_on,
-                    status=state,
-                )
-            )
-    return sorted(items, key=deadline_key)
-
-
-def candidacies_in_subtree(
-    reader: RegisterReader,
-    tree: OrganisationTree,
-    organisation_id: UUID | None,
-    today: date,
-    stage: Stage | None = None,
-    *,
-    as_of: date | None = None,
-) -> list[UUID]:
-    """The candidacies whose branch lay in the subtree of ``organisation_id`` (all for None)
-    at the end of ``as_of`` (today when None, on today's tree), optionally only those in
-    ``stage`` then; ordered by id (as text)."""
-    on = as_of or today
-    within: dict[UUID, bool] = {}
-    found = []
-    for standing in reader.standings(on):
-        if stage is not None and standing.stage != stage:
-            continue
-        branch = standing.branch_id
-        if branch not in within:
-            within[branch] = tree.within(branch, organisation_id, on)
-        if within[branch]:
-            found.append(standing.candidacy_id)
-    return sorted(found, key=str)

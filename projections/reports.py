@@ -8,14 +8,13 @@ for the unit directly below on that path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from domain.values import Person
-from projections.admissions import AdmissionCounts, AdmissionsProjection, Breakdown, FactKind
-from projections.ledger import LedgerReader
+from projections.figures import UnitFigures
+from projections.ledger_reader import LedgerReader
 from projections.tree import OrganisationTree
 
 
@@ -27,15 +26,6 @@ class GroupBy(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class UnitFigures:
-    """The counted facts of one unit (or group of branches) and its admissions' breakdown."""
-
-    organisation_id: UUID | None
-    counts: AdmissionCounts = field(default_factory=AdmissionCounts)
-    breakdown: Breakdown = field(default_factory=Breakdown)
-
-
-@dataclass(frozen=True, slots=True)
 class AdmissionsReport:
     """Rows ordered by unit code, and the total over the whole subtree."""
 
@@ -44,49 +34,6 @@ class AdmissionsReport:
 
 
 def admissions_report(
-    projection: AdmissionsProjection,
-    organisation_id: UUID | None,
-    group_by: GroupBy,
-    *,
-    start: date | None,
-    end: date | None,
-    today: date,
-) -> AdmissionsReport:
-    """Facts dated within [start, end] in the subtree of ``organisation_id`` (everything
-    when None), grouped by branch or by the child unit they went through.
-
-    Units that could have had facts but had none still get a (zero) row: with
-    ``group_by=branch`` the branches in the subtree on the last day asked about (``end``,
-    else ``today``); with ``child`` every unit directly under it during [start, end].
-    """
-    tree = projection.tree
-    figures: dict[UUID, UnitFigures] = {}
-    total = UnitFigures(organisation_id)
-    for fact in projection.all_facts(start=start, end=end):
-        path = tree.path_on(fact.branch_id, fact.on) or [fact.branch_id]
-        if organisation_id is not None and organisation_id not in path:
-            continue
-        group: UUID | None
-        if group_by is GroupBy.BRANCH:
-            group = fact.branch_id
-        elif organisation_id is None:
-            group = path[0]
-        else:
-            below = path.index(organisation_id) + 1
-            group = path[below] if below < len(path) else None
-        person = projection.person(fact.candidacy_id)
-        total = _plus(total, fact.kind, person, fact.on)
-        if group is not None:
-            figures[group] = _plus(
-                figures.get(group, UnitFigures(group)), fact.kind, person, fact.on
-            )
-    for unit_id in _expected_rows(tree, organisation_id, group_by, start, end, today):
-        figures.setdefault(unit_id, UnitFigures(unit_id))
-    rows = sorted(figures.values(), key=lambda f: row_key(tree, f.organisation_id))
-    return AdmissionsReport(total=total, rows=tuple(rows))
-
-
-def ledger_admissions_report(
     reader: LedgerReader,
     organisation_id: UUID | None,
     group_by: GroupBy,
@@ -96,29 +43,17 @@ def ledger_admissions_report(
     today: date,
     known_at: datetime | None = None,
 ) -> tuple[AdmissionsReport, OrganisationTree]:
-    """The same report from the persisted ledger (as recorded by ``known_at``), with the
-    tree it was laid out on: sums of ±1 rows per group, no replay."""
+    """The report from the persisted ledger (as recorded by ``known_at``), with the tree it
+    was laid out on: sums of ±1 rows per group, no replay."""
     tree = reader.tree(known_at)
     total_figures, groups = reader.grouped(
         organisation_id, group_by.value, start=start, end=end, known_at=known_at
     )
-    figures = {
-        group: UnitFigures(group, f.counts, f.breakdown)
-        for group, f in groups.items()
-        if group is not None
-    }
+    figures = {group: f for group, f in groups.items() if group is not None}
     for unit_id in _expected_rows(tree, organisation_id, group_by, start, end, today):
         figures.setdefault(unit_id, UnitFigures(unit_id))
     rows = sorted(figures.values(), key=lambda f: row_key(tree, f.organisation_id))
-    total = UnitFigures(organisation_id, total_figures.counts, total_figures.breakdown)
-    return AdmissionsReport(total=total, rows=tuple(rows)), tree
-
-
-def _plus(figures: UnitFigures, kind: FactKind, person: Person | None, on: date) -> UnitFigures:
-    breakdown = figures.breakdown
-    if kind is FactKind.ADMITTED and person is not None:
-        breakdown = breakdown.plus(person, on)
-    return UnitFigures(figures.organisation_id, figures.counts.plus(kind), breakdown)
+    return AdmissionsReport(total=total_figures, rows=tuple(rows)), tree
 
 
 def _expected_rows(

@@ -15,7 +15,7 @@ Two independent checks, both over the **raw stored events** (never the read mode
    - decodes the newest event of each stream with its event class and checks it
      serialises back to the stored JSON (``altered``): nothing after it names its hash.
 
-2. **The audit digest** (``api.digest``, ADR 0011): the rolling digest over the global
+2. **The audit digest** (``projections.digest``, ADR 0011): the rolling digest over the global
    order and the per-stream rows recorded as events arrived. It catches what chains cannot:
    a whole candidacy deleted, the newest events deleted, bytes re-encoded without changing
    the content, and any stream that is not a candidacy. Without an organisation it is
@@ -42,9 +42,11 @@ import orjson
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import TopicError, resolve_topic
 
-from api.digest import STORE, DigestCheck, Finding, GlobalDigest, ProblemKind, pages
 from domain.candidacy.events import CandidacyEvent
 from domain.events import GENESIS_HASH, DomainEvent, hash_payload
+from projections.digest import GlobalDigest
+from projections.digest_check import STORE, DigestCheck, Finding, ProblemKind
+from projections.paging import pages
 from workflows.application import Admissions
 from workflows.persistence import PydanticMapper
 
@@ -126,11 +128,11 @@ def verify_store(
     check = digest.check(wanted, anchors) if digest is not None else None
     read = 0
     expected = (
-        check.expected(admissions)
+        check.expected(admissions.recorder.max_notification_id() or 0)
         if check is not None
         else admissions.recorder.max_notification_id() or 0
     )
-    for page in pages(admissions):
+    for page in pages(admissions.recorder):
         for notification in page:
             if check is not None:
                 check.add(notification)

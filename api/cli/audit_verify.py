@@ -40,11 +40,11 @@ from api.audit.trail import audit_read, cli_actor
 from api.audit.verification import Verification, verify_store
 from api.audit.verification_report import verification_report
 from api.bootstrap import build_app
-from api.digest import GlobalDigest
-from api.projection_runner import Projections
 from api.settings import DatabaseUrlError, Settings
 from domain.errors import NotFound
-from projections.register import candidacies_in_subtree
+from projections.digest import GlobalDigest
+from projections.register_reader import candidacies_in_subtree
+from projections.runner import Projections
 from workflows.application import Admissions
 
 console = Console()

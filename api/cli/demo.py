@@ -6,7 +6,6 @@ one token per role.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -17,14 +16,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.bootstrap import build_app
+from api.bootstrap import build_app, build_projections
 from api.cli.serve import print_demo_tokens
 from api.demo.loader import PROVINCE_ID, DemoClock, DemoIncomplete, DemoSummary, load_demo
-from api.settings import DatabaseUrlError, Settings
+from api.settings import DatabaseUrlError, current
 from domain.organisation import OrganisationKind, OrganisationState
 from domain.values import Period
-from projections.admissions import AdmissionCounts, AdmissionsProjection, Breakdown, QuotaReport
-from workflows.application import Admissions
+from projections.figures import AdmissionCounts, Breakdown
+from projections.ledger_reader import LedgerReader
+from projections.tree import OrganisationTree
 
 console = Console()
 if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -35,7 +35,7 @@ log = structlog.get_logger("ketnap.cli")
 def demo() -> None:
     """Load the demo province (Tỉnh ủy Lâm Đồng) once and print its figures."""
     try:
-        settings = Settings()
+        settings = current()
         app = build_app(settings, clock=DemoClock())
     except DatabaseUrlError as exc:
         console.print(f"[red]KETNAP_DATABASE_URL: {exc}[/red]")
@@ -61,24 +61,19 @@ def demo() -> None:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc
     _report_load(summary)
-    projection = AdmissionsProjection().apply_all(stored_events(app))
-    print_branch_counts(projection)
-    for period in sorted({q.period for q in projection.quotas()}):
-        print_quota_table(projection, Period.parse(period))
+    # The figures come from the persisted views, read as the HTTP API reads them: this
+    # command is their runner for a moment (a server, if one runs, would be too).
+    projections = build_projections(app)
+    projections.catch_up()
+    print_figures(projections.reader, app.today())
     print_demo_tokens(app, PROVINCE_ID)
 
 
-def stored_events(app: Admissions, *, page_size: int = 1000) -> Iterator[object]:
-    """Every stored event of the application, decoded, in notification order (read in
-    pages of ``page_size``)."""
-    start = 1
-    while True:
-        page = app.recorder.select_notifications(start, limit=page_size)
-        if not page:
-            return
-        for notification in page:
-            yield app.mapper.to_domain_event(notification)
-        start = page[-1].id + 1
+def print_figures(reader: LedgerReader, today: date) -> None:
+    """The admissions per branch, then the fulfilment of every period with a quota."""
+    print_branch_counts(reader, today)
+    for period in reader.periods():
+        print_quota_table(reader, Period.parse(period))
 
 
 def _report_load(summary: DemoSummary) -> None:
@@ -130,10 +125,10 @@ def _display_name(unit: OrganisationState, on: date) -> str:
     return unit.name_on(on)
 
 
-def _group_of(projection: AdmissionsProjection, branch_id: UUID, on: date) -> UUID | None:
+def _group_of(tree: OrganisationTree, branch_id: UUID, on: date) -> UUID | None:
     """The commune (else the parent) a branch sits under on ``on``."""
-    path = projection.tree.path_on(branch_id, on)
-    communes = [u for u in path if projection.tree.unit(u).kind == OrganisationKind.COMMUNE]
+    path: list[UUID] = list(tree.path_on(branch_id, on))
+    communes = [u for u in path if tree.unit(u).kind == OrganisationKind.COMMUNE]
     if communes:
         return communes[-1]
     return path[-2] if len(path) > 1 else None
@@ -143,22 +138,23 @@ def _count_cells(counts: AdmissionCounts) -> list[str]:
     return [str(getattr(counts, name)) for _, name in COUNT_COLUMNS]
 
 
-def print_branch_counts(projection: AdmissionsProjection, on: date | None = None) -> None:
-    """Per-branch admission counts (all dates), grouped under each branch's commune."""
-    on = on or date.today()
-    counts = projection.branch_counts()
-    branches = [u for u in projection.tree.units() if u.kind.is_branch]
+def print_branch_counts(reader: LedgerReader, on: date) -> None:
+    """Per-branch admission counts (all dates), grouped under each branch's commune on
+    ``on``."""
+    tree = reader.tree()
+    counts = {b: f.counts for b, f in reader.grouped(None, "branch")[1].items() if b}
+    branches = [u for u in tree.units() if u.kind.is_branch]
     groups: dict[UUID | None, list[OrganisationState]] = {}
     for branch in branches:
-        groups.setdefault(_group_of(projection, branch.id, on), []).append(branch)
+        groups.setdefault(_group_of(tree, branch.id, on), []).append(branch)
     table = Table(title="Kết quả kết nạp theo chi bộ (admissions per branch, all dates)")
     table.add_column("Đảng bộ xã/phường · Chi bộ")
     for header, _ in COUNT_COLUMNS:
         table.add_column(header, justify="right")
     total = AdmissionCounts()
-    for group_id, members in sorted(groups.items(), key=lambda g: _group_key(projection, g[0])):
+    for group_id, members in sorted(groups.items(), key=lambda g: _group_key(tree, g[0])):
         subtotal = sum((counts.get(b.id, AdmissionCounts()) for b in members), AdmissionCounts())
-        label = _display_name(projection.tree.unit(group_id), on) if group_id else "—"
+        label = _display_name(tree.unit(group_id), on) if group_id else "—"
         table.add_row(
             f"[bold]{label}[/bold]",
             *[f"[bold]{c}[/bold]" for c in _count_cells(subtotal)],
@@ -177,8 +173,8 @@ def print_branch_counts(projection: AdmissionsProjection, on: date | None = None
     console.print(table)
 
 
-def _group_key(projection: AdmissionsProjection, group_id: UUID | None) -> str:
-    return projection.tree.unit(group_id).code if group_id else ""
+def _group_key(tree: OrganisationTree, group_id: UUID | None) -> str:
+    return tree.unit(group_id).code if group_id else ""
 
 
 def _percent(value: Decimal | None) -> str:
@@ -195,7 +191,7 @@ def _breakdown_cells(b: Breakdown) -> list[str]:
     ]
 
 
-def print_quota_table(projection: AdmissionsProjection, period: Period) -> None:
+def print_quota_table(reader: LedgerReader, period: Period) -> None:
     """Fulfilment of every root unit for ``period`` and, indented, of the committees under
     it during the period (branches are left out: they carry no quota)."""
     table = Table(
@@ -215,18 +211,24 @@ def print_quota_table(projection: AdmissionsProjection, period: Period) -> None:
         "≤ 30 tuổi\n≤ 30",
     ):
         table.add_column(header, justify="left" if header.startswith("Đơn vị") else "right")
-    roots = [u for u in projection.tree.units() if u.parents[0][1] is None]
+    tree = reader.tree()
+    roots = [u for u in tree.units() if u.parents[0][1] is None]
     for root in sorted(roots, key=lambda u: u.code):
-        _quota_rows(table, projection, root.id, period, depth=0)
+        _quota_rows(table, reader, tree, root.id, period, depth=0)
         table.add_section()
     console.print(table)
 
 
 def _quota_rows(
-    table: Table, projection: AdmissionsProjection, unit_id: UUID, period: Period, depth: int
+    table: Table,
+    reader: LedgerReader,
+    tree: OrganisationTree,
+    unit_id: UUID,
+    period: Period,
+    depth: int,
 ) -> None:
-    report: QuotaReport = projection.quota_report(unit_id, period)
-    unit = projection.tree.unit(unit_id)
+    report = reader.quota_report(unit_id, period)
+    unit = tree.unit(unit_id)
     name = _display_name(unit, period.ends_on)
     if unit.ended_on is not None and period.contains(unit.ended_on):
         name += f" (đến {unit.ended_on:%d/%m/%Y})"
@@ -239,23 +241,21 @@ def _quota_rows(
         *_breakdown_cells(report.breakdown),
         style=style,
     )
-    children = sorted(report.children, key=lambda c: _sort_key(projection, c.organisation_id))
+    children = sorted(report.children, key=lambda c: _sort_key(tree, c.organisation_id))
     for child in children:
-        if _shown_under(projection, child.organisation_id, unit_id, period):
-            _quota_rows(table, projection, child.organisation_id, period, depth + 1)
+        if _shown_under(tree, child.organisation_id, unit_id, period):
+            _quota_rows(table, reader, tree, child.organisation_id, period, depth + 1)
 
 
-def _sort_key(projection: AdmissionsProjection, unit_id: UUID) -> tuple[int, str]:
-    unit = projection.tree.unit(unit_id)
+def _sort_key(tree: OrganisationTree, unit_id: UUID) -> tuple[int, str]:
+    unit = tree.unit(unit_id)
     return unit.kind.level, unit.name
 
 
-def _shown_under(
-    projection: AdmissionsProjection, child_id: UUID, parent_id: UUID, period: Period
-) -> bool:
+def _shown_under(tree: OrganisationTree, child_id: UUID, parent_id: UUID, period: Period) -> bool:
     """Committees (not branches) show once, under the parent they had on their last day
     in the period: a commune moved mid-year shows under its new parent only."""
-    child = projection.tree.unit(child_id)
+    child = tree.unit(child_id)
     if child.kind.is_branch:
         return False
     last = period.ends_on

@@ -1,8 +1,11 @@
-"""``ketnap projections list|status|rebuild NAME|run``: the persisted projections.
+"""``ketnap projections list|status|rebuild NAME|run``: the read side's views (the ledger,
+the register, the audit digest), through the one runner ``api.bootstrap`` builds.
 
-``run`` is the projection runner process for deployments that keep catching up out of
-the API (``KETNAP_SERVE_PROJECTIONS=false`` on ``ketnap serve``); ``rebuild`` fills a fresh
-generation beside the live one with a progress bar and swaps it in atomically.
+``run`` is the runner process for deployments that keep catching up out of the API
+(``KETNAP_SERVE_PROJECTIONS=false`` on ``ketnap serve``); ``rebuild`` fills a fresh
+generation beside the live one with a progress bar and swaps it in atomically (the audit
+digest is refolded in place, and only with ``--certify-current-contents``: it then vouches
+for the store as it is now, tampered or not).
 """
 
 from __future__ import annotations
@@ -27,10 +30,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from api.bootstrap import build_app, store_environment
-from api.digest import digest_for
-from api.projection_runner import Projections
-from api.settings import DatabaseUrlError, Settings
+from api.bootstrap import FollowedAdmissions, build_app, build_projections, store_environment
+from api.settings import DatabaseUrlError, current
+from projections.digest import NAME as DIGEST
+from projections.runner import Projections
 from workflows.application import Admissions
 
 projections_cli = typer.Typer(
@@ -44,11 +47,11 @@ log = structlog.get_logger("ketnap.cli.projections")
 
 def _open() -> tuple[Admissions, Projections]:
     try:
-        app = build_app(Settings())
+        app = build_app(current())
     except DatabaseUrlError as exc:
         console.print(f"[red]KETNAP_DATABASE_URL: {exc}[/red]")
         raise typer.Exit(2) from exc
-    return app, Projections(app)
+    return app, build_projections(app)
 
 
 @projections_cli.command("list")
@@ -58,9 +61,8 @@ def list_() -> None:
     try:
         table = Table("projection", "generation", "position", "lag (events)")
         for s in projections.status():
-            table.add_row(s.name, str(s.generation), f"{s.position:,}", f"{s.lag:,}")
-        digest = digest_for(app)
-        table.add_row(digest.name, "—", f"{digest.position():,}", f"{digest.lag():,}")
+            generation = "—" if s.name == DIGEST else str(s.generation)
+            table.add_row(s.name, generation, f"{s.position:,}", f"{s.lag:,}")
         console.print(table)
     finally:
         app.close()
@@ -77,13 +79,12 @@ def status() -> None:
         table = Table("projection", "generation", "position", "lag", "rebuilding into")
         for s in projections.status():
             building = str(s.building) if s.building else "—"
-            table.add_row(s.name, str(s.generation), f"{s.position:,}", f"{s.lag:,}", building)
-        digest = digest_for(app)
-        table.add_row(digest.name, "—", f"{digest.position():,}", f"{digest.lag():,}", "—")
+            generation = "—" if s.name == DIGEST else str(s.generation)
+            table.add_row(s.name, generation, f"{s.position:,}", f"{s.lag:,}", building)
         console.print(table)
         console.print(
-            f"{digest.name} is the tamper-evidence digest (ADR 0011): `ketnap audit verify` "
-            "checks the store against it; it is not rebuilt from here."
+            f"{DIGEST} is the tamper-evidence digest (ADR 0011): `ketnap audit verify` "
+            "checks the store against it."
         )
     finally:
         app.close()
@@ -93,6 +94,14 @@ def status() -> None:
 def rebuild(
     name: Annotated[str, typer.Argument(help="The projection to rebuild (see `list`).")],
     page_size: Annotated[int, typer.Option(min=100, max=100_000)] = 5000,
+    certify: Annotated[
+        bool,
+        typer.Option(
+            "--certify-current-contents",
+            help=f"Required to refold {DIGEST}: it then vouches for the store as it is now. "
+            "Run `ketnap audit verify` first and explain its findings (docs/operations.md).",
+        ),
+    ] = False,
 ) -> None:
     """Build NAME afresh from the first event beside the live copy, then swap it in.
 
@@ -105,6 +114,13 @@ def rebuild(
             console.print(
                 f"[red]unknown projection '{name}': choose one of "
                 f"{', '.join(projections.names)}[/red]"
+            )
+            raise typer.Exit(2)
+        if name == DIGEST and not certify:
+            console.print(
+                f"[red]{DIGEST} certifies the store's contents: refolding it hides any change "
+                "made so far. Run `ketnap audit verify`, then add --certify-current-contents."
+                "[/red]"
             )
             raise typer.Exit(2)
         projections.page_size = page_size
@@ -164,21 +180,19 @@ def run(
         log.info(
             "projections.run_started", positions={s.name: s.position for s in projections.status()}
         )
-        digest = digest_for(app)
         if once:
             applied = projections.catch_up()
-            digest.catch_up()
             console.print(f"caught up {applied:,} events; lag {projections.lag():,}")
             return
 
         def on_page(applied: int) -> None:
-            digest.catch_up()
             log.info("projections.caught_up", events=applied)
 
         if isinstance(projections.datastore, PostgresDatastore) and not polling:
-            from api.projection_follow import follow
+            from projections.follow import follow
 
-            follow(projections, store_environment(Settings()), should_stop=lambda: stopping)
+            env = store_environment(current())
+            follow(projections, FollowedAdmissions, env, should_stop=lambda: stopping)
         else:
             projections.run(poll_seconds=poll, should_stop=lambda: stopping, on_page=on_page)
         log.info("projections.run_stopped")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
 from api.http import middleware, problems
 from api.metrics import Metrics
-from api.settings import Settings
+from api.settings import Settings, current, read
+from projections.live import ReadSide
 from workflows.application import Admissions
 
 DESCRIPTION = """
@@ -43,7 +43,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     admissions: Admissions | None = None,
-    projections: Any = None,
+    projections: ReadSide | None = None,
     keep_projections_caught_up: bool | None = None,
 ) -> FastAPI:
     """Build the HTTP application.
@@ -51,9 +51,9 @@ def create_app(
     ``admissions`` may be handed in (tests); otherwise the lifespan builds one from the
     settings and closes it on shutdown.
     """
-    from api.bootstrap import build_app, build_projections
+    from api.bootstrap import build_app, build_read_side
 
-    settings = settings or Settings()
+    settings = settings or current()
     if keep_projections_caught_up is None:
         keep_projections_caught_up = settings.serve_projections
     metrics = Metrics()
@@ -62,13 +62,16 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = admissions is None
         app.state.admissions = admissions or build_app(settings)
-        app.state.projections = projections or build_projections(app.state.admissions)
-        if keep_projections_caught_up:
-            app.state.projections.start_background(metrics)
+        read_side = projections or build_read_side(
+            app.state.admissions, follow=bool(keep_projections_caught_up)
+        )
+        read_side.on_caught_up = lambda: metrics.observe_lag(read_side.status())
+        app.state.projections = read_side
+        read_side.start()
         try:
             yield
         finally:
-            app.state.projections.stop_background()
+            read_side.stop()
             if own:
                 app.state.admissions.close()
 
@@ -96,6 +99,6 @@ def create_served_app() -> FastAPI:
     logging from the environment, as the single-process ``serve`` sets them up."""
     from api.logging import configure_logging
 
-    settings = Settings()
+    settings = read()
     configure_logging(settings.log_level, json=settings.log_json)
     return create_app(settings)

@@ -8,7 +8,7 @@ from fastapi import Depends, Header, Request
 
 from api.http.problems import ApiError
 from api.http.security import Principal, PrincipalDep
-from api.readmodel import LiveProjections
+from projections.live import ReadSide
 from workflows.context import Actor
 
 
@@ -25,13 +25,23 @@ async def actor(request: Request, principal: PrincipalDep) -> Actor:
 ActorDep = Annotated[Actor, Depends(actor)]
 
 
-async def get_projections(request: Request) -> LiveProjections:
-    """The read models the lifespan built (reports, quotas, deadlines, audit)."""
-    projections: LiveProjections = request.app.state.projections
+async def get_projections(request: Request) -> ReadSide:
+    """The read side the lifespan built, as it stands (status, readiness)."""
+    projections: ReadSide = request.app.state.projections
     return projections
 
 
-ProjectionsDep = Annotated[LiveProjections, Depends(get_projections)]
+def get_settled(request: Request) -> ReadSide:
+    """The read side once its follower has applied everything stored when the request
+    came in (bounded wait; see ``projections.live``): reports show the caller's own writes.
+    Sync: FastAPI runs it in the thread pool, so waiting blocks no event loop."""
+    projections: ReadSide = request.app.state.projections
+    projections.settle()
+    return projections
+
+
+ProjectionsDep = Annotated[ReadSide, Depends(get_projections)]
+FiguresDep = Annotated[ReadSide, Depends(get_settled)]
 
 IdempotencyKey = Annotated[
     str | None,
@@ -63,6 +73,7 @@ def expected_version(if_match: str | None) -> int | None:
 
 __all__ = [
     "ActorDep",
+    "FiguresDep",
     "IdempotencyKey",
     "IfMatch",
     "Principal",

@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from api.http.problems import PROBLEM_RESPONSES
 from api.http.security import Principal, require_scope
-from projections.admissions import Breakdown
+from projections.figures import Breakdown
 from workflows.application import Admissions
 
 AsOf = Annotated[

@@ -429,7 +429,7 @@ class _VoteEvent(CandidacyEvent):
 
     @property
     def passed(self) -> bool:
-        return self.tally.reaches(self.rules.vote_numerator, self.rules.vote_denominator)
+        return self.rules.vote_passes(self.eligible, self.in_favour)
 
     def vote_check(self) -> CheckResult:
         """The 2/3 check: recorded for the audit, never a refusal (a failed vote is a fact)."""

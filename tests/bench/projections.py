@@ -6,7 +6,7 @@ Run with ``make bench`` (after ``tests.bench.run`` and ``tests.bench.http``) or
 In one run, on one stored history (``tests.bench.projections_data``: the demo's
 candidacies cloned over a province of 20,000 branches, at least 1,000,000 events):
 
-- **rebuild**: ``Projections(app).rebuild()`` (``api.projection_runner``): a fresh
+- **rebuild**: ``Projections(app).rebuild()`` (``projections.runner``): a fresh
   generation of the admissions ledger from event 1, swapped in. Rate = every stored event
   in the store ÷ wall time (the rebuild asks the store only for the topics it uses).
 - **raw scan**: plain psycopg, ``SELECT notification_id, originator_id,
@@ -59,10 +59,10 @@ from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
-from api.projection_runner import Projections, ledger_topics
 from api.settings import persistence_env
 from domain.values import Period
 from projections.ledger import NAME as LEDGER
+from projections.runner import Projections, ledger_topics
 from tests.bench import projections_data as data
 from tests.bench.common import drop_database, load_average, machine, with_database
 from tests.scenario import make_app

@@ -78,9 +78,7 @@ def world() -> World:
 def in_process(world: World) -> Iterator[TestClient]:
     """The API on ``world``'s application, in process, sending ``ADMIN_TOKEN`` unless a
     request names another token. Reads catch the projections up themselves."""
-    app = create_app(
-        Settings(admin_token=ADMIN_TOKEN), admissions=world.app, keep_projections_caught_up=False
-    )
+    app = create_app(Settings(admin_token=ADMIN_TOKEN), admissions=world.app)
     with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
         yield client
 

@@ -201,7 +201,6 @@ def env() -> Iterator[Env]:
     app = create_app(
         Settings(admin_token=ADMIN_TOKEN),
         admissions=world.admissions,
-        keep_projections_caught_up=False,
     )
     with TestClient(app) as client:
         yield Env(world, client)

@@ -13,7 +13,7 @@ def test_commands_are_counted_by_type_and_outcome() -> None:
     app = make_app()
     tree = build_tree(app)
     cid = nominate(app, tree)
-    api = create_app(Settings(admin_token="t"), admissions=app, keep_projections_caught_up=False)
+    api = create_app(Settings(admin_token="t"), admissions=app)
     with TestClient(api, headers={"Authorization": "Bearer t"}) as client:
         ok = client.post(f"/candidacies/{cid}/class-enrolment", json={"enrolled_on": "2023-02-01"})
         refused = client.post(f"/candidacies/{cid}/ceremony", json={"held_on": "2023-03-01"})

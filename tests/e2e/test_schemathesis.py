@@ -172,9 +172,7 @@ def build_world(app: Admissions) -> World:
 
 admissions = make_app(clock=FixedClock())
 world = build_world(admissions)
-api = create_app(
-    Settings(admin_token=ADMIN_TOKEN), admissions=admissions, keep_projections_caught_up=False
-)
+api = create_app(Settings(admin_token=ADMIN_TOKEN), admissions=admissions)
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", api)
 schema.config.checks.update(

@@ -18,11 +18,11 @@ from uuid import UUID
 import pytest
 
 from api.audit.verification import verify_store
-from api.digest import GlobalDigest
 from domain.candidacy import events as ev
 from domain.candidacy.state import Stage
 from domain.errors import DomainError
 from domain.member_ids import member_id_for
+from projections.digest import GlobalDigest
 from tests.scenario import ADMIN, FixedClock, make_app
 from workflows import commands as c
 from workflows.application import Admissions

@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from api.projection_runner import Projections
 from api.settings import persistence_env
 from domain.values import Period
 from projections.ledger import NAME as LEDGER
+from projections.runner import Projections
 from tests.naive_figures import NaiveFigures, TickingClock, Units, admit, decode_all, found
 from tests.scenario import ADMIN, make_app
 from tests.unit.test_ledger_properties import ledger_sums, quota_as_naive
@@ -42,7 +42,7 @@ PERIODS = [Period.parse(p) for p in ("2023", "2024", "2025", "2026", "2021-2025"
 RUNNER = """
 import sys
 from api.bootstrap import build_app
-from api.projection_runner import Projections
+from projections.runner import Projections
 from api.settings import Settings
 from projections.ledger import NAME
 

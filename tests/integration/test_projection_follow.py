@@ -10,10 +10,11 @@ from datetime import date
 
 import pytest
 
-from api.projection_follow import follow
-from api.projection_runner import Projections
+from api.bootstrap import FollowedAdmissions
 from domain.values import Period
-from projections.ledger import LedgerReader
+from projections.follow import follow
+from projections.ledger_reader import LedgerReader
+from projections.runner import Projections
 from tests.integration.support import OpenApp
 from tests.scenario import FixedClock, build_tree
 from tests.unit.helpers import World, open_candidacy
@@ -43,7 +44,13 @@ def test_a_runner_follows_another_writer_and_equals_a_rebuild(
 
     def run() -> None:
         if postgres:
-            follow(runner_side, dict(store_env), should_stop=stopping.is_set, check_seconds=0.5)
+            follow(
+                runner_side,
+                FollowedAdmissions,
+                dict(store_env),
+                should_stop=stopping.is_set,
+                check_seconds=0.5,
+            )
         else:
             runner_side.run(poll_seconds=0.02, should_stop=stopping.is_set)
 

@@ -1,5 +1,5 @@
-"""The live read side and the tamper verifier on every real store: a reader instance
-catches up with what another instance wrote (paged, by notification id), and an event
+"""The read side and the tamper verifier on every real store: a reader instance's views
+catch up with what another instance wrote (paged, by notification id), and an event
 edited in the database behind the application's back is found."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import orjson
 import psycopg
 
 from api.audit.verification import verify_candidacies
-from api.readmodel import LiveProjections
+from projections.live import ReadSide
+from projections.runner import Projections
 from tests.integration.support import OpenApp
 from tests.scenario import FixedClock, build_tree
 from tests.unit.helpers import World, open_candidacy
@@ -26,13 +27,16 @@ def _world(open_app: OpenApp) -> World:
 def test_a_reader_instance_catches_up_in_pages(open_app: OpenApp) -> None:
     writer = _world(open_app)
     ids = [open_candidacy(writer, upto=n) for n in (2, 5, 9)]
-    reader = LiveProjections(open_app(), page_size=7)
+    reader = ReadSide(Projections(open_app(), page_size=7), follow=False)
     assert reader.catch_up() > 7
     assert reader.lag() == 0
     later = open_candidacy(writer, upto=1)
-    with reader.read() as models:
-        for cid in [*ids, later]:
-            assert models.candidacies.get(cid) == writer.app.candidacy(cid)
+    assert reader.lag() > 0
+    reader.catch_up()
+    standings = {s.candidacy_id: s for s in reader.register.standings()}
+    for cid in [*ids, later]:
+        state = writer.app.candidacy(cid)
+        assert (standings[cid].stage, standings[cid].branch_id) == (state.stage, state.branch_id)
 
 
 _WHERE = "WHERE originator_id = {p} AND originator_version = {p}"

@@ -22,10 +22,10 @@ from typer.testing import CliRunner
 
 from api.audit.verification import Verification, verify_candidacies, verify_store
 from api.cli.main import cli
-from api.digest import GlobalDigest
-from api.digest_store import STREAMS
 from api.http.app import create_app
 from api.settings import Settings
+from projections.digest import GlobalDigest
+from projections.digest_store import STREAMS
 from tests.integration.support import OpenApp
 from tests.scenario import FixedClock, Tree, build_tree
 from tests.unit.helpers import World, open_candidacy
@@ -320,9 +320,7 @@ def test_verifying_while_another_process_writes_and_catches_up_finds_nothing(
 
 
 def test_the_http_endpoint_reports_tampering(scene: Scene) -> None:
-    api = create_app(
-        Settings(admin_token="t0ken"), admissions=scene.open_app(), keep_projections_caught_up=False
-    )
+    api = create_app(Settings(admin_token="t0ken"), admissions=scene.open_app())
     headers = {"Authorization": "Bearer t0ken"}
     with TestClient(api) as client:
         clean = client.get("/audit/verify", headers=headers).json()

@@ -1,6 +1,6 @@
-"""The demo province loads once, covers every stage and outcome, and the admissions read
-model agrees with a naive count straight from the candidacy states; quota fulfilment
-follows the tree of each admission's own date and rounds half-up."""
+"""The demo province loads once, covers every stage and outcome, and the persisted ledger
+(read as the HTTP API reads it) agrees with a naive count straight from the candidacy
+states; quota fulfilment follows the tree of each admission's own date and rounds half-up."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from api.cli.demo import stored_events
 from api.cli.main import cli
 from api.demo import data as demo_data
 from api.demo.loader import PROVINCE_ID, DemoClock, DemoSummary, load_demo
@@ -29,8 +28,10 @@ from domain.candidacy.state import CandidacyState, Stage
 from domain.organisation import OrganisationFounded, OrganisationKind, OrganisationMoved
 from domain.quota import QuotaSet, quota_id
 from domain.rulesets import rule_set_on
-from domain.values import Person
-from projections.admissions import AdmissionCounts, AdmissionsProjection, fulfilment_percent
+from domain.values import Period, Person
+from projections.figures import AdmissionCounts, fulfilment_percent
+from projections.ledger_reader import LedgerReader
+from projections.runner import Projections
 from workflows.application import Admissions
 from workflows.calendar import VietnamCalendar
 
@@ -52,8 +53,25 @@ def states(demo: tuple[Admissions, DemoSummary]) -> list[CandidacyState]:
 
 
 @pytest.fixture(scope="module")
-def projection(demo: tuple[Admissions, DemoSummary]) -> AdmissionsProjection:
-    return AdmissionsProjection().apply_all(stored_events(demo[0], page_size=500))
+def projection(demo: tuple[Admissions, DemoSummary]) -> LedgerReader:
+    projections = Projections(demo[0], page_size=500)
+    projections.catch_up()
+    return projections.reader
+
+
+def persisted(events: list[Any]) -> tuple[Admissions, Projections]:
+    """The events stored as written (no commands), and the views caught up on them."""
+    app = Admissions(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=DemoClock(), calendar=VietnamCalendar()
+    )
+    app.recorder.insert_events([app.mapper.to_stored_event(e) for e in events])
+    projections = Projections(app)
+    projections.catch_up()
+    return app, projections
+
+
+def branch_counts(reader: LedgerReader, **span: Any) -> dict[UUID, AdmissionCounts]:
+    return {b: f.counts for b, f in reader.grouped(None, "branch", **span)[1].items() if b}
 
 
 def test_demo_loads_and_covers_every_stage_and_outcome(demo, states):
@@ -126,7 +144,7 @@ def _as_counter(counts: AdmissionCounts) -> Counter[str]:
 
 def test_projection_counts_equal_naive_counts(states, projection):
     naive = _naive_counts(states)
-    counted = {b: _as_counter(c) for b, c in projection.branch_counts().items()}
+    counted = {b: _as_counter(c) for b, c in branch_counts(projection).items()}
     assert counted == {b: c for b, c in naive.items() if c}
     assert sum(c["admitted"] for c in naive.values()) > 150
 
@@ -141,20 +159,32 @@ def test_quota_admitted_equals_naive_count_per_unit(demo, states, projection, ye
                 naive[unit.id] += 1
     for key in demo_data.QUOTAS[str(year)]:
         unit_id = demo_data.BY_KEY[key].id
-        report = projection.quota_report(unit_id, str(year))
+        report = projection.quota_report(unit_id, Period.parse(str(year)))
         assert report.admitted == naive[unit_id], key
         assert report.target == demo_data.QUOTAS[str(year)][key]
         assert report.fulfilment_percent == fulfilment_percent(report.admitted, report.target)
-    province = projection.quota_report(PROVINCE_ID, str(year))
+    province = projection.quota_report(PROVINCE_ID, Period.parse(str(year)))
     assert province.admitted > 40
     assert 0 < province.breakdown.women < province.admitted
     assert 0 < province.breakdown.ethnic_minority < province.admitted
 
 
-def test_the_corrected_decision_counts_in_its_corrected_year(states, projection):
+def test_the_corrected_decision_counts_on_its_corrected_date(states, projection):
     (corrected,) = [s for s in states if any(isinstance(e, Corrected) for e in s.history)]
-    facts = [f for f in projection.facts(corrected.id) if f.kind == "admitted"]
-    assert [f.on for f in facts] == [date(2024, 12, 30)]
+    (decided,) = [e for e in corrected.history if isinstance(e, AdmissionDecided)]
+    (correction,) = [e for e in corrected.history if isinstance(e, Corrected)]
+    first, fixed = decided.decided_on, date(2024, 12, 30)
+    assert first != fixed and corrected.decided_on == fixed
+    branch = _branch_on(corrected, fixed)
+
+    def admitted_on(day: date, **known: Any) -> int:
+        counts = branch_counts(projection, start=day, end=day, kinds=["admitted"], **known)
+        return counts.get(branch, AdmissionCounts()).admitted
+
+    before = correction.timestamp - timedelta(microseconds=1)
+    # As known now the admission is on the corrected date; as known before, on the first.
+    assert admitted_on(fixed) - admitted_on(fixed, known_at=before) == 1
+    assert admitted_on(first, known_at=before) - admitted_on(first) == 1
 
 
 def test_cli_version_and_demo_on_memory(monkeypatch):
@@ -254,7 +284,7 @@ def test_seed_figure_189_admitted_against_175_is_108_percent():
     for n in range(189):
         events += _admission(branch, date(2013, 1, 2) + timedelta(days=n), city)
     events += _admission(branch, date(2014, 1, 2), city)  # another year: not counted
-    report = AdmissionsProjection().apply_all(events).quota_report(city, "2013")
+    report = persisted(events)[1].reader.quota_report(city, Period.parse("2013"))
     assert (report.target, report.admitted) == (175, 189)
     assert report.fulfilment_percent == Decimal("108.00")
     assert str(report.fulfilment_percent) == "108.00"
@@ -278,17 +308,18 @@ def test_branch_moved_mid_year_counts_for_the_parent_of_each_decision_date():
     events += _admission(branch, date(2024, 6, 30), province)
     events += _admission(branch, date(2024, 7, 1), province)  # the move's own day: new parent
     events += _admission(branch, date(2024, 9, 10), province, sex="male", ethnicity="Cơ Ho")
-    projection = AdmissionsProjection().apply_all(events)
-    old_report = projection.quota_report(old, "2024")
-    new_report = projection.quota_report(new, "2024")
+    reader = persisted(events)[1].reader
+    year = Period.parse("2024")
+    old_report = reader.quota_report(old, year)
+    new_report = reader.quota_report(new, year)
     assert (old_report.admitted, old_report.fulfilment_percent) == (2, Decimal("50.00"))
     assert (new_report.admitted, new_report.fulfilment_percent) == (2, Decimal("66.67"))
     assert new_report.breakdown.women == 1 and new_report.breakdown.ethnic_minority == 1
-    top = projection.quota_report(province, "2024")
+    top = reader.quota_report(province, year)
     assert top.admitted == 4 and top.target is None and top.fulfilment_percent is None
     assert {c.organisation_id: c.admitted for c in top.children} == {old: 2, new: 2}
-    assert projection.tree.path_on(branch, date(2024, 6, 30)) == [province, old, branch]
-    assert projection.tree.path_on(branch, date(2024, 7, 1)) == [province, new, branch]
+    assert reader.tree().path_on(branch, date(2024, 6, 30)) == [province, old, branch]
+    assert reader.tree().path_on(branch, date(2024, 7, 1)) == [province, new, branch]
 
 
 def test_transfer_and_correction_move_an_admission():
@@ -317,14 +348,17 @@ def test_transfer_and_correction_move_an_admission():
         rule_set="24-QĐ/TW",
         **_envelope(),
     )
-    projection = AdmissionsProjection().apply_all([e1, e2, e3, nominated, transfer, decided])
-    assert projection.branch_counts() == {second: AdmissionCounts(admitted=1)}
-    assert projection.quota_report(province, "2025").admitted == 1
-    projection.apply(correction)
-    projection.apply(correction)  # a repeated event is taken once
-    assert projection.quota_report(province, "2025").admitted == 0
-    assert projection.quota_report(province, "2024").admitted == 1
-    assert projection.branch_counts(start=date(2024, 1, 1), end=date(2024, 12, 31)) == {
+    app, projections = persisted([e1, e2, e3, nominated, transfer, decided])
+    reader = projections.reader
+    y2024, y2025 = Period.parse("2024"), Period.parse("2025")
+    assert branch_counts(reader) == {second: AdmissionCounts(admitted=1)}
+    assert reader.quota_report(province, y2025).admitted == 1
+    app.recorder.insert_events([app.mapper.to_stored_event(correction)])
+    assert projections.catch_up("admissions") == 1
+    assert projections.catch_up("admissions") == 0  # nothing is taken twice
+    assert reader.quota_report(province, y2025).admitted == 0
+    assert reader.quota_report(province, y2024).admitted == 1
+    assert branch_counts(reader, start=date(2024, 1, 1), end=date(2024, 12, 31)) == {
         second: AdmissionCounts(admitted=1)
     }
 

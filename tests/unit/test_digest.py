@@ -14,8 +14,10 @@ from pydantic import SecretStr
 
 from api.audit.verification import verify_store
 from api.bootstrap import build_app
-from api.digest import GENESIS, GlobalDigest, chain, digest_for, leaf
 from api.settings import Settings
+from projections.digest import GlobalDigest
+from projections.digest_check import GENESIS, chain, leaf
+from projections.runner import Projections
 from tests.scenario import FixedClock, build_tree
 from tests.unit.helpers import World, make_world, open_candidacy
 
@@ -49,10 +51,11 @@ def test_checkpoints_do_not_depend_on_the_page_size(world: World) -> None:
     assert tip.total == len(stored) and tip.last_notification_id == stored[-1].id
 
 
-def test_the_in_memory_store_keeps_a_digest_per_application(world: World) -> None:
-    digest = digest_for(world.app)
-    assert digest_for(world.app) is digest and digest.position() == 0
-    digest.catch_up()
+def test_the_in_memory_store_keeps_a_digest_beside_the_other_views(world: World) -> None:
+    projections = Projections(world.app)
+    digest = projections.digest
+    assert digest.position() == 0 and "audit_digest" in projections.names
+    projections.catch_up("audit_digest")
     clean = verify_store(world.app, digest)
     assert clean.problems == () and clean.digest is not None and clean.digest.store_wide
     cid = open_candidacy(world, upto=1)

@@ -32,7 +32,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from pydantic import ValidationError
 
-from api.projection_runner import Projections
 from api.settings import persistence_env
 from domain.candidacy.events import (
     AdmissionDecided,
@@ -56,8 +55,9 @@ from domain.events import DomainEvent
 from domain.quota import QuotaSet
 from domain.rulesets import rule_set_on
 from domain.values import Period
+from projections.figures import QuotaReport, UnitFigures
 from projections.ledger import NAME as LEDGER
-from projections.ledger import LedgerFigures, QuotaFigures
+from projections.runner import Projections
 from tests.naive_figures import (
     Figures,
     NaiveFigures,
@@ -130,7 +130,7 @@ def build_tree(app: Admissions) -> Units:
 # --- comparing ---------------------------------------------------------------------------
 
 
-def quota_as_naive(figures: QuotaFigures) -> QuotaFiguresNaive:
+def quota_as_naive(figures: QuotaReport) -> QuotaFiguresNaive:
     return QuotaFiguresNaive(
         figures.organisation_id,
         figures.period,
@@ -142,12 +142,12 @@ def quota_as_naive(figures: QuotaFigures) -> QuotaFiguresNaive:
     )
 
 
-def figures_as_naive(figures: LedgerFigures) -> Figures:
+def figures_as_naive(figures: UnitFigures) -> Figures:
     return Figures(asdict(figures.counts), asdict(figures.breakdown))
 
 
 def grouped_as_naive(
-    answer: tuple[LedgerFigures, dict[UUID | None, LedgerFigures]],
+    answer: tuple[UnitFigures, dict[UUID | None, UnitFigures]],
 ) -> tuple[Figures, dict[UUID | None, Figures]]:
     total, groups = answer
     converted = {k: figures_as_naive(v) for k, v in groups.items()}

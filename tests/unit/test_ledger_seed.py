@@ -11,10 +11,10 @@ from uuid import uuid4
 
 import pytest
 
-from api.projection_runner import Projections
 from api.settings import persistence_env
 from domain.values import Period
 from projections.ledger import NAME as LEDGER
+from projections.runner import Projections
 from tests.naive_figures import NaiveFigures, TickingClock, Units, admit, decode_all, found
 from tests.scenario import ADMIN, make_app
 from workflows import commands as c

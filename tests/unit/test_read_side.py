@@ -1,5 +1,6 @@
-"""The live read side: the candidacy index (subtree, pipeline, deadlines), catching up
-with the store (read-your-writes, known_at, the background poller) and the tamper
+"""The read side as a server holds it (``projections.live.ReadSide``): the persisted
+register (subtree, pipeline, deadlines) caught up by its follower only (a settled read
+sees the last write, reads never write, known_at, the background follower) and the tamper
 verifier on a real SQLite store edited behind the application's back."""
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import orjson
 import pytest
 
 from api.audit.verification import verify_candidacies
-from api.readmodel import LiveProjections
 from domain.candidacy.deadlines import deadlines
 from domain.candidacy.state import Stage
+from projections.live import ReadSide
+from projections.register_reader import candidacies_in_subtree, open_deadlines, pipeline
+from projections.runner import Projections
 from tests.scenario import ADMIN, FixedClock, build_tree, make_app
 from tests.unit.helpers import CALENDAR, CEREMONY, World, found_unit, make_world, open_candidacy
 from workflows import commands as c
@@ -29,19 +32,25 @@ def world() -> World:
     return make_world()
 
 
-def test_index_folds_each_candidacy_like_the_application(world):
+def read_side(world: World, **options: object) -> ReadSide:
+    return ReadSide(Projections(world.app), **options)  # type: ignore[arg-type]
+
+
+def test_the_register_places_each_candidacy_like_the_application(world):
     ids = [open_candidacy(world, upto=n) for n in (0, 3, 8, CEREMONY + 1)]
-    live = LiveProjections(world.app)
-    assert live.catch_up() == world.app.recorder.max_notification_id()
+    live = read_side(world, follow=False)
+    assert live.catch_up() > 0
     assert live.catch_up() == 0 and live.lag() == 0
-    with live.read() as models:
-        for cid in ids:
-            assert models.candidacies.get(cid) == world.app.candidacy(cid)
-        found = models.candidacies.in_subtree(world.tree.commune, TODAY)
-        assert [s.id for s in found] == sorted(ids, key=str)
-        assert models.candidacies.in_subtree(world.tree.other_branch, TODAY) == []
-        probation = models.candidacies.in_subtree(None, TODAY, Stage.PROBATION)
-        assert [s.id for s in probation] == [ids[-1]]
+    assert live.position == world.app.recorder.max_notification_id()
+    standings = {s.candidacy_id: s for s in live.register.standings(TODAY)}
+    for cid in ids:
+        state = world.app.candidacy(cid)
+        assert (standings[cid].stage, standings[cid].branch_id) == (state.stage, state.branch_id)
+    tree, register = live.reader.tree(), live.register
+    assert candidacies_in_subtree(register, tree, world.tree.commune, TODAY) == sorted(ids, key=str)
+    assert candidacies_in_subtree(register, tree, world.tree.other_branch, TODAY) == []
+    probation = candidacies_in_subtree(register, tree, None, TODAY, Stage.PROBATION)
+    assert probation == [ids[-1]]
 
 
 def test_subtree_follows_the_tree_of_the_day_asked_about(world):
@@ -49,22 +58,26 @@ def test_subtree_follows_the_tree_of_the_day_asked_about(world):
     other = found_unit(world.app, "XA-2", "commune", world.tree.province)
     move = c.MoveOrganisation(new_parent_id=other, effective_on=date(2024, 7, 1))
     world.app.move_organisation(world.tree.grassroots, move, ADMIN)
-    live = LiveProjections(world.app)
-    with live.read() as models:
-        index = models.candidacies
-        assert [s.id for s in index.in_subtree(world.tree.commune, date(2024, 6, 30))] == [cid]
-        assert index.in_subtree(other, date(2024, 6, 30)) == []
-        assert [s.id for s in index.in_subtree(other, date(2024, 7, 1))] == [cid]
-        assert index.in_subtree(world.tree.commune, TODAY) == []
+    live = read_side(world, follow=False)
+    live.catch_up()
+    tree, register = live.reader.tree(), live.register
+
+    def within(unit: UUID, day: date) -> list[UUID]:
+        return candidacies_in_subtree(register, tree, unit, TODAY, as_of=day)
+
+    assert within(world.tree.commune, date(2024, 6, 30)) == [cid]
+    assert within(other, date(2024, 6, 30)) == []
+    assert within(other, date(2024, 7, 1)) == [cid]
+    assert within(world.tree.commune, TODAY) == []
 
 
 def test_pipeline_counts_days_since_the_step_that_entered_the_stage(world):
     first = open_candidacy(world, upto=1)  # awareness class since 2023-02-01
     open_candidacy(world, upto=1, start=date(2023, 3, 1))
     open_candidacy(world, upto=2)  # certified
-    live = LiveProjections(world.app)
-    with live.read() as models:
-        report = models.candidacies.pipeline(world.tree.province, TODAY)
+    live = read_side(world, follow=False)
+    live.catch_up()
+    report = pipeline(live.register, live.reader.tree(), world.tree.province, TODAY)
     stages = {s.stage: s for s in report.stages}
     days = [(TODAY - date(2023, 2, 1)).days, (TODAY - date(2023, 3, 1)).days]
     assert stages[Stage.AWARENESS_CLASS].candidates == 2
@@ -75,9 +88,10 @@ def test_pipeline_counts_days_since_the_step_that_entered_the_stage(world):
     # A correction of the enrolment date moves the day the stage was entered.
     correction = c.CorrectRecord(position=2, changes={"enrolled_on": "2023-02-11"}, reason="nhầm")
     world.app.execute(first, correction, ADMIN)
-    with live.read() as models:
-        report = models.candidacies.pipeline(world.tree.province, TODAY)
-        as_of = models.candidacies.pipeline(world.tree.province, TODAY, as_of=date(2023, 2, 20))
+    live.catch_up()
+    tree = live.reader.tree()
+    report = pipeline(live.register, tree, world.tree.province, TODAY)
+    as_of = pipeline(live.register, tree, world.tree.province, TODAY, as_of=date(2023, 2, 20))
     stages = {s.stage: s for s in report.stages}
     days[0] -= 10
     assert stages[Stage.AWARENESS_CLASS].median_days_in_stage == sum(days) / 2
@@ -89,10 +103,11 @@ def test_pipeline_counts_days_since_the_step_that_entered_the_stage(world):
 
 def test_deadlines_are_the_open_ones_of_the_domain(world):
     ids = [open_candidacy(world, upto=n) for n in (8, 10, 11)]
-    live = LiveProjections(world.app)
-    with live.read() as models:
-        items = models.candidacies.deadlines(world.tree.province, TODAY, CALENDAR)
-        overdue = models.candidacies.deadlines(world.tree.province, TODAY, CALENDAR, "overdue")
+    live = read_side(world, follow=False)
+    live.catch_up()
+    tree = live.reader.tree()
+    items = open_deadlines(live.register, tree, world.tree.province, TODAY)
+    overdue = open_deadlines(live.register, tree, world.tree.province, TODAY, "overdue")
     expected = sorted(
         (d.due_on, str(cid), d.kind, d.status)
         for cid in ids
@@ -104,33 +119,42 @@ def test_deadlines_are_the_open_ones_of_the_domain(world):
     assert {i.kind for i in items} >= {"decision_due", "ceremony_due"}
 
 
-def test_reads_see_the_last_write_and_known_at_sees_the_past(world):
-    live = LiveProjections(world.app)
-    live.catch_up()
-    before = world.clock.now
-    world.clock.advance(hours=1)
-    cid = open_candidacy(world, upto=2)
-    with live.read() as models:  # no poller: read() catches up itself
-        assert cid in models.candidacies
-    with live.read(known_at=before) as models:
-        assert cid not in models.candidacies
-        assert world.tree.branch in models.admissions.tree  # the tree was recorded earlier
-    with live.read(known_at=world.clock.now) as models:
-        assert models.candidacies.get(cid) == world.app.candidacy(cid)
+def test_a_settled_read_sees_the_last_write_and_known_at_sees_the_past(world):
+    live = read_side(world, poll_seconds=30)  # only a settle() wakes the follower in time
+    live.start()
+    try:
+        assert live.settle()
+        before = world.clock.now
+        world.clock.advance(hours=1)
+        cid = open_candidacy(world, upto=2)
+        assert live.settle(timeout=10)
+        assert cid in {s.candidacy_id for s in live.register.standings(TODAY)}
+        assert cid not in {s.candidacy_id for s in live.register.standings(TODAY, before)}
+        assert world.tree.branch in live.reader.tree(known_at=before)  # recorded earlier
+    finally:
+        live.stop()
 
 
-def test_the_background_poller_catches_up_and_stops(world):
-    live = LiveProjections(world.app, poll_seconds=0.01)
-    live.start_background()
+def test_reads_never_write_the_views(world):
+    live = read_side(world)  # follows, but its follower is not started
+    open_candidacy(world, upto=2)
+    assert live.position == 0
+    assert live.settle(timeout=0.1) is False
+    assert live.register.standings(TODAY) == [] and live.position == 0
+
+
+def test_the_background_follower_catches_up_and_stops(world):
+    live = read_side(world, poll_seconds=0.01)
+    live.start()
     try:
         open_candidacy(world, upto=3)
         deadline = time.monotonic() + 10
         while live.position < (world.app.recorder.max_notification_id() or 0):
-            assert time.monotonic() < deadline, "the poller did not catch up"
+            assert time.monotonic() < deadline, "the follower did not catch up"
             time.sleep(0.01)
         assert live.lag() == 0
     finally:
-        live.stop_background()
+        live.stop()
     assert live._thread is None
 
 
@@ -246,12 +270,12 @@ def test_swapped_versions_are_found_by_the_global_order(stored):
     assert {kind for _, kind in kinds} == {"reordered"}
 
 
-def test_known_at_rebuild_skips_what_no_longer_decodes(stored):
+def test_the_views_skip_what_no_longer_decodes(stored):
     world, path, cid = stored
     rowid = _rows(path, cid)[-1][0]
     _execute(path, "UPDATE stored_events SET state = ? WHERE rowid = ?", b"garbage", rowid)
-    live = LiveProjections(world.app)
+    live = read_side(world, follow=False)
     live.catch_up()
     assert live.undecodable == [rowid]
-    with live.read(known_at=world.clock.now + timedelta(days=1)) as models:
-        assert models.candidacies.get(cid) is not None
+    later = world.clock.now + timedelta(days=1)
+    assert cid in {s.candidacy_id for s in live.register.standings(TODAY, later)}

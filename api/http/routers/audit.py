@@ -1,6 +1,6 @@
 """Audit: verify that no stored event was altered, removed or reordered after it was
 recorded: the candidacies' hash chains over the raw stored JSON, and the audit digest over
-the store's global order (``api.audit.verification``, ``api.digest``, ADR 0011). The
+the store's global order (``api.audit.verification``, ``projections.digest``, ADR 0011). The
 report's shape is ``api.audit.verification_report``, shared with ``ketnap audit verify``."""
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from fastapi import APIRouter
 from api.audit.trail import audit_read
 from api.audit.verification import verify_store
 from api.audit.verification_report import VerificationReport, verification_report
-from api.digest import digest_for
-from api.http.deps import ProjectionsDep
+from api.http.deps import FiguresDep
 from api.http.figures import OrganisationQuery, covered_unit, problem_responses
 from api.http.security import READERS, AdmissionsDep, PrincipalDep, require
-from projections.register import candidacies_in_subtree
+from projections.register_reader import candidacies_in_subtree
 
 router = APIRouter(tags=["audit"])
 log = structlog.get_logger("ketnap.audit")
@@ -30,7 +29,7 @@ log = structlog.get_logger("ketnap.audit")
 def verify(
     admissions: AdmissionsDep,
     principal: PrincipalDep,
-    projections: ProjectionsDep,
+    projections: FiguresDep,
     organisation_id: OrganisationQuery = None,
 ) -> VerificationReport:
     """Recompute every stored candidacy event's hash from its stored JSON and check each
@@ -42,15 +41,12 @@ def verify(
     boards within their subtree. Reads the whole store (seconds for a province)."""
     require(principal, *READERS)
     unit = covered_unit(admissions, principal, organisation_id)
-    digest = digest_for(admissions)
-    digest.catch_up()
+    digest = projections.digest  # settled: the follower folded in what was stored
     if unit is None:
         result = verify_store(admissions, digest)
     else:
-        ledger = projections.ledger_reader()
-        ids = candidacies_in_subtree(
-            projections.ledger.register, ledger.tree(), unit, admissions.today()
-        )
+        ledger = projections.reader
+        ids = candidacies_in_subtree(projections.register, ledger.tree(), unit, admissions.today())
         result = verify_store(admissions, digest, candidacy_ids=ids)
     audit_read(
         "verify",

@@ -22,7 +22,7 @@ from api.audit.history import history_items
 from api.audit.trail import AuditRead, audit_read
 from api.documents.pdf import render_pdf
 from api.http import examples as ex
-from api.http.deps import ActorDep, IdempotencyKey, IfMatch, ProjectionsDep, expected_version
+from api.http.deps import ActorDep, FiguresDep, IdempotencyKey, IfMatch, expected_version
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
 from api.http.schemas import (
     CandidacyOut,
@@ -44,7 +44,7 @@ from domain.candidacy.deadlines import deadlines
 from domain.candidacy.events import state_as_of
 from domain.candidacy.state import CandidacyState, Stage
 from domain.errors import DomainError, NotFound
-from projections.register import candidacies_in_subtree
+from projections.register_reader import candidacies_in_subtree
 from workflows import commands as c
 from workflows.application import Admissions
 
@@ -156,7 +156,7 @@ def nominate(
 def list_candidacies(
     admissions: AdmissionsDep,
     principal: PrincipalDep,
-    projections: ProjectionsDep,
+    projections: FiguresDep,
     organisation_id: Annotated[
         UUID | None, Query(description="The subtree's root (default: your unit)")
     ] = None,
@@ -170,9 +170,9 @@ def list_candidacies(
     if root is not None:
         admissions.organisation(root)  # 404 for an unknown unit
         require_scope(admissions, principal, root)
-    ledger = projections.ledger_reader()  # catches the projections up first
+    ledger = projections.reader
     ids = candidacies_in_subtree(
-        projections.ledger.register, ledger.tree(), root, admissions.today(), stage, as_of=as_of
+        projections.register, ledger.tree(), root, admissions.today(), stage, as_of=as_of
     )
     page_ids, next_cursor = paginate(ids, lambda i: (str(i),), limit, cursor)
     page = [_as_of(admissions.candidacy(i), as_of) for i in page_ids]

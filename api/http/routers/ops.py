@@ -81,14 +81,16 @@ def health() -> Health:
     },
 )
 def ready(admissions: AdmissionsDep, projections: ProjectionsDep) -> Any:
-    """200 when the store answers, with the number of stored events the read models have
-    not applied yet; 503 (problem+json) when it does not."""
+    """200 when the store answers, with the number of stored events the views have not
+    applied yet; 503 (problem+json) when it does not."""
     try:
         admissions.recorder.max_notification_id()
-        lag = projections.lag()
+        views = projections.status()
+        lag = max(p.lag for p in views)
+        position = min(p.position for p in views)
         persisted = [
             ProjectionState(name=p.name, generation=p.generation, position=p.position, lag=p.lag)
-            for p in projections.ledger.status()
+            for p in views
         ]
     except Exception as exc:  # any failure of the store means "not ready"
         log.warning("ready.store_unreachable", error=type(exc).__name__)
@@ -99,7 +101,7 @@ def ready(admissions: AdmissionsDep, projections: ProjectionsDep) -> Any:
         status="ready",
         store="ok",
         projection_lag=lag,
-        projection_position=projections.position,
+        projection_position=position,
         undecodable_events=len(projections.undecodable),
         projections=persisted,
     )
@@ -119,7 +121,7 @@ def metrics(request: Request, _: PrincipalDep, projections: ProjectionsDep) -> R
     each scrape as well as by the background poller). Any role may read it."""
     registry: Metrics = request.app.state.metrics
     try:
-        projections.report_lag(registry)
+        registry.observe_lag(projections.status())
     except Exception as exc:  # the scrape still answers: the gauge keeps its last value
         log.warning("metrics.lag_unavailable", error=type(exc).__name__)
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

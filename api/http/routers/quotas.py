@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Path
 from pydantic import BaseModel, ConfigDict
 
-from api.http.deps import ActorDep, ProjectionsDep
+from api.http.deps import ActorDep, FiguresDep
 from api.http.figures import AsOf, BreakdownOut, KnownAt, percent, problem_responses
 from api.http.problems import ApiError
 from api.http.security import FIGURES, WRITERS, AdmissionsDep, PrincipalDep, require, require_scope
@@ -190,7 +190,7 @@ def quota_fulfilment(
     period: PeriodPath,
     admissions: AdmissionsDep,
     principal: PrincipalDep,
-    projections: ProjectionsDep,
+    projections: FiguresDep,
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> QuotaFulfilment:
@@ -203,7 +203,7 @@ def quota_fulfilment(
     admissions.organisation(organisation_id)
     require_scope(admissions, principal, organisation_id)
     day = min(quota_period.ends_on, as_of or admissions.today())
-    reader = projections.ledger_reader()
+    reader = projections.reader
     report = reader.quota_report(organisation_id, quota_period, as_of=as_of, known_at=known_at)
     quota = reader.quota_sets([organisation_id], quota_period, as_of, known_at).get(organisation_id)
     tree = reader.tree(known_at)

@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.http.deps import ProjectionsDep
+from api.http.deps import FiguresDep
 from api.http.figures import (
     AsOf,
     BreakdownOut,
@@ -28,11 +28,12 @@ from api.http.problems import ApiError
 from api.http.security import FIGURES, READERS, AdmissionsDep, PrincipalDep, require
 from domain.candidacy.deadlines import DeadlineKind
 from domain.candidacy.state import Stage
-from projections.candidacies import DeadlineItem, StageFigures, deadline_key
 from projections.coverage import coverage
-from projections.register import open_deadlines as register_deadlines
-from projections.register import pipeline as register_pipeline
-from projections.reports import GroupBy, UnitFigures, ledger_admissions_report, row_key
+from projections.figures import UnitFigures
+from projections.register_reader import DeadlineItem, StageFigures, deadline_key
+from projections.register_reader import open_deadlines as register_deadlines
+from projections.register_reader import pipeline as register_pipeline
+from projections.reports import GroupBy, admissions_report, row_key
 from projections.tree import OrganisationTree
 
 router = APIRouter(tags=["reports"])
@@ -194,7 +195,7 @@ def _row(tree: OrganisationTree, unit: UnitFigures, day: date, name: str) -> Adm
 def admissions_figures(
     admissions: AdmissionsDep,
     principal: PrincipalDep,
-    projections: ProjectionsDep,
+    projections: FiguresDep,
     organisation_id: OrganisationQuery = None,
     from_: Annotated[date | None, Query(alias="from", description="First day (inclusive).")] = None,
     to: Annotated[date | None, Query(description="Last day (inclusive).")] = None,
@@ -213,8 +214,8 @@ def admissions_figures(
     if from_ and end and end < from_:
         raise ApiError(422, "Invalid request", "`to` is before `from`", "invalid_input")
     today = admissions.today()
-    report, tree = ledger_admissions_report(
-        projections.ledger_reader(),
+    report, tree = admissions_report(
+        projections.reader,
         unit,
         group_by,
         start=from_,
@@ -253,7 +254,7 @@ def _name(tree: OrganisationTree, unit_id: UUID | None, day: date) -> str:
 def pipeline(
     admissions: AdmissionsDep,
     principal: PrincipalDep,
-    projections: ProjectionsDep,
+    projections: FiguresDep,
     organisation_id: OrganisationQuery = None,
     as_of: AsOf = None,
     known_at: KnownAt = None,
@@ -262,9 +263,9 @@ def pipeline(
     `as_of`), counted by their stage."""
     require(principal, *FIGURES)
     unit = covered_unit(admissions, principal, organisation_id)
-    ledger = projections.ledger_reader()  # catches the projections up when this process does
+    ledger = projections.reader
     result = register_pipeline(
-        projections.ledger.register,
+        projections.register,
         ledger.tree(known_at),
         unit,
         admissions.today(),
@@ -289,7 +290,7 @@ def pipeline(
 def open_deadlines(
     admissions: AdmissionsDep,
     principal: PrincipalDep,
-    projections: ProjectionsDep,
+    projections: FiguresDep,
     organisation_id: OrganisationQuery = None,
     status: Annotated[Literal["due", "overdue"] | None, Query(description="Only these.")] = None,
     as_of: AsOf = None,
@@ -302,9 +303,9 @@ def open_deadlines(
     or at the end of `as_of`; ordered by due date. Admins, boards and auditors."""
     require(principal, *READERS)
     unit = covered_unit(admissions, principal, organisation_id)
-    ledger = projections.ledger_reader()
+    ledger = projections.reader
     items = register_deadlines(
-        projections.ledger.register,
+        projections.register,
         ledger.tree(known_at),
         unit,
         admissions.today(),
@@ -360,7 +361,7 @@ class ExpiringCertificatesPage(BaseModel):
 def certificates_expiring(
     admissions: AdmissionsDep,
     principal: PrincipalDep,
-    projections: ProjectionsDep,
+    projections: FiguresDep,
     organisation_id: OrganisationQuery = None,
     within_days: Annotated[int, Query(ge=0, le=3660, description="Horizon in days.")] = 90,
     include_expired: Annotated[bool, Query(description="Also those already expired.")] = True,
@@ -375,9 +376,9 @@ def certificates_expiring(
     require(principal, *READERS)
     unit = covered_unit(admissions, principal, organisation_id)
     on = as_of or admissions.today()
-    ledger = projections.ledger_reader()
+    ledger = projections.reader
     found = register_deadlines(
-        projections.ledger.register,
+        projections.register,
         ledger.tree(known_at),
         unit,
         admissions.today(),
@@ -393,7 +394,7 @@ def certificates_expiring(
     page, next_cursor = paginate(items, deadline_key, limit, cursor)
     issued = {
         d.candidacy_id: d.basis_on
-        for d in projections.ledger.register.open_deadlines(on, known_at)
+        for d in projections.register.open_deadlines(on, known_at)
         if d.kind == "certificate_expiry"
     }
     return ExpiringCertificatesPage(
@@ -448,7 +449,7 @@ class CoverageReport(BaseModel):
 def residential_coverage(
     admissions: AdmissionsDep,
     principal: PrincipalDep,
-    projections: ProjectionsDep,
+    projections: FiguresDep,
     organisation_id: OrganisationQuery = None,
     as_of: AsOf = None,
     known_at: KnownAt = None,
@@ -459,7 +460,7 @@ def residential_coverage(
     require(principal, *FIGURES)
     unit = covered_unit(admissions, principal, organisation_id)
     on = as_of or admissions.today()
-    ledger = projections.ledger_reader()
+    ledger = projections.reader
     result = coverage(ledger.tree(known_at), unit, on, ledger.members_by_branch(on, known_at))
     return CoverageReport(
         organisation_id=unit,

@@ -1,20 +1,23 @@
-"""Runs the persisted projections: catch-up in large pages, rebuild beside the live view,
-atomic swap, status (``ketnap projections ...``, the API's catch-up, ``/ready``).
+"""The read side's one runner: every persisted view of the store, caught up in large pages,
+rebuilt beside the live one and swapped in atomically, with its status (``ketnap
+projections ...``, the server's follower in ``projections.live``, ``/ready``).
 
-Two projections follow the store (docs/adr/0010-persisted-projections.md):
+Three views follow the store, each on the library's tracking records
+(docs/adr/0010-persisted-bitemporal-projections.md, docs/adr/0011-global-digest.md):
 
 - ``admissions``: the bitemporal ledger of counted facts and targets
   (``projections.ledger``): admission counts, quota fulfilment, the admissions report;
 - ``candidacies``: the register of stage and open-deadline spans
   (``projections.register``): the pipeline, the deadline register, certificates about to
-  expire.
+  expire;
+- ``audit_digest``: the rolling hash of the store's global order (``projections.digest``).
 
-Catch-up reads ``select_notifications`` straight from the application's recorder in pages
-of ``PAGE_SIZE`` (never the 10-item notification log), asks the store only for the topics
-the projection uses, and applies each page in one transaction together with its tracking
-record. The ledger decodes candidacy payloads to dicts only (the mapper undoes cipher and
-compression and upcasts; no pydantic validation). A runner killed at any point resumes
-from the last committed page: nothing is applied twice or lost.
+Catch-up reads the store with ``projections.paging.pages`` in pages of ``PAGE_SIZE``, asks
+only for the topics the view uses, and applies each page in one transaction together with
+its tracking record. Nothing else writes the views: readers never catch up. The ledger
+decodes candidacy payloads to dicts only (the mapper undoes cipher and compression and
+upcasts; no pydantic validation). A runner killed at any point resumes from the last
+committed page: nothing is applied twice or lost.
 
 Rebuild fills generation N+1 beside the live generation N, then flips
 ``ketnap_projection.generation`` in one transaction once it has caught up; readers look
@@ -44,17 +47,22 @@ from domain.candidacy.events import CandidacyEvent
 from domain.member import MemberEvent
 from domain.organisation import OrganisationEvent
 from domain.quota import QuotaSet
+from projections.digest import NAME as DIGEST
+from projections.digest import GlobalDigest
 from projections.facts import FACT_EVENT_NAMES, MEMBER_TOPIC_PREFIX
 from projections.ledger import NAME as LEDGER
-from projections.ledger import Item, LedgerEngine, LedgerReader, ledger_tables
+from projections.ledger import LedgerEngine
+from projections.ledger_reader import LedgerReader
+from projections.ledger_schema import Item, ledger_tables
+from projections.paging import PAGE_SIZE, pages
 from projections.register import NAME as REGISTER
-from projections.register import RegisterEngine, RegisterReader, register_tables
+from projections.register import RegisterEngine, register_tables
+from projections.register_reader import RegisterReader
+from projections.source import Source, payloads
 from projections.store import META_TABLE, Dialect, PostgresView, SQLiteView, View
-from workflows.application import Admissions
 
 log = structlog.get_logger("ketnap.projections")
 
-PAGE_SIZE = 5000
 LAG_PROBE = 1000
 Progress = Callable[[int, int], None]  # (notification ids scanned so far, to scan)
 Engine = LedgerEngine | RegisterEngine
@@ -102,11 +110,12 @@ class ProjectionStatus:
 
 
 class Projections:
-    """The persisted projections of one application's store."""
+    """The persisted views of one application's store (see the module doc)."""
 
-    names = (LEDGER, REGISTER)
+    names = (LEDGER, REGISTER, DIGEST)
+    generational = (LEDGER, REGISTER)  # rebuilt beside the live one; the digest is reset
 
-    def __init__(self, app: Admissions, *, page_size: int = PAGE_SIZE) -> None:
+    def __init__(self, app: Source, *, page_size: int = PAGE_SIZE) -> None:
         self.app = app
         self.page_size = page_size
         datastore = getattr(app.recorder, "datastore", None)
@@ -118,8 +127,10 @@ class Projections:
         self._topics = {LEDGER: ledger_topics(), REGISTER: register_topics()}
         self._lock = threading.RLock()
         self.undecodable: list[int] = []  # notification ids that no longer decode
-        for name in self.names:
+        for name in self.generational:
             self.view(name, self.generation(name))  # the live generations' tables exist
+        self.digest = GlobalDigest(app, page_size=page_size)
+        self._payloads = payloads(app)
         self.reader = LedgerReader(lambda g: self.view(LEDGER, g, create=False), app.name)
         self.register = RegisterReader(lambda g: self.view(REGISTER, g, create=False))
 
@@ -215,18 +226,23 @@ class Projections:
     def status(self) -> list[ProjectionStatus]:
         newest = self.max_notification_id()
         found = []
-        for name in self.names:
+        for name in self.generational:
             generation, building = self._meta(name)
             position = self.view(name, generation).max_tracking_id(self.app.name) or 0
             lag = self._lag(name, position, newest)
             found.append(ProjectionStatus(name, generation, position, lag, building))
+        position = self.digest.position()
+        found.append(ProjectionStatus(DIGEST, 1, position, max(0, newest - position), None))
         return found
 
     def position(self) -> int:
-        """The smallest position of the live generations (no lag computed)."""
+        """The smallest position of the live views (no lag computed)."""
         return min(
-            self.view(name, self.generation(name)).max_tracking_id(self.app.name) or 0
-            for name in self.names
+            self.digest.position(),
+            *(
+                self.view(name, self.generation(name)).max_tracking_id(self.app.name) or 0
+                for name in self.generational
+            ),
         )
 
     def _lag(self, name: str, position: int, newest: int) -> int:
@@ -260,7 +276,10 @@ class Projections:
         scanned = 0
         with self._lock:
             for each in names:
-                scanned += self._catch_up(each, generation, progress, stop)
+                if each == DIGEST:
+                    scanned += self.digest.catch_up(progress, stop=stop)
+                else:
+                    scanned += self._catch_up(each, generation, progress, stop)
         return scanned
 
     def _catch_up(
@@ -275,12 +294,10 @@ class Projections:
                 return 0
             total = stop - start
             position = start
-            while position < stop:
-                page = self.app.recorder.select_notifications(
-                    position + 1, self.page_size, stop=stop, topics=self._topics[name]
-                )
-                if not page:
-                    break
+            topics = self._topics[name]
+            for page in pages(
+                self.app.recorder, start + 1, stop=stop, topics=topics, page_size=self.page_size
+            ):
                 self._apply(engine, page, Tracking(self.app.name, page[-1].id))
                 position = page[-1].id
                 if progress is not None:
@@ -332,7 +349,7 @@ class Projections:
         topic = notification.topic
         recorded: datetime
         if topic.startswith((candidacy_events.__name__ + ":", MEMBER_TOPIC_PREFIX)):
-            payload = self.app.mapper.decode_state(notification)  # type: ignore[attr-defined]
+            payload = self._payloads.decode_state(notification)
             del payload["originator_id"], payload["originator_version"]
             recorded = datetime.fromisoformat(payload["timestamp"])
             return Item(
@@ -361,6 +378,9 @@ class Projections:
         live store, then swap it in atomically; returns the new generation."""
         if name not in self.names:
             raise ValueError(f"unknown projection {name!r}: one of {', '.join(self.names)}")
+        if name == DIGEST:
+            self.digest.rebuild(progress)
+            return 1
         live, _ = self._meta(name)
         fresh = live + 1
         for old in (live - 1, fresh):  # the one before the live one; a failed attempt's

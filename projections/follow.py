@@ -1,14 +1,17 @@
 """Following the store live on PostgreSQL with the library's ``ProjectionRunner``.
 
 ``ketnap projections run`` first catches up in large pages (``Projections.catch_up``), then,
-on PostgreSQL, hands each projection to ``eventsourcing.projection.ProjectionRunner``: it
+on PostgreSQL, hands the ledger and the register to the library's ``ProjectionRunner``: it
 subscribes to the application's recorder (LISTEN/NOTIFY; ketnap's ordered insert notifies
 like the library's), decodes each new event and calls ``process_event`` with its tracking
 record, which the engines write in the same transaction as the view. The engines skip what
 another writer (the API's own catch-up, a second runner) applied first, so running both
 is safe.
 
-SQLite has no LISTEN/NOTIFY: there the runner polls (``Projections.run``).
+The audit digest folds the stored bytes, not decoded events: ``follow`` catches it up
+between the runners' turns. SQLite has no LISTEN/NOTIFY: there the runner polls
+(``Projections.run``). The library's runner constructs the application itself: the caller
+(``api.bootstrap``) names its class.
 
 A runner is bound to one generation; when ``ketnap projections rebuild`` swaps a new one
 in, ``follow`` notices within ``check_seconds`` and starts runners on the new generation.
@@ -25,35 +28,25 @@ from typing import Any
 from uuid import UUID
 
 import structlog
+from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import Projection, ProjectionRunner
 
-from api.projection_runner import Projections, ledger_topics, register_topics
 from domain.candidacy.events import CandidacyEvent
 from domain.member import MemberEvent
 from domain.organisation import OrganisationEvent
 from domain.quota import QuotaSet
+from projections.digest import NAME as DIGEST
 from projections.ledger import NAME as LEDGER
-from projections.ledger import Item, LedgerEngine, ledger_tables
+from projections.ledger import LedgerEngine
+from projections.ledger_schema import Item, ledger_tables
 from projections.register import NAME as REGISTER
 from projections.register import RegisterEngine, register_tables
+from projections.runner import Projections, ledger_topics, register_topics
 from projections.store import POSTGRES, PostgresView
-from workflows.application import Admissions
-from workflows.calendar import VietnamCalendar
-from workflows.context import system_clock
 
 log = structlog.get_logger("ketnap.projections.follow")
-
-
-class FollowedAdmissions(Admissions):
-    """The application as the runner opens it: read-only use, so the system clock and
-    the default calendar are enough (the register's deadlines use the calendar)."""
-
-    name = Admissions.name
-
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        super().__init__(env, clock=system_clock, calendar=VietnamCalendar())
 
 
 def _view_class(name: str, generation: int) -> type[PostgresView]:
@@ -78,9 +71,13 @@ class LedgerProjection(Projection[PostgresView]):
 
     def __init__(self, view: PostgresView) -> None:
         super().__init__(view)
-        self.engine = LedgerEngine(view, Admissions.name)
+        self.engine: LedgerEngine | None = None
+
+    def bind(self, projections: Projections) -> None:
+        self.engine = LedgerEngine(self.view, projections.app.name)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        assert self.engine is not None, "bind() first"
         self.engine.process([item_of(domain_event, tracking.notification_id)], tracking)
 
 
@@ -97,7 +94,7 @@ class RegisterProjection(Projection[PostgresView]):
 
     def bind(self, projections: Projections) -> None:
         self.engine = RegisterEngine(
-            self.view, Admissions.name, projections.app.calendar, projections.history
+            self.view, projections.app.name, projections.app.calendar, projections.history
         )
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
@@ -136,21 +133,25 @@ def item_of(event: Any, notification_id: int) -> Item:
 
 def follow(
     projections: Projections,
+    application_class: type[Application[Any]],
     env: dict[str, str],
     *,
     should_stop: Callable[[], bool],
     check_seconds: float = 2.0,
 ) -> None:
-    """Keep every projection caught up until ``should_stop()``, with the library's runners
-    on PostgreSQL (see the module doc)."""
+    """Keep every view caught up until ``should_stop()``, with the library's runners on
+    PostgreSQL (see the module doc); ``application_class(env)`` opens the store read-only."""
     while not should_stop():
         projections.catch_up()
-        generations = {name: projections.generation(name) for name in projections.names}
-        runners = [_start(projections, env, name, g) for name, g in generations.items()]
+        generations = {name: projections.generation(name) for name in projections.generational}
+        runners = [
+            _start(projections, application_class, env, name, g) for name, g in generations.items()
+        ]
         try:
             while not should_stop():
                 for runner in runners:
                     runner.run_forever(timeout=check_seconds / len(runners))
+                projections.catch_up(DIGEST)
                 if any(projections.generation(n) != g for n, g in generations.items()):
                     log.info("projections.generation_changed")
                     break
@@ -164,16 +165,20 @@ def follow(
 
 
 def _start(
-    projections: Projections, env: dict[str, str], name: str, generation: int
-) -> ProjectionRunner[FollowedAdmissions, PostgresView]:
+    projections: Projections,
+    application_class: type[Application[Any]],
+    env: dict[str, str],
+    name: str,
+    generation: int,
+) -> ProjectionRunner[Application[Any], PostgresView]:
     projection_class = LedgerProjection if name == LEDGER else RegisterProjection
-    runner: ProjectionRunner[FollowedAdmissions, PostgresView] = ProjectionRunner(
-        application_class=FollowedAdmissions,
+    runner: ProjectionRunner[Application[Any], PostgresView] = ProjectionRunner(
+        application_class=application_class,
         projection_class=projection_class,
         view_class=_view_class(name, generation),
         env=env,
     )
-    if isinstance(runner.projection, RegisterProjection):
-        runner.projection.bind(projections)
+    assert isinstance(runner.projection, LedgerProjection | RegisterProjection)
+    runner.projection.bind(projections)
     log.info("projections.runner_started", projection=name, generation=generation)
     return runner
