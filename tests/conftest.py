@@ -41,6 +41,15 @@ def _isolated_logging_configuration() -> Iterator[None]:
     structlog.reset_defaults()
 
 
+@pytest.fixture(autouse=True)
+def _settings_read_per_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process's settings are read once (``api.settings.current``); a test process
+    runs many "processes" with their own environment, so each test reads them afresh."""
+    import api.settings
+
+    monkeypatch.setattr(api.settings, "_current", None)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """URL of a reachable PostgreSQL database, from ``KETNAP_TEST_POSTGRES_URL``."""

@@ -25,7 +25,7 @@ from api.cli.demo import demo
 from api.cli.projections import projections_cli
 from api.cli.serve import serve, tokens
 from api.logging import configure_logging
-from api.settings import Settings
+from api.settings import read
 
 cli = typer.Typer(
     name="ketnap",
@@ -49,8 +49,9 @@ def _configure(
         str | None, typer.Option(help="Log level (default: KETNAP_LOG_LEVEL or INFO).")
     ] = None,
 ) -> None:
-    """Configure logging once, before any sub-command runs."""
-    settings = Settings()
+    """Read the settings and configure logging once, before any sub-command runs (the
+    sub-commands take the same settings: ``api.settings.current``)."""
+    settings = read()
     configure_logging(log_level or settings.log_level, json=settings.log_json)
 
 

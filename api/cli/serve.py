@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from api.bootstrap import build_app
-from api.settings import DatabaseUrlError, Settings, persistence_env
+from api.settings import DatabaseUrlError, Settings, current, persistence_env
 from domain.access import Role
 from domain.errors import DomainError
 from workflows.application import Admissions
@@ -38,7 +38,7 @@ def cli_actor(name: str = "ketnap-cli") -> Actor:
 
 def _settings() -> Settings:
     """The settings from the environment, with the store URL checked before anything runs."""
-    settings = Settings()
+    settings = current()
     try:
         persistence_env(settings.database_url)
     except DatabaseUrlError as exc:
@@ -54,13 +54,15 @@ def serve(
         bool,
         typer.Option(
             "--no-projections",
-            help="Do not poll the store in the background; reports still catch up "
-            "when they are asked for.",
+            help="Do not follow the store in this server: a separate `ketnap projections "
+            "run` does, and reports answer from the views as far as it has got.",
         ),
     ] = False,
     workers: Annotated[
         int,
-        typer.Option(min=1, max=64, help="Server processes (each keeps its own read models)."),
+        typer.Option(
+            min=1, max=64, help="Server processes (each follows the store unless --no-projections)."
+        ),
     ] = 1,
 ) -> None:
     """Serve the HTTP API (settings from KETNAP_* environment variables)."""
