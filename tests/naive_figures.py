@@ -64,6 +64,7 @@ from domain.organisation import OrganisationEvent, OrganisationState
 from domain.quota import QuotaSet
 from domain.rulesets import rule_set_on
 from domain.values import Period
+from projections.paging import pages
 from tests.scenario import ADMIN, FixedClock, roster_tally
 from workflows import commands as c
 from workflows.application import Admissions
@@ -133,16 +134,12 @@ def percent(admitted: int, target: int | None) -> Decimal | None:
 def decode_all(app: Admissions) -> list[DomainEvent]:
     """Every stored event, decoded by the application's mapper, in notification order."""
     events: list[DomainEvent] = []
-    start = 1
-    while True:
-        page = app.recorder.select_notifications(start, 500)
-        if not page:
-            return events
+    for page in pages(app.recorder, page_size=500):
         for notification in page:
             event = app.mapper.to_domain_event(notification)
             assert isinstance(event, DomainEvent)
             events.append(event)
-        start = page[-1].id + 1
+    return events
 
 
 class NaiveFigures:
