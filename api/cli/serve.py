@@ -71,7 +71,8 @@ def serve(
     from api.http.app import create_app
 
     settings = _settings()
-    factory = partial(create_app, settings, keep_projections_caught_up=not no_projections)
+    follow = settings.serve_projections and not no_projections  # either one turns it off
+    factory = partial(create_app, settings, keep_projections_caught_up=follow)
     base = f"http://{host}:{port}"
     console.print(
         f"ketnap API at [bold]{base}[/bold] — OpenAPI docs at [bold]{base}/docs[/bold]"
@@ -84,7 +85,7 @@ def serve(
         return
     # Several processes import the factory by name and read their settings from the
     # environment, so the projections choice travels there.
-    if no_projections:
+    if not follow:
         os.environ["KETNAP_SERVE_PROJECTIONS"] = "false"
     uvicorn.run(
         "api.http.app:create_served_app",
