@@ -27,6 +27,7 @@ rewrite these tables as well can hide a change: anchor the tip outside the datab
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Collection, Sequence
 from uuid import UUID
 
@@ -35,7 +36,7 @@ from eventsourcing.persistence import Notification
 
 from projections.digest_check import GENESIS, DigestCheck, Finding, chain, leaf, uuid_of
 from projections.digest_store import Checkpoint, DigestStore, StreamMark, open_store
-from projections.paging import pages
+from projections.paging import PageSizer, pages
 from projections.source import Source
 
 log = structlog.get_logger("ketnap.digest")
@@ -129,12 +130,15 @@ class GlobalDigest:
             overtaken = True
             while overtaken:
                 overtaken = False
-                for page in pages(recorder, position + 1, stop=stop, page_size=self.page_size):
+                sizer = PageSizer(self.page_size)  # pages of about half a second each
+                for page in pages(recorder, position + 1, stop=stop, page_size=sizer):
                     ids = {uuid_of(n.originator_id) for n in page}
-                    if not self.store.advance(
-                        position, page[-1].id, ids, fold_page(page, self.window)
-                    ):
-                        position, overtaken = self.position(), True  # another process was faster
+                    fold = fold_page(page, self.window)
+                    started = time.perf_counter()
+                    advanced = self.store.advance(position, page[-1].id, ids, fold)
+                    sizer.took(len(page), time.perf_counter() - started)
+                    if not advanced:  # another process folded this page in first: go on
+                        position, overtaken = self.position(), True
                         break
                     position = page[-1].id
                     done += len(page)

@@ -54,7 +54,7 @@ from projections.ledger import NAME as LEDGER
 from projections.ledger import LedgerEngine
 from projections.ledger_reader import LedgerReader
 from projections.ledger_schema import Item, ledger_tables
-from projections.paging import PAGE_SIZE, pages
+from projections.paging import PAGE_SECONDS, PAGE_SIZE, PageSizer, pages
 from projections.register import NAME as REGISTER
 from projections.register import RegisterEngine, register_tables
 from projections.register_reader import RegisterReader
@@ -115,9 +115,12 @@ class Projections:
     names = (LEDGER, REGISTER, DIGEST)
     generational = (LEDGER, REGISTER)  # rebuilt beside the live one; the digest is reset
 
-    def __init__(self, app: Source, *, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self, app: Source, *, page_size: int = PAGE_SIZE, page_seconds: float = PAGE_SECONDS
+    ) -> None:
         self.app = app
-        self.page_size = page_size
+        self.page_size = page_size  # the largest page; pages are sized by time below it
+        self.page_seconds = page_seconds
         datastore = getattr(app.recorder, "datastore", None)
         if datastore is None:  # the in-memory (POPO) store: keep the views in memory too
             datastore = SQLiteDatastore(f"file:ketnap-views-{uuid4()}?mode=memory&cache=shared")
@@ -295,10 +298,13 @@ class Projections:
             total = stop - start
             position = start
             topics = self._topics[name]
+            sizer = PageSizer(self.page_size, self.page_seconds)
             for page in pages(
-                self.app.recorder, start + 1, stop=stop, topics=topics, page_size=self.page_size
+                self.app.recorder, start + 1, stop=stop, topics=topics, page_size=sizer
             ):
+                started = time.perf_counter()
                 self._apply(engine, page, Tracking(self.app.name, page[-1].id))
+                sizer.took(len(page), time.perf_counter() - started)
                 position = page[-1].id
                 if progress is not None:
                     progress(position - start, total)
