@@ -145,9 +145,6 @@ _FACT_FIELDS = frozenset(
         "changes",
     }
 )
-_PERSON_FIELDS = frozenset(
-    {"sex", "date_of_birth", "ethnicity", "religion", "youth_union_member", "education", "sector"}
-)
 
 
 def fact_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -165,7 +162,21 @@ def fact_payload(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _person_fields(person: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in person.items() if k in _PERSON_FIELDS}
+    """The person as the figures need them, coded: flags for the breakdown (not the
+    ethnicity or religion themselves), the date of birth (for "aged 30 or under" on each
+    fact's date), education and sector. No name or national id; with a cipher key the view
+    also seals the whole source (``projections.ledger``)."""
+    if "female" in person:  # already coded
+        return person
+    return {
+        "female": int(person.get("sex") == "female"),
+        "minority": int(person.get("ethnicity", "Kinh") != "Kinh"),
+        "religious": int(bool(person.get("religion"))),
+        "youth": int(bool(person.get("youth_union_member"))),
+        "born": person["date_of_birth"],
+        "education": person.get("education"),
+        "sector": person.get("sector"),
+    }
 
 
 def _row_list(row: FactRow) -> list[Any]:
@@ -243,14 +254,9 @@ def derive_facts(events: Iterable[tuple[int, str, dict[str, Any]]]) -> list[Fact
     nominated = next((p for n, p in effective if n == "CandidateNominated"), None)
     if nominated is None:
         return []  # the stream began before what we were given
-    person = nominated["person"]
-    born = date.fromisoformat(person["date_of_birth"])
-    flags = (
-        int(person["sex"] == "female"),
-        int(person["ethnicity"] != "Kinh"),
-        int(bool(person.get("religion"))),
-        int(bool(person.get("youth_union_member"))),
-    )
+    person = _person_fields(nominated["person"])  # stored before coding: coded here
+    born = date.fromisoformat(person["born"])
+    flags = (person["female"], person["minority"], person["religious"], person["youth"])
     education = str(person.get("education") or "")
     sector = str(person.get("sector") or "")
     # (date, version order) of each transfer: the branch on a day is the last transfer's.

@@ -44,6 +44,7 @@ from projections.ledger_schema import Item, ledger_tables
 from projections.register import NAME as REGISTER
 from projections.register import RegisterEngine, register_tables
 from projections.runner import Projections, ledger_topics, register_topics
+from projections.source import cipher_of
 from projections.store import POSTGRES, PostgresView
 
 log = structlog.get_logger("ketnap.projections.follow")
@@ -74,7 +75,7 @@ class LedgerProjection(Projection[PostgresView]):
         self.engine: LedgerEngine | None = None
 
     def bind(self, projections: Projections) -> None:
-        self.engine = LedgerEngine(self.view, projections.app.name)
+        self.engine = LedgerEngine(self.view, projections.app.name, cipher_of(projections.app))
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         assert self.engine is not None, "bind() first"

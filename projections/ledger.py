@@ -30,7 +30,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Cipher, Tracking
 
 from domain.organisation import (
     OrganisationDissolved,
@@ -58,6 +58,7 @@ from projections.ledger_schema import (
     organisation_event,
     utc_text,
 )
+from projections.source import sealed, unsealed
 from projections.store import Cursor, View, select_json
 from projections.tree import OrganisationTree
 
@@ -76,9 +77,12 @@ class LedgerEngine:
 
     name = NAME
 
-    def __init__(self, view: View, application_name: str) -> None:
+    def __init__(self, view: View, application_name: str, seal: Cipher | None = None) -> None:
         self.view = view
         self.application_name = application_name
+        # With a cipher key, each candidacy's source (the coded person among its payloads)
+        # is stored encrypted with the events' own cipher: a dump of the view says nothing.
+        self.seal = seal
         self.tree = OrganisationTree()
         self._paths: dict[tuple[str, str], tuple[str, ...]] = {}
         self._known: int | None = None  # the position the tree and the cache reflect
@@ -243,10 +247,13 @@ class LedgerEngine:
 
     def _read_sources(self, cursor: Cursor, ordered: list[str]) -> dict[str, Source]:
         rows = select_json(self.view, cursor, f"{self.view.prefix}source", "candidacy_id", ordered)
-        return {key: Source.from_json(data) for key, data in rows.items()}
+        return {key: Source.from_json(unsealed(data, self.seal)) for key, data in rows.items()}
 
     def _save_sources(self, cursor: Cursor, sources: dict[str, Source]) -> None:
-        rows = [(k, orjson.dumps(s.to_json()).decode()) for k, s in sorted(sources.items())]
+        rows = [
+            (k, orjson.dumps(sealed(s.to_json(), self.seal)).decode())
+            for k, s in sorted(sources.items())
+        ]
         self.view.upsert(cursor, f"{self.view.prefix}source", "candidacy_id", rows)
         for key, source in sources.items():
             self._cache[key] = source

@@ -58,7 +58,7 @@ from projections.paging import PAGE_SECONDS, PAGE_SIZE, PageSizer, pages
 from projections.register import NAME as REGISTER
 from projections.register import RegisterEngine, register_tables
 from projections.register_reader import RegisterReader
-from projections.source import Source, payloads
+from projections.source import Source, cipher_of, payloads
 from projections.store import META_TABLE, Dialect, PostgresView, SQLiteView, View
 
 log = structlog.get_logger("ketnap.projections")
@@ -195,7 +195,7 @@ class Projections:
         if engine is None:
             view = self.view(name, generation)
             if name == LEDGER:
-                engine = LedgerEngine(view, self.app.name)
+                engine = LedgerEngine(view, self.app.name, cipher_of(self.app))
             else:
                 engine = RegisterEngine(view, self.app.name, self.app.calendar, self.history)
             self._engines[(name, generation)] = engine

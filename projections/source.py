@@ -8,13 +8,15 @@ hands it in.
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Protocol, cast
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent
+import orjson
+from eventsourcing.persistence import ApplicationRecorder, Cipher, Mapper, StoredEvent
 
 from domain.calendar import WorkingCalendar
 
-__all__ = ["PayloadMapper", "Source", "payloads"]
+__all__ = ["PayloadMapper", "Source", "cipher_of", "payloads", "sealed", "unsealed"]
 
 
 class PayloadMapper(Protocol):
@@ -46,3 +48,27 @@ def payloads(source: Source) -> PayloadMapper:
     if not callable(getattr(mapper, "decode_state", None)):
         raise TypeError(f"{type(mapper).__name__} cannot decode payloads (decode_state)")
     return cast(PayloadMapper, mapper)
+
+
+def cipher_of(source: Source) -> Cipher | None:
+    """The cipher the source's events are stored with (None without a key): the views
+    seal what they keep of a person with it."""
+    cipher = getattr(source.mapper, "cipher", None)
+    return cipher if isinstance(cipher, Cipher) else None
+
+
+def sealed(data: Any, cipher: Cipher | None) -> Any:
+    """``data`` (JSON-ready) as a view stores it: as is without a cipher, else encrypted
+    into ``{"sealed": "<base64>"}``."""
+    if cipher is None:
+        return data
+    return {"sealed": base64.b64encode(cipher.encrypt(orjson.dumps(data))).decode()}
+
+
+def unsealed(data: Any, cipher: Cipher | None) -> Any:
+    """What ``sealed`` stored (a row written before sealing is read as it is)."""
+    if not (isinstance(data, dict) and set(data) == {"sealed"}):
+        return data
+    if cipher is None:
+        raise ValueError("the view holds encrypted rows: KETNAP_CIPHER_KEY is needed")
+    return orjson.loads(cipher.decrypt(base64.b64decode(data["sealed"])))

@@ -19,7 +19,10 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]
     calls: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     monkeypatch.setenv("KETNAP_DATABASE_URL", "memory://")
-    monkeypatch.delenv("KETNAP_SERVE_PROJECTIONS", raising=False)
+    # setenv first, so that teardown puts the variable back as it was even after `serve`
+    # itself set it (for --workers): delenv alone records nothing when it is absent.
+    monkeypatch.setenv("KETNAP_SERVE_PROJECTIONS", "true")
+    monkeypatch.delenv("KETNAP_SERVE_PROJECTIONS")
     return calls
 
 
@@ -51,4 +54,3 @@ def test_workers_read_the_choice_from_the_environment(started):
     ((factory, options),) = started
     assert factory == "api.http.app:create_served_app" and options["workers"] == 2
     assert os.environ["KETNAP_SERVE_PROJECTIONS"] == "false"
-    # (the ``started`` fixture's monkeypatch puts the variable back as it was)
