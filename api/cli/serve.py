@@ -22,6 +22,7 @@ from domain.access import Role
 from domain.errors import DomainError
 from workflows.application import Admissions
 from workflows.context import Actor
+from workflows.keys import record_key_check
 
 console = Console()
 if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -45,6 +46,29 @@ def _settings() -> Settings:
         console.print(f"[red]KETNAP_DATABASE_URL: {exc}[/red]")
         raise typer.Exit(2) from exc
     return settings
+
+
+def _check_key(settings: Settings) -> None:
+    """Refuse to start on a store the configured cipher key does not fit (and record the
+    store's key check when it has none yet)."""
+    app = build_app(settings)
+    try:
+        status = record_key_check(app)
+    finally:
+        app.close()
+    if status == "missing":
+        console.print(
+            "[red]The store is encrypted, but KETNAP_CIPHER_KEY is not set "
+            "(kho dữ liệu đã mã hóa, chưa đặt khóa). Set the key it was written with.[/red]"
+        )
+        raise typer.Exit(2)
+    if status == "wrong":
+        console.print(
+            "[red]KETNAP_CIPHER_KEY does not decrypt this store (khóa mã hóa không đúng). "
+            "Set the key it was written with (or, for a store written without a key, "
+            "unset it).[/red]"
+        )
+        raise typer.Exit(2)
 
 
 def serve(
@@ -71,6 +95,7 @@ def serve(
     from api.http.app import create_app
 
     settings = _settings()
+    _check_key(settings)
     follow = settings.serve_projections and not no_projections  # either one turns it off
     factory = partial(create_app, settings, keep_projections_caught_up=follow)
     base = f"http://{host}:{port}"

@@ -17,6 +17,7 @@ from api.http.deps import ProjectionsDep
 from api.http.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem, problem
 from api.http.security import AdmissionsDep, PrincipalDep
 from api.metrics import Metrics
+from workflows.keys import key_status
 
 router = APIRouter(tags=["operations"])
 log = structlog.get_logger("ketnap.api")
@@ -60,6 +61,22 @@ class Readiness(BaseModel):
     projections: list[ProjectionState] = Field(
         default_factory=list, description="Each persisted projection (`ketnap projections list`)."
     )
+    cipher_key: str = Field(
+        "ok", description="`ok` when the configured cipher key (or none) fits the store."
+    )
+
+
+KEY_PROBLEMS = {
+    "missing": (
+        "cipher_key_missing",
+        "the store is encrypted and no KETNAP_CIPHER_KEY is set "
+        "(kho dữ liệu đã mã hóa, chưa đặt khóa)",
+    ),
+    "wrong": (
+        "cipher_key_wrong",
+        "KETNAP_CIPHER_KEY does not decrypt this store (khóa mã hóa không đúng với kho dữ liệu)",
+    ),
+}
 
 
 @router.get("/health", response_model=Health, summary="The process is alive")
@@ -76,15 +93,17 @@ def health() -> Health:
         503: {
             "model": Problem,
             "content": {PROBLEM_JSON: {}},
-            "description": "The store does not answer",
+            "description": "The store does not answer, or the cipher key does not fit it",
         }
     },
 )
 def ready(admissions: AdmissionsDep, projections: ProjectionsDep) -> Any:
     """200 when the store answers, with the number of stored events the views have not
-    applied yet; 503 (problem+json) when it does not."""
+    applied yet; 503 (problem+json) when it does not, or when the configured cipher key
+    does not fit it (`cipher_key_missing`, `cipher_key_wrong`)."""
     try:
         admissions.recorder.max_notification_id()
+        key = key_status(admissions)
         views = projections.status()
         lag = max(p.lag for p in views)
         position = min(p.position for p in views)
@@ -97,6 +116,10 @@ def ready(admissions: AdmissionsDep, projections: ProjectionsDep) -> Any:
         return problem(
             503, "Service unavailable", "the event store does not answer", "store_unavailable"
         )
+    if key != "ok":
+        rule, detail = KEY_PROBLEMS[key]
+        log.error("ready.cipher_key_mismatch", rule=rule)
+        return problem(503, "Service unavailable", detail, rule)
     return Readiness(
         status="ready",
         store="ok",
