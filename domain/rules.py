@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.calendar import WorkingCalendar
 from domain.rulesets import RuleSet
-from domain.values import DocumentRef, Education, VoteTally
+from domain.values import Education
 
 Param = str | int | bool | None
 
@@ -53,7 +53,7 @@ def add_months(day: date, months: int) -> date:
     return day.replace(year=year, month=month + 1, day=min(day.day, monthrange(year, month + 1)[1]))
 
 
-def _result(rule: str, rs: RuleSet, passed: bool, detail: str, **params: Param) -> CheckResult:
+def check_result(rule: str, rs: RuleSet, passed: bool, detail: str, **params: Param) -> CheckResult:
     return CheckResult(rule=rule, passed=passed, rule_set=rs.code, detail=detail, params=params)
 
 
@@ -76,7 +76,7 @@ class AgeWithinRange:
         )
         if months > rs.max_age_months and consent_reference:
             detail += f"; over the limit with provincial consent {consent_reference}"
-        return _result(
+        return check_result(
             self.code,
             rs,
             passed,
@@ -98,7 +98,7 @@ class CertificateStillValid:
 
     def check(self, rs: RuleSet, issued_on: date | None, on: date) -> CheckResult:
         if issued_on is None:
-            return _result(self.code, rs, False, "no awareness-class certificate is recorded")
+            return check_result(self.code, rs, False, "no awareness-class certificate is recorded")
         expires_on = add_months(issued_on, rs.certificate_validity_months)
         passed = issued_on <= on <= expires_on
         months = whole_months(issued_on, on)
@@ -106,7 +106,7 @@ class CertificateStillValid:
             f"certificate {months} months old on {on.isoformat()}, limit "
             f"{rs.certificate_validity_months} (valid through {expires_on.isoformat()}, {rs.code})"
         )
-        return _result(
+        return check_result(
             self.code,
             rs,
             passed,
@@ -129,115 +129,13 @@ class EducationSufficient:
         detail = f"education {education.value}, required lower_secondary ({rs.code})"
         if exception_reference and not education.meets_lower_secondary:
             detail += f"; exception {exception_reference}"
-        return _result(
+        return check_result(
             self.code,
             rs,
             passed,
             detail,
             education=education.value,
             exception_reference=exception_reference,
-        )
-
-
-class BranchLargeEnough:
-    """A branch needs at least 3 official members to vote an admission."""
-
-    code = "branch_too_small"
-
-    def check(self, rs: RuleSet, official_members: int) -> CheckResult:
-        passed = official_members >= rs.min_branch_official_members
-        detail = (
-            f"the branch has {official_members} official members, at least "
-            f"{rs.min_branch_official_members} needed ({rs.code})"
-        )
-        return _result(
-            self.code,
-            rs,
-            passed,
-            detail,
-            official_members=official_members,
-            minimum=rs.min_branch_official_members,
-        )
-
-
-class EligibleMatchesRoster:
-    """A branch vote counts all the branch's official members on its day, from the
-    roster, less those the regulations leave out (temporarily transferred away; exempt
-    from activities and absent)."""
-
-    code = "eligible_count_mismatch"
-
-    def check(
-        self, rs: RuleSet, eligible: int, roster: int, excluded: int, on: date
-    ) -> CheckResult:
-        expected = roster - excluded
-        passed = eligible == expected
-        hint = (
-            "; the branch's roster is not loaded: register its members, or give a "
-            "roster_override with the reason and the document the count comes from"
-            if roster == 0 and not passed
-            else ""
-        )
-        detail = (
-            f"the vote counts {eligible} eligible official members; the roster has {roster} "
-            f"official members in the branch on {on.isoformat()}, {excluded} excluded, so "
-            f"{expected} {'as counted' if passed else 'expected'}{hint} ({rs.code})"
-        )
-        return _result(
-            self.code, rs, passed, detail, eligible=eligible, roster=roster, excluded=excluded
-        )
-
-
-class RosterOverridden:
-    """A vote counted without the roster, by an explicit override with its reason and
-    document: passes, and is listed as a departure for the inspector."""
-
-    code = "roster_override"
-
-    def check(
-        self,
-        rs: RuleSet,
-        reason: str,
-        document: DocumentRef,
-        eligible: int,
-        roster: int | None,
-        today: date,
-    ) -> CheckResult:
-        dated_ok = document.dated is None or document.dated <= today
-        said = f"the roster has {roster}" if roster is not None else "the roster was not read"
-        detail = (
-            f"{eligible} eligible official members taken from {document.form} "
-            f"{document.number}, not from the roster ({said}): {reason}"
-            + ("" if dated_ok else f"; the document is dated after today, {today.isoformat()}")
-            + f" ({rs.code})"
-        )
-        return _result(
-            self.code, rs, dated_ok, detail, eligible=eligible, roster=roster, override=True
-        )
-
-
-class VoteReachesTwoThirds:
-    """In favour >= 2/3 of all eligible members (not of those present).
-
-    A vote that fails is not refused: callers record it as a failed attempt.
-    """
-
-    code = "vote_threshold"
-
-    def check(self, rs: RuleSet, tally: VoteTally) -> CheckResult:
-        passed = rs.vote_passes(tally.eligible, tally.in_favour)
-        detail = (
-            f"{tally.in_favour} of {tally.eligible} in favour, needed "
-            f"{rs.vote_numerator}/{rs.vote_denominator} of all eligible ({rs.code})"
-        )
-        return _result(
-            self.code,
-            rs,
-            passed,
-            detail,
-            in_favour=tally.in_favour,
-            eligible=tally.eligible,
-            threshold=f"{rs.vote_numerator}/{rs.vote_denominator}",
         )
 
 
@@ -250,7 +148,7 @@ class IntroducerMustBeOfficial:
         passed = official_on is not None and official_on <= on
         status = f"official since {official_on.isoformat()}" if official_on else "not official"
         detail = f"member {member_id} is {status} on {on.isoformat()} ({rs.code})"
-        return _result(
+        return check_result(
             self.code,
             rs,
             passed,
@@ -278,7 +176,7 @@ class IntroducerKnewCandidateTwelveMonths:
             f"member {member_id} has known the candidate {months} months on {on.isoformat()}, "
             f"at least {rs.introducer_acquaintance_months} needed ({rs.code})"
         )
-        return _result(
+        return check_result(
             self.code,
             rs,
             passed,
@@ -300,7 +198,7 @@ class IntroducerInSameGrassroots:
             f"member {member_id} is {'' if same_grassroots else 'not '}under the candidate's "
             f"grassroots organisation; required: {rs.introducers_same_grassroots} ({rs.code})"
         )
-        return _result(
+        return check_result(
             self.code,
             rs,
             passed,
@@ -334,7 +232,7 @@ class IntroducerCount:
             detail = f"{count} introducer(s), needed {needed} official members ({rs.code})"
             if youth_union_resolution:
                 detail += "; a Youth Union resolution introduces only Union members of youth age"
-        return _result(
+        return check_result(
             self.code,
             rs,
             passed,
@@ -371,7 +269,7 @@ class CeremonyInTime:
             detail += "; before the decision was received"
         elif late and approval_reference:
             detail += f"; late with approval {approval_reference}"
-        return _result(
+        return check_result(
             self.code,
             rs,
             passed,
@@ -396,7 +294,7 @@ class DecidingBodyCompetent:
             f"{'' if above_branch else 'not '}above the branch on {on.isoformat()}; competent "
             f"kinds: {', '.join(sorted(rs.competent_kinds))} ({rs.code})"
         )
-        return _result(
+        return check_result(
             self.code,
             rs,
             passed,
@@ -439,7 +337,7 @@ class ReadmissionAllowed:
         if previously_readmitted:
             problems.append("already re-admitted once")
         detail = "; ".join(problems) if problems else f"waited {waited} months of {needed}"
-        return _result(
+        return check_result(
             self.code,
             rs,
             not problems,

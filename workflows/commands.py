@@ -1,5 +1,9 @@
 """Commands: what a caller asks for, validated by pydantic before anything runs.
 
+The one catalogue of commands (``from workflows import commands as c``): the candidacy
+commands are defined here; the base (``workflows.command_base``) and the organisation,
+roster and quota commands (``workflows.roster_commands``) are imported into it.
+
 Names and fields follow api.md; each command carries the optional ``document`` and
 ``note`` every recording accepts. The HTTP layer reuses these models as request bodies.
 """
@@ -10,212 +14,29 @@ from datetime import date
 from typing import Any, ClassVar, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from domain.candidacy.state import Subject
-from domain.organisation import AreaKind, OrganisationKind
-from domain.quota import SubTargets
 from domain.rules import whole_months
 from domain.rulesets import youngest_nomination_age_months
-from domain.values import DocumentRef, NominatedBy, PartyDay, Person, Sex
+from domain.values import NominatedBy, Person
+from workflows.command_base import Command as Command
 from workflows.command_values import ExcludedMemberRef as ExcludedMemberRef
 from workflows.command_values import IntroducerRef as IntroducerRef
 from workflows.command_values import ReadmissionFacts as ReadmissionFacts
 from workflows.command_values import Resolution as Resolution
 from workflows.command_values import RosterOverrideIn as RosterOverrideIn
-from workflows.plausible import Finding, check_storable, findings, raise_findings
-
-
-class Command(BaseModel):
-    """Base of every command: optional supporting document and free-text note."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    document: DocumentRef | None = None
-    note: str | None = Field(default=None, max_length=2000)
-
-    # Fields added after requests of the command were first stored with an idempotency
-    # key: left out of the fingerprint while empty, so such a retry still matches.
-    added_fields: ClassVar[frozenset[str]] = frozenset()
-    # The name a renamed command had when its idempotency records were first written
-    # (ADR 0013): its fingerprint keeps that name, so a stored retry still answers.
-    legacy_name: ClassVar[str | None] = None
-
-    @classmethod
-    def command_name(cls) -> str:
-        """The command's name in idempotency fingerprints (its first name, if renamed)."""
-        return cls.legacy_name or cls.__name__
-
-    def fingerprint_body(self) -> dict[str, Any]:
-        """The body an idempotency fingerprint covers (JSON, added fields left out while
-        empty)."""
-        body = self.model_dump(mode="json")
-        for name in self.added_fields:
-            if body.get(name) in (None, []):
-                del body[name]
-        return body
-
-    @model_validator(mode="after")
-    def _storable(self) -> Self:
-        """Refuse (422) what the store cannot encode, such as an integer beyond 64 bits in
-        a quota or a correction, instead of failing when the event is saved (500)."""
-        check_storable(self)
-        return self
-
-    @model_validator(mode="after")
-    def _plausible(self) -> Self:
-        """Refuse (422, naming each field) input that cannot be true: a date before 1900
-        or a control character anywhere (``workflows.plausible``). Runs after
-        ``_storable``, which bounds the nesting it walks."""
-        found = findings(self)
-        if found:
-            raise_findings(type(self).__name__, found)
-        return self
-
-
-# --- organisations, roster, quotas ---------------------------------------------------
-# The tree and the roster have their real history: any day from the Party's founding
-# (``PartyDay``, 1930-02-03) on, with or without a rule set in force (issue 9 §3).
-
-
-class FoundOrganisation(Command):
-    code: str = Field(min_length=1, max_length=60)
-    name: str = Field(min_length=1, max_length=300)
-    kind: OrganisationKind
-    parent_id: UUID | None = None
-    effective_on: PartyDay
-    id: UUID | None = None
-
-
-class RenameOrganisation(Command):
-    name: str = Field(min_length=1, max_length=300)
-    effective_on: PartyDay
-
-
-class MoveOrganisation(Command):
-    new_parent_id: UUID
-    effective_on: PartyDay
-
-
-class MergeOrganisation(Command):
-    into_id: UUID
-    effective_on: PartyDay
-
-
-class DissolveOrganisation(Command):
-    effective_on: PartyDay
-
-
-class AssignResidentialArea(Command):
-    code: str = Field(min_length=1, max_length=60)
-    name: str = Field(min_length=1, max_length=300)
-    kind: AreaKind
-    effective_on: PartyDay
-
-
-class RegisterMember(Command):
-    full_name: str = Field(min_length=1, max_length=200)
-    branch_id: UUID
-    status: Literal["official", "probationary"]
-    admitted_on: PartyDay
-    official_on: PartyDay | None = None
-    sex: Sex
-    date_of_birth: date
-    ethnicity: str
-    religion: str | None = None
-    # The day the member joined this branch (a transfer in); unknown: member of it throughout.
-    in_branch_since: PartyDay | None = None
-    added_fields: ClassVar[frozenset[str]] = frozenset({"in_branch_since"})
-    id: UUID | None = None
-
-    @model_validator(mode="after")
-    def _known_ethnicity(self) -> Self:
-        from domain.values import ETHNIC_GROUPS
-
-        if self.ethnicity not in ETHNIC_GROUPS:
-            raise ValueError("ethnicity must be one of the 54 recognised ethnic groups")
-        return self
-
-    @model_validator(mode="after")
-    def _born_before_admission(self) -> Self:
-        found = []
-        youngest = youngest_nomination_age_months()
-        if self.admitted_on < self.date_of_birth:
-            found.append(
-                Finding(
-                    ("admitted_on",),
-                    "admitted_before_birth",
-                    "admitted_on cannot precede the member's date of birth",
-                    self.admitted_on,
-                )
-            )
-        elif whole_months(self.date_of_birth, self.admitted_on) < youngest:
-            found.append(
-                Finding(
-                    ("admitted_on",),
-                    "too_young_at_admission",
-                    f"a member admitted younger than {youngest // 12} years cannot be true",
-                    self.admitted_on,
-                )
-            )
-        official = self.official_on
-        if self.status == "official" and official is None:
-            found.append(
-                Finding(("official_on",), "missing", "an official member needs official_on", None)
-            )
-        elif self.status == "probationary" and official is not None:
-            found.append(
-                Finding(
-                    ("official_on",),
-                    "probationary_with_official_date",
-                    "a probationary member has no official date yet",
-                    official,
-                )
-            )
-        elif official is not None and official < self.admitted_on:
-            found.append(
-                Finding(
-                    ("official_on",),
-                    "official_before_admission",
-                    "official_on cannot precede admitted_on",
-                    official,
-                )
-            )
-        if found:
-            raise_findings(type(self).__name__, found)
-        return self
-
-
-MemberLeftReason = Literal[
-    "died",
-    "transferred_out",
-    "dropped_out",
-    "resigned",
-    "expelled",
-    "removed",
-    "other",
-]
-
-
-class RecordMemberDeparture(Command):
-    """A member of the roster left the Party or the party organisation this roster keeps
-    (died, transferred out officially, dropped out, resigned, expelled, removed)."""
-
-    left_on: PartyDay
-    reason: MemberLeftReason
-
-
-class TransferMember(Command):
-    """A member of the roster moved to another branch (chuyển sinh hoạt đảng chính thức)."""
-
-    to_branch_id: UUID
-    effective_on: PartyDay
-
-
-class SetQuota(Command):
-    target: int = Field(ge=0)
-    sub_targets: SubTargets = SubTargets()
-
+from workflows.plausible import Finding, raise_findings
+from workflows.roster_commands import AssignResidentialArea as AssignResidentialArea
+from workflows.roster_commands import DissolveOrganisation as DissolveOrganisation
+from workflows.roster_commands import FoundOrganisation as FoundOrganisation
+from workflows.roster_commands import MergeOrganisation as MergeOrganisation
+from workflows.roster_commands import MoveOrganisation as MoveOrganisation
+from workflows.roster_commands import RecordMemberDeparture as RecordMemberDeparture
+from workflows.roster_commands import RegisterMember as RegisterMember
+from workflows.roster_commands import RenameOrganisation as RenameOrganisation
+from workflows.roster_commands import SetQuota as SetQuota
+from workflows.roster_commands import TransferMember as TransferMember
 
 # --- candidacy -----------------------------------------------------------------------
 

@@ -24,7 +24,8 @@ from typing import Any
 from uuid import UUID
 
 from api.demo import data as d
-from api.demo.plan import CandidacyPlan, build_plans
+from api.demo.cast import build_plans
+from api.demo.plan import CandidacyPlan
 from domain.errors import NotFound
 from domain.quota import SubTargets
 from domain.values import Period

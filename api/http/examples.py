@@ -23,7 +23,7 @@ CANDIDACY_ID = "b3e1f0d2-1c4a-4f59-9d3e-6a7b8c9d3001"
 Examples = dict[str, Example]
 
 
-def _doc(form: str, number: str, dated: str) -> dict[str, str]:
+def doc(form: str, number: str, dated: str) -> dict[str, str]:
     return {"form": form, "number": number, "dated": dated}
 
 
@@ -42,7 +42,7 @@ FOUND_ORGANISATION = {
             "kind": "branch",
             "parent_id": GRASSROOTS_ID,
             "effective_on": "2015-01-01",
-            "document": _doc("QĐ", "215-QĐ/ĐU", "2014-12-20"),
+            "document": doc("QĐ", "215-QĐ/ĐU", "2014-12-20"),
         },
     },
     "province": {
@@ -61,7 +61,7 @@ RENAME_ORGANISATION = one(
     {
         "name": "Đảng ủy xã Đa Nghịch",
         "effective_on": "2025-07-01",
-        "document": _doc("QĐ", "1203-QĐ/TU", "2025-06-25"),
+        "document": doc("QĐ", "1203-QĐ/TU", "2025-06-25"),
     },
 )
 MOVE_ORGANISATION = one(
@@ -69,7 +69,7 @@ MOVE_ORGANISATION = one(
     {
         "new_parent_id": PROVINCE_ID,
         "effective_on": "2025-07-01",
-        "document": _doc("QĐ", "1204-QĐ/TU", "2025-06-25"),
+        "document": doc("QĐ", "1204-QĐ/TU", "2025-06-25"),
     },
 )
 MERGE_ORGANISATION = one(
@@ -77,7 +77,7 @@ MERGE_ORGANISATION = one(
     {
         "into_id": COMMUNE_ID,
         "effective_on": "2025-07-01",
-        "document": _doc("QĐ", "1205-QĐ/TU", "2025-06-25"),
+        "document": doc("QĐ", "1205-QĐ/TU", "2025-06-25"),
     },
 )
 DISSOLVE_ORGANISATION = one(
@@ -128,7 +128,7 @@ NOMINATE = one(
         "nominated_by": "youth_union",
         "nominated_on": "2023-01-10",
         "helper_member_id": MEMBER_ID,
-        "document": _doc("NQ", "03-NQ/ĐTN", "2023-01-09"),
+        "document": doc("NQ", "03-NQ/ĐTN", "2023-01-09"),
     },
 )
 
@@ -161,14 +161,14 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
         "Record the application letter 1-KNĐ (stage 4)",
         one(
             "Đơn xin vào Đảng",
-            {"submitted_on": "2023-03-10", "document": _doc("1-KNĐ", "ĐXV-07", "2023-03-10")},
+            {"submitted_on": "2023-03-10", "document": doc("1-KNĐ", "ĐXV-07", "2023-03-10")},
         ),
     ),
     "biography": (
         "Record the biography 2-KNĐ (stage 4)",
         one(
             "Lý lịch của người xin vào Đảng",
-            {"submitted_on": "2023-03-15", "document": _doc("2-KNĐ", "LL-07", "2023-03-15")},
+            {"submitted_on": "2023-03-15", "document": doc("2-KNĐ", "LL-07", "2023-03-15")},
         ),
     ),
     "introducers": (
@@ -179,7 +179,7 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
                 "value": {
                     "introducers": _INTRODUCERS,
                     "introduced_on": "2023-03-20",
-                    "document": _doc("3-KNĐ", "GT-07", "2023-03-20"),
+                    "document": doc("3-KNĐ", "GT-07", "2023-03-20"),
                 },
             },
             "youth_union": {
@@ -187,7 +187,7 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
                 "value": {
                     "introducers": _INTRODUCERS[:1],
                     "youth_union_resolution": {"number": "05-NQ/ĐTN", "dated": "2023-03-20"},
-                    "document": _doc("4-KNĐ", "05-NQ/ĐTN", "2023-03-20"),
+                    "document": doc("4-KNĐ", "05-NQ/ĐTN", "2023-03-20"),
                 },
             },
         },
@@ -200,7 +200,7 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
                 "value": {
                     "subject": "father",
                     "requested_on": "2023-03-25",
-                    "document": _doc("20-KNĐ", "TT-15", "2023-03-25"),
+                    "document": doc("20-KNĐ", "TT-15", "2023-03-25"),
                 },
             },
             "result": {
@@ -232,7 +232,7 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
                     "held_on": "2024-03-01",
                     "eligible_official_members": 9,
                     "in_favour": 8,
-                    "document": _doc("6-KNĐ", "12-NQ/CB", "2024-03-01"),
+                    "document": doc("6-KNĐ", "12-NQ/CB", "2024-03-01"),
                 },
             },
             "excluded": {
@@ -256,7 +256,7 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
                     "in_favour": 10,
                     "roster_override": {
                         "reason": "Nhập hồ sơ cũ, danh sách chi bộ năm 2016 chưa nhập",
-                        "document": _doc("6-KNĐ", "03-NQ/CB", "2016-03-01"),
+                        "document": doc("6-KNĐ", "03-NQ/CB", "2016-03-01"),
                     },
                 },
             },
@@ -266,7 +266,7 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
         "Record the sub-unit committee appraisal 7-KNĐ",
         one(
             "Thẩm định của đảng ủy bộ phận",
-            {"appraised_on": "2024-03-08", "document": _doc("7-KNĐ", "09-BC/ĐUBP", "2024-03-08")},
+            {"appraised_on": "2024-03-08", "document": doc("7-KNĐ", "09-BC/ĐUBP", "2024-03-08")},
         ),
     ),
     "grassroots-votes": (
@@ -277,7 +277,7 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
                 "held_on": "2024-03-15",
                 "committee_members": 7,
                 "in_favour": 6,
-                "document": _doc("8-KNĐ", "45-NQ/ĐU", "2024-03-15"),
+                "document": doc("8-KNĐ", "45-NQ/ĐU", "2024-03-15"),
             },
         ),
     ),
@@ -294,7 +294,7 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
                 "deciding_body_id": GRASSROOTS_ID,
                 "decision": "admit",
                 "received_on": "2024-04-12",
-                "document": _doc("9-KNĐ", "123-QĐ/ĐU", "2024-04-10"),
+                "document": doc("9-KNĐ", "123-QĐ/ĐU", "2024-04-10"),
             },
         ),
     ),
@@ -325,7 +325,7 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
                 "held_on": "2025-05-09",
                 "eligible_official_members": 9,
                 "in_favour": 9,
-                "document": _doc("13-KNĐ", "21-NQ/CB", "2025-05-09"),
+                "document": doc("13-KNĐ", "21-NQ/CB", "2025-05-09"),
             },
         ),
     ),
@@ -337,7 +337,7 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
                 "decided_on": "2025-06-02",
                 "deciding_body_id": GRASSROOTS_ID,
                 "decision": "recognise",
-                "document": _doc("16-KNĐ", "210-QĐ/ĐU", "2025-06-02"),
+                "document": doc("16-KNĐ", "210-QĐ/ĐU", "2025-06-02"),
             },
         ),
     ),
@@ -360,110 +360,4 @@ COMMANDS: dict[str, tuple[str, Examples]] = {
             },
         ),
     ),
-}
-
-# --- responses --------------------------------------------------------------------------
-
-ORGANISATION_OUT = {
-    "id": BRANCH_ID,
-    "code": "CB-DANGHICH",
-    "name": "Chi bộ thôn Đa Nghịch",
-    "kind": "branch",
-    "parent_id": GRASSROOTS_ID,
-    "path": [PROVINCE_ID, COMMUNE_ID, GRASSROOTS_ID, BRANCH_ID],
-    "as_of": "2025-12-31",
-    "founded_on": "2015-01-01",
-    "ended_on": None,
-    "merged_into": None,
-    "in_force": True,
-    "version": 2,
-    "residential_areas": [
-        {"code": "THON-DANGHICH", "name": "Thôn Đa Nghịch", "kind": "thon", "since": "2015-01-01"}
-    ],
-}
-MEMBER_OUT = {
-    "id": MEMBER_ID,
-    "full_name": "Trần Văn Hùng",
-    "branch_id": BRANCH_ID,
-    "status": "official",
-    "admitted_on": "2005-03-02",
-    "official_on": "2006-03-02",
-    "left_on": None,
-    "candidacy_id": None,
-    "readmitted": False,
-    "readmitted_as": None,
-}
-CANDIDACY_OUT = {
-    "id": CANDIDACY_ID,
-    "version": 12,
-    "stage": "probation",
-    "branch_id": BRANCH_ID,
-    "person": PERSON,
-    "nominated_by": "youth_union",
-    "nominated_on": "2023-01-10",
-    "decided_on": "2024-04-10",
-    "party_age_from": "2024-04-10",
-    "member_id": "5b1c0c3e-8f0a-5d8e-9a43-3c4d2b1f0a77",
-    "ceremony_on": "2024-05-06",
-    "probation_ends_on": "2025-05-06",
-    "official_on": None,
-    "deadlines": [
-        {
-            "kind": "ceremony_due",
-            "due_on": "2024-05-27",
-            "status": "met",
-            "basis_on": "2024-04-12",
-            "met_on": "2024-05-06",
-            "rule_set": "24-QĐ/TW",
-            "working_days": 30,
-            "days_late": None,
-        },
-        {
-            "kind": "recognition_vote_due",
-            "due_on": "2025-06-18",
-            "status": "due",
-            "basis_on": "2025-05-06",
-            "met_on": None,
-            "rule_set": "232-QĐ/TW",
-            "working_days": 30,
-            "days_late": None,
-        },
-    ],
-    "created_on": "2023-01-10T01:30:00Z",
-    "modified_on": "2024-05-06T01:30:00Z",
-    "as_of": "2025-01-15",
-    "known_at": None,
-}
-HISTORY_OUT = {
-    "candidacy_id": CANDIDACY_ID,
-    "version": 10,
-    "items": [
-        {
-            "position": 9,
-            "type": "BranchVoteHeld",
-            "effective_on": "2024-03-01",
-            "recorded_at": "2024-03-04T01:30:00Z",
-            "actor": "token:5b0e1c2a",
-            "role": "board",
-            "unit_id": COMMUNE_ID,
-            "request_id": "0f6b1d9e-41a4-4d77-9e0c-2b3f4a5c6d7e",
-            "rule_set": "24-QĐ/TW",
-            "document": _doc("6-KNĐ", "12-NQ/CB", "2024-03-01"),
-            "note": None,
-            "data": {"held_on": "2024-03-01", "eligible_official_members": 9, "in_favour": 8},
-            "checks": [
-                {
-                    "rule": "vote_threshold",
-                    "passed": True,
-                    "rule_set": "24-QĐ/TW",
-                    "detail": "8 of 9 eligible official members in favour, need 2/3",
-                    "params": {},
-                    "blocking": True,
-                }
-            ],
-            "hash": "9c1f" + "0" * 60,
-            "prev_hash": "41ab" + "0" * 60,
-            "restates": None,
-        }
-    ],
 }

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.audit.history import HistoryItem
 from api.audit.state import CandidacyView
 from api.http import examples as ex
+from api.http import response_examples as rex
 from api.http.problems import PROBLEM_RESPONSES
 from domain.candidacy.state import CandidacyState, Stage
 from domain.member import MemberState, MemberStatus
@@ -42,7 +43,7 @@ def _examples(*values: dict[str, Any]) -> ConfigDict:
 class OrganisationOut(BaseModel):
     """A unit of the tree as it stood on ``as_of``: its name, parent, path and areas then."""
 
-    model_config = _examples(ex.ORGANISATION_OUT)
+    model_config = _examples(rex.ORGANISATION_OUT)
 
     id: UUID
     code: str
@@ -90,7 +91,7 @@ class MemberCreated(BaseModel):
 class MemberOut(BaseModel):
     """What a board needs to know of a member to name them introducer or helper."""
 
-    model_config = _examples(ex.MEMBER_OUT)
+    model_config = _examples(rex.MEMBER_OUT)
 
     id: UUID
     full_name: str
@@ -132,7 +133,7 @@ class CandidacyOut(CandidacyView):
     """A candidacy as it stood at the end of ``as_of`` from what was recorded by
     ``known_at`` (both default to now), with its deadlines on ``as_of``."""
 
-    model_config = _examples(ex.CANDIDACY_OUT)
+    model_config = _examples(rex.CANDIDACY_OUT)
 
 
 class CandidacySummary(BaseModel):
@@ -175,7 +176,7 @@ class CandidacyPage(BaseModel):
 class HistoryOut(BaseModel):
     """Every event of a candidacy in order, with the hash chain an auditor can re-check."""
 
-    model_config = _examples(ex.HISTORY_OUT)
+    model_config = _examples(rex.HISTORY_OUT)
 
     candidacy_id: UUID
     version: int

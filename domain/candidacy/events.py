@@ -38,26 +38,28 @@ from domain.events import DomainEvent, recorded_day
 from domain.member_ids import member_id_for
 from domain.rules import (
     AgeWithinRange,
-    BranchLargeEnough,
     CeremonyInTime,
     CertificateStillValid,
     CheckResult,
     DecidingBodyCompetent,
     EducationSufficient,
-    EligibleMatchesRoster,
     HelperMustBeOfficial,
     IntroducerCount,
     IntroducerInSameGrassroots,
     IntroducerKnewCandidateTwelveMonths,
     IntroducerMustBeOfficial,
     ReadmissionAllowed,
-    RosterOverridden,
-    VoteReachesTwoThirds,
     add_months,
     whole_months,
 )
 from domain.rulesets import RuleSet, rule_set_by_code, youngest_nomination_age_months
 from domain.values import NominatedBy, Person, VoteTally
+from domain.vote_rules import (
+    BranchLargeEnough,
+    EligibleMatchesRoster,
+    RosterOverridden,
+    VoteReachesTwoThirds,
+)
 
 _OPEN = frozenset(s for s in Stage if s not in TERMINAL_STAGES)
 _ALL = frozenset(Stage)

@@ -8,7 +8,6 @@ import pytest
 
 from domain.rules import (
     AgeWithinRange,
-    BranchLargeEnough,
     CeremonyInTime,
     CertificateStillValid,
     CheckResult,
@@ -20,13 +19,13 @@ from domain.rules import (
     IntroducerKnewCandidateTwelveMonths,
     IntroducerMustBeOfficial,
     ReadmissionAllowed,
-    VoteReachesTwoThirds,
     add_months,
     first_failure,
     whole_months,
 )
 from domain.rulesets import RuleSet, rule_set_by_code
 from domain.values import Education, VoteTally
+from domain.vote_rules import BranchLargeEnough, VoteReachesTwoThirds
 from tests.unit.helpers import CALENDAR
 
 RS24 = rule_set_by_code("24-QĐ/TW")

@@ -13,8 +13,18 @@ def include_all(app: FastAPI) -> None:
         ops,
         organisations,
         quotas,
+        register_reports,
         reports,
     )
 
-    for module in (ops, organisations, members, candidacies, quotas, reports, audit):
+    for module in (
+        ops,
+        organisations,
+        members,
+        candidacies,
+        quotas,
+        reports,
+        register_reports,
+        audit,
+    ):
         app.include_router(module.router)

@@ -1,0 +1,163 @@
+"""Commands on the organisation tree, the roster of members and quotas (the HTTP API's
+request bodies for them). Callers use them through ``workflows.commands``, the one
+catalogue of commands.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar, Literal, Self
+from uuid import UUID
+
+from pydantic import Field, model_validator
+
+from domain.organisation import AreaKind, OrganisationKind
+from domain.quota import SubTargets
+from domain.rules import whole_months
+from domain.rulesets import youngest_nomination_age_months
+from domain.values import PartyDay, Sex
+from workflows.command_base import Command
+from workflows.plausible import Finding, raise_findings
+
+# --- organisations, roster, quotas ---------------------------------------------------
+# The tree and the roster have their real history: any day from the Party's founding
+# (``PartyDay``, 1930-02-03) on, with or without a rule set in force (issue 9 §3).
+
+
+class FoundOrganisation(Command):
+    code: str = Field(min_length=1, max_length=60)
+    name: str = Field(min_length=1, max_length=300)
+    kind: OrganisationKind
+    parent_id: UUID | None = None
+    effective_on: PartyDay
+    id: UUID | None = None
+
+
+class RenameOrganisation(Command):
+    name: str = Field(min_length=1, max_length=300)
+    effective_on: PartyDay
+
+
+class MoveOrganisation(Command):
+    new_parent_id: UUID
+    effective_on: PartyDay
+
+
+class MergeOrganisation(Command):
+    into_id: UUID
+    effective_on: PartyDay
+
+
+class DissolveOrganisation(Command):
+    effective_on: PartyDay
+
+
+class AssignResidentialArea(Command):
+    code: str = Field(min_length=1, max_length=60)
+    name: str = Field(min_length=1, max_length=300)
+    kind: AreaKind
+    effective_on: PartyDay
+
+
+class RegisterMember(Command):
+    full_name: str = Field(min_length=1, max_length=200)
+    branch_id: UUID
+    status: Literal["official", "probationary"]
+    admitted_on: PartyDay
+    official_on: PartyDay | None = None
+    sex: Sex
+    date_of_birth: date
+    ethnicity: str
+    religion: str | None = None
+    # The day the member joined this branch (a transfer in); unknown: member of it throughout.
+    in_branch_since: PartyDay | None = None
+    added_fields: ClassVar[frozenset[str]] = frozenset({"in_branch_since"})
+    id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _known_ethnicity(self) -> Self:
+        from domain.values import ETHNIC_GROUPS
+
+        if self.ethnicity not in ETHNIC_GROUPS:
+            raise ValueError("ethnicity must be one of the 54 recognised ethnic groups")
+        return self
+
+    @model_validator(mode="after")
+    def _born_before_admission(self) -> Self:
+        found = []
+        youngest = youngest_nomination_age_months()
+        if self.admitted_on < self.date_of_birth:
+            found.append(
+                Finding(
+                    ("admitted_on",),
+                    "admitted_before_birth",
+                    "admitted_on cannot precede the member's date of birth",
+                    self.admitted_on,
+                )
+            )
+        elif whole_months(self.date_of_birth, self.admitted_on) < youngest:
+            found.append(
+                Finding(
+                    ("admitted_on",),
+                    "too_young_at_admission",
+                    f"a member admitted younger than {youngest // 12} years cannot be true",
+                    self.admitted_on,
+                )
+            )
+        official = self.official_on
+        if self.status == "official" and official is None:
+            found.append(
+                Finding(("official_on",), "missing", "an official member needs official_on", None)
+            )
+        elif self.status == "probationary" and official is not None:
+            found.append(
+                Finding(
+                    ("official_on",),
+                    "probationary_with_official_date",
+                    "a probationary member has no official date yet",
+                    official,
+                )
+            )
+        elif official is not None and official < self.admitted_on:
+            found.append(
+                Finding(
+                    ("official_on",),
+                    "official_before_admission",
+                    "official_on cannot precede admitted_on",
+                    official,
+                )
+            )
+        if found:
+            raise_findings(type(self).__name__, found)
+        return self
+
+
+MemberLeftReason = Literal[
+    "died",
+    "transferred_out",
+    "dropped_out",
+    "resigned",
+    "expelled",
+    "removed",
+    "other",
+]
+
+
+class RecordMemberDeparture(Command):
+    """A member of the roster left the Party or the party organisation this roster keeps
+    (died, transferred out officially, dropped out, resigned, expelled, removed)."""
+
+    left_on: PartyDay
+    reason: MemberLeftReason
+
+
+class TransferMember(Command):
+    """A member of the roster moved to another branch (chuyển sinh hoạt đảng chính thức)."""
+
+    to_branch_id: UUID
+    effective_on: PartyDay
+
+
+class SetQuota(Command):
+    target: int = Field(ge=0)
+    sub_targets: SubTargets = SubTargets()
