@@ -12,20 +12,16 @@ from uuid import UUID
 from domain.candidacy.events import CandidateNominated
 from domain.compliance import ComplianceReport, deadline_compliance
 from domain.values import Period
+from projections.paging import pages
 from workflows.application import Admissions
 
 
 def candidacy_ids(admissions: Admissions, page_size: int = 1000) -> Iterator[UUID]:
     """Every candidacy in the store, from the nominations in the store's order."""
     topic = CandidateNominated.topic()
-    start = 1
-    while True:
-        page = admissions.recorder.select_notifications(start, limit=page_size, topics=[topic])
-        if not page:
-            return
+    for page in pages(admissions.recorder, topics=[topic], page_size=page_size):
         for notification in page:
             yield UUID(str(notification.originator_id))
-        start = page[-1].id + 1
 
 
 def compliance_for(

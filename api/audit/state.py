@@ -9,12 +9,13 @@ Personal data leaves only through ``person``, filled when the caller may see it.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal, Self
+from typing import Literal, Self, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from domain.candidacy.deadlines import Deadline
+from domain.candidacy.deadlines import Deadline, deadlines
+from domain.candidacy.events import state_as_of
 from domain.candidacy.state import (
     CandidacyState,
     Certificate,
@@ -24,7 +25,9 @@ from domain.candidacy.state import (
     Verification,
     Vote,
 )
+from domain.errors import NotFound
 from domain.values import NominatedBy, Person
+from workflows.application import Admissions
 
 
 class TransferOut(BaseModel):
@@ -118,3 +121,36 @@ class CandidacyView(BaseModel):
             as_of=as_of,
             known_at=known_at,
         )
+
+
+V = TypeVar("V", bound=CandidacyView)
+
+
+def state_view(
+    admissions: Admissions,
+    current: CandidacyState,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    with_person: bool,
+    model: type[V] = CandidacyView,  # type: ignore[assignment]
+) -> V:
+    """The audit use case "state as of a day, as known at an instant": the candidacy
+    ``current`` as it stood at the end of ``as_of`` from what had been recorded by
+    ``known_at`` (both default to now), with its deadlines on that day. Raises
+    ``NotFound`` when it did not exist yet then. HTTP (``GET /candidacies/{id}``, with
+    ``model=CandidacyOut``) and ``ketnap audit state`` both answer with it."""
+    then = current
+    if as_of is not None or known_at is not None:
+        found = state_as_of(current.history, as_of, known_at)
+        if found is None:
+            raise NotFound(f"candidacy {current.id} did not exist yet at that time")
+        then = found
+    day = as_of or admissions.today()
+    return model.of(
+        then,
+        deadlines(then, admissions.calendar, day),
+        with_person=with_person,
+        as_of=day,
+        known_at=known_at,
+    )

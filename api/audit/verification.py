@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from itertools import product
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import orjson
@@ -46,7 +46,9 @@ from domain.candidacy.events import CandidacyEvent
 from domain.events import GENESIS_HASH, DomainEvent, hash_payload
 from projections.digest import GlobalDigest
 from projections.digest_check import STORE, DigestCheck, Finding, ProblemKind
+from projections.ledger_reader import LedgerReader
 from projections.paging import pages
+from projections.register_reader import RegisterReader, candidacies_in_subtree
 from workflows.application import Admissions
 from workflows.persistence import PydanticMapper
 
@@ -94,6 +96,43 @@ class _Stored:
 # The JSON of a stream's stored events by version (topic, payload), read again only when a
 # link is broken, to tell a reordering from an alteration.
 Payloads = Callable[[], dict[int, tuple[str, dict[str, Any]]]]
+
+
+class Views(Protocol):
+    """What verification reads beside the store: the audit digest, and the register and
+    the tree to scope it (``projections.runner.Projections`` and ``projections.live.ReadSide``
+    both are)."""
+
+    @property
+    def digest(self) -> GlobalDigest: ...
+
+    @property
+    def register(self) -> RegisterReader: ...
+
+    @property
+    def reader(self) -> LedgerReader: ...
+
+
+def verify(
+    admissions: Admissions,
+    views: Views,
+    organisation_id: UUID | None = None,
+    *,
+    progress: Progress | None = None,
+    anchors: dict[int, str] | None = None,
+) -> Verification:
+    """The audit use case "verification": every candidacy's chain and the store against
+    the audit digest; with ``organisation_id``, only the candidacies whose branch lies in
+    that unit's subtree today (their chains and digest rows). ``GET /audit/verify`` and
+    ``ketnap audit verify`` both answer with it; the views must be caught up by then (the
+    server's follower, or the CLI as a runner)."""
+    ids = None
+    if organisation_id is not None:
+        tree = views.reader.tree()
+        ids = candidacies_in_subtree(views.register, tree, organisation_id, admissions.today())
+    return verify_store(
+        admissions, views.digest, candidacy_ids=ids, progress=progress, anchors=anchors
+    )
 
 
 def verify_candidacies(

@@ -1,7 +1,7 @@
 """``ketnap audit history|state|explain|export|compliance``: one candidacy's file, or a
 unit's deadline compliance, read from the configured store (read-only).
 
-Each command builds the application as ``ketnap`` does (``build_app(Settings())``), reads,
+Each command builds the application as ``ketnap`` does (``build_app(current())``), reads,
 logs one ``audit.read`` line (who: the operating-system account, role ``operator``; what;
 when; never personal data) and prints. An unknown id exits with 1 and a message naming it;
 a malformed option exits with 2 (typer's usage error, naming the option).
@@ -33,12 +33,11 @@ from api.audit.dossier_text import (
     vn_date,
 )
 from api.audit.history import history_items
-from api.audit.state import CandidacyView
+from api.audit.state import CandidacyView, state_view
 from api.audit.trail import AuditRead, audit_read, cli_actor
 from api.bootstrap import build_app
 from api.documents.pdf import render_pdf
-from api.settings import DatabaseUrlError, Settings
-from domain.candidacy.deadlines import deadlines
+from api.settings import DatabaseUrlError, current
 from domain.compliance import ComplianceReport
 from domain.errors import NotFound
 from domain.values import Period
@@ -63,7 +62,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a ta
 def _store() -> Iterator[Admissions]:
     """The application on the configured store, closed afterwards; a bad URL exits 2."""
     try:
-        app = build_app(Settings())
+        app = build_app(current())
     except DatabaseUrlError as exc:
         _console().print(f"[red]KETNAP_DATABASE_URL: {exc}[/red]")
         raise typer.Exit(2) from exc
@@ -192,12 +191,10 @@ def state(
     """
     day, moment = _day(as_of, "--as-of"), _instant(known_at, "--known-at")
     with _store() as app:
-        then = app.candidacy_as_of(candidacy_id, day, moment)
+        current = app.candidacy(candidacy_id)
         _logged(app, "state", candidacy_id=candidacy_id, as_of=day, known_at=moment)
-        on = day or app.today()
-        out = CandidacyView.of(
-            then, deadlines(then, app.calendar, on), with_person=True, as_of=on, known_at=moment
-        )
+        out: CandidacyView = state_view(app, current, as_of=day, known_at=moment, with_person=True)
+        on = out.as_of
         if as_json:
             typer.echo(out.model_dump_json(indent=2))
             return

@@ -1,6 +1,6 @@
 """``ketnap audit verify [--organisation ID]``: prove that nobody altered the stored record.
 
-Builds the application as ``ketnap`` does (``build_app(Settings())``), folds the newest
+Builds the application as ``ketnap`` does (``build_app(current())``), folds the newest
 events into the audit digest (``--no-catch-up`` to skip), then verifies in one pass: the
 candidacies' hash chains and the digest over the store's global order (``api.audit.verification``,
 ADR 0011). A progress bar shows events per second and the time left; a table lists every
@@ -37,14 +37,15 @@ from rich.table import Table
 from rich.text import Text
 
 from api.audit.trail import audit_read, cli_actor
-from api.audit.verification import Verification, verify_store
+from api.audit.verification import Verification
+from api.audit.verification import verify as verify_audit
 from api.audit.verification_report import verification_report
-from api.bootstrap import build_app
-from api.settings import DatabaseUrlError, Settings
+from api.bootstrap import build_app, build_projections
+from api.settings import DatabaseUrlError, current
 from domain.errors import NotFound
-from projections.digest import GlobalDigest
-from projections.register_reader import candidacies_in_subtree
-from projections.runner import Projections
+from projections.digest import NAME as DIGEST
+from projections.ledger import NAME as LEDGER
+from projections.register import NAME as REGISTER
 from workflows.application import Admissions
 
 console = Console()
@@ -97,19 +98,14 @@ def _anchors(values: list[str]) -> dict[int, str]:
     return anchors
 
 
-def _subtree(app: Admissions, organisation: UUID) -> list[UUID]:
-    """The candidacies whose branch lies in the unit's subtree today (exits 2 if unknown)."""
+def _known(app: Admissions, organisation: UUID) -> None:
+    """Exit 2 when the unit is unknown."""
     try:
         app.organisation(organisation)
     except NotFound as exc:
         raise typer.BadParameter(
             f"no organisation {organisation}", param_hint="--organisation"
         ) from exc
-    projections = Projections(app)
-    projections.catch_up()
-    return candidacies_in_subtree(
-        projections.register, projections.reader.tree(), organisation, app.today()
-    )
 
 
 def verify(
@@ -149,12 +145,13 @@ def verify(
             "anchors check the whole store: drop --organisation", param_hint="--anchor"
         )
     try:
-        app = build_app(Settings())
+        app = build_app(current())
     except DatabaseUrlError as exc:
         console.print(f"[red]KETNAP_DATABASE_URL: {exc}[/red]")
         raise typer.Exit(2) from exc
     try:
-        ids = _subtree(app, organisation) if organisation is not None else None
+        if organisation is not None:
+            _known(app, organisation)
         audit_read(
             "verify",
             actor=cli_actor(),
@@ -163,14 +160,15 @@ def verify(
             via="cli",
             organisation_id=organisation,
         )
-        digest = GlobalDigest(app)
-        if catch_up:
+        views = build_projections(app)
+        if catch_up:  # this command is the views' runner for a moment
             with _bar("Cập nhật dấu niêm phong · digest catch-up") as progress:
-                digest.catch_up(progress)
+                views.catch_up(DIGEST, progress=progress)
+        if organisation is not None:  # the scope is read from the register and the tree
+            views.catch_up(LEDGER)
+            views.catch_up(REGISTER)
         with _bar("Kiểm tra toàn vẹn · verifying") as progress:
-            result = verify_store(
-                app, digest, candidacy_ids=ids, progress=progress, anchors=anchors
-            )
+            result = verify_audit(app, views, organisation, progress=progress, anchors=anchors)
     finally:
         app.close()
     log.info(

@@ -9,12 +9,11 @@ import structlog
 from fastapi import APIRouter
 
 from api.audit.trail import audit_read
-from api.audit.verification import verify_store
+from api.audit.verification import verify as verify_audit
 from api.audit.verification_report import VerificationReport, verification_report
 from api.http.deps import FiguresDep
 from api.http.figures import OrganisationQuery, covered_unit, problem_responses
 from api.http.security import READERS, AdmissionsDep, PrincipalDep, require
-from projections.register_reader import candidacies_in_subtree
 
 router = APIRouter(tags=["audit"])
 log = structlog.get_logger("ketnap.audit")
@@ -41,13 +40,7 @@ def verify(
     boards within their subtree. Reads the whole store (seconds for a province)."""
     require(principal, *READERS)
     unit = covered_unit(admissions, principal, organisation_id)
-    digest = projections.digest  # settled: the follower folded in what was stored
-    if unit is None:
-        result = verify_store(admissions, digest)
-    else:
-        ledger = projections.reader
-        ids = candidacies_in_subtree(projections.register, ledger.tree(), unit, admissions.today())
-        result = verify_store(admissions, digest, candidacy_ids=ids)
+    result = verify_audit(admissions, projections, unit)  # settled: the digest is caught up
     audit_read(
         "verify",
         actor=principal.name,

@@ -19,6 +19,7 @@ from pydantic import AwareDatetime
 
 from api.audit.dossier import dossier_for
 from api.audit.history import history_items
+from api.audit.state import state_view
 from api.audit.trail import AuditRead, audit_read
 from api.documents.pdf import render_pdf
 from api.http import examples as ex
@@ -40,10 +41,9 @@ from api.http.security import (
     require,
     require_scope,
 )
-from domain.candidacy.deadlines import deadlines
 from domain.candidacy.events import state_as_of
 from domain.candidacy.state import CandidacyState, Stage
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError
 from projections.register_reader import candidacies_in_subtree
 from workflows import commands as c
 from workflows.application import Admissions
@@ -84,13 +84,13 @@ def _out(
     as_of: date | None = None,
     known_at: datetime | None = None,
 ) -> CandidacyOut:
-    day = as_of or admissions.today()
-    return CandidacyOut.of(
+    return state_view(
+        admissions,
         state,
-        deadlines(state, admissions.calendar, day),
-        with_person=sees_person(principal),
-        as_of=day,
+        as_of=as_of,
         known_at=known_at,
+        with_person=sees_person(principal),
+        model=CandidacyOut,
     )
 
 
@@ -218,11 +218,9 @@ def get_candidacy(
     state = _readable(admissions, principal, candidacy_id)
     if as_of is not None or known_at is not None:
         _audited(admissions, principal, "state", candidacy_id, as_of=as_of, known_at=known_at)
-        then = state_as_of(state.history, as_of, known_at)
-        if then is None:
-            raise NotFound(f"candidacy {candidacy_id} did not exist yet at that time")
-        state = then
-    return _answer(response, admissions, principal, state, as_of, known_at)
+    answer = _out(admissions, principal, state, as_of, known_at)
+    response.headers["ETag"] = f'"{answer.version}"'
+    return answer
 
 
 @router.get(
