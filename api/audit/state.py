@@ -9,7 +9,7 @@ Personal data leaves only through ``person``, filled when the caller may see it.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal, Self, TypeVar
+from typing import Literal, Self, TypeVar, overload
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -126,6 +126,7 @@ class CandidacyView(BaseModel):
 V = TypeVar("V", bound=CandidacyView)
 
 
+@overload
 def state_view(
     admissions: Admissions,
     current: CandidacyState,
@@ -133,8 +134,30 @@ def state_view(
     as_of: date | None = None,
     known_at: datetime | None = None,
     with_person: bool,
-    model: type[V] = CandidacyView,  # type: ignore[assignment]
-) -> V:
+) -> CandidacyView: ...
+
+
+@overload
+def state_view(
+    admissions: Admissions,
+    current: CandidacyState,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    with_person: bool,
+    model: type[V],
+) -> V: ...
+
+
+def state_view(
+    admissions: Admissions,
+    current: CandidacyState,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    with_person: bool,
+    model: type[CandidacyView] = CandidacyView,
+) -> CandidacyView:
     """The audit use case "state as of a day, as known at an instant": the candidacy
     ``current`` as it stood at the end of ``as_of`` from what had been recorded by
     ``known_at`` (both default to now), with its deadlines on that day. Raises

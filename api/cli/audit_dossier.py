@@ -33,7 +33,7 @@ from api.audit.dossier_text import (
     vn_date,
 )
 from api.audit.history import history_items
-from api.audit.state import CandidacyView, state_view
+from api.audit.state import state_view
 from api.audit.trail import AuditRead, audit_read, cli_actor
 from api.bootstrap import build_app
 from api.documents.pdf import render_pdf
@@ -193,7 +193,7 @@ def state(
     with _store() as app:
         current = app.candidacy(candidacy_id)
         _logged(app, "state", candidacy_id=candidacy_id, as_of=day, known_at=moment)
-        out: CandidacyView = state_view(app, current, as_of=day, known_at=moment, with_person=True)
+        out = state_view(app, current, as_of=day, known_at=moment, with_person=True)
         on = out.as_of
         if as_json:
             typer.echo(out.model_dump_json(indent=2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -66,9 +67,14 @@ def expected_version(if_match: str | None) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    # ASCII digits only, at most 18 (a version fits 64 bits): ``str.isdigit`` would take
+    # "²" and ``int`` would refuse 5,000 digits, each a 500.
+    if not _VERSION.fullmatch(value):
         raise ApiError(400, "Bad request", 'If-Match must be an ETag like "7"', "invalid_if_match")
     return int(value)
+
+
+_VERSION = re.compile(r"[0-9]{1,18}")
 
 
 __all__ = [

@@ -515,7 +515,9 @@ def test_a_stale_if_match_is_refused_with_412(live: Live, api: Api) -> None:
         response = api.command(cid, segment, body, **{"If-Match": stale})
         assert_problem(response, 412, "version_mismatch")
         assert footprint(live, api, cid) == before
-    assert_problem(api.command(cid, segment, body, **{"If-Match": "yesterday"}), 400)
+    for malformed in ("yesterday", '"' + "9" * 5000 + '"', '"-1"', '"1.0"', '""'):
+        refused = api.command(cid, segment, body, **{"If-Match": malformed})
+        assert_problem(refused, 400, "invalid_if_match")
     assert footprint(live, api, cid) == before
 
     accepted = api.command(cid, segment, body, **{"If-Match": f'"{version}"'})
