@@ -33,6 +33,17 @@ class Settings(BaseSettings):
         default=True,
         description="Whether `ketnap serve` keeps the read models caught up in the background.",
     )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="The largest JSON request body accepted (413 beyond it, before the body "
+        "is read past the limit; the token is checked before any of it is read).",
+    )
+    max_upload_bytes: int = Field(
+        default=50 * 1_048_576,
+        ge=1024,
+        description="The largest file upload (spreadsheet imports, issue 13), streamed to disk.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -16,10 +16,14 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.http.problems import ApiError, problem
+from api.http.security import principal_for
 from api.metrics import Metrics
 
 log = structlog.get_logger("ketnap.api")
@@ -89,5 +93,58 @@ class RequestContext:
             )
 
 
+class BodyGate:
+    """Nobody sends a body before proving who they are: a request that carries one (POST,
+    PUT, PATCH) has its bearer token checked **before** a byte of the body is read, and is
+    answered 401 otherwise; the principal is kept for the endpoint. A declared
+    Content-Length over ``KETNAP_MAX_BODY_BYTES`` is answered 413 at once; a body sent
+    without one is cut, 413, as soon as what was read passes the limit."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        scheme, _, secret = headers.get("authorization", "").partition(" ")
+        app: Any = scope["app"]
+        try:
+            if scheme.lower() != "bearer" or not secret.strip():
+                raise ApiError(
+                    401, "Unauthorized", "send Authorization: Bearer <token>", "unauthenticated"
+                )
+            principal = await run_in_threadpool(
+                principal_for, secret.strip(), app.state.settings, app.state.admissions
+            )
+        except ApiError as exc:
+            challenge = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+            response = problem(exc.status, exc.title, exc.detail, exc.rule, headers=challenge)
+            await response(scope, receive, send)
+            return
+        declared = headers.get("content-length", "")
+        limit = app.state.settings.max_body_bytes
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
+            detail = f"the body is {int(declared):,} bytes; at most {limit:,} are accepted"
+            await problem(413, "Payload too large", detail, "body_too_large")(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        structlog.contextvars.bind_contextvars(actor=principal.name, role=principal.role.value)
+        read = 0
+
+        async def bounded() -> Message:
+            nonlocal read
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                if read > limit:  # FastAPI re-raises an HTTPException from reading the body
+                    raise HTTPException(413, f"the body is over {limit:,} bytes", None)
+            return message
+
+        await self.app(scope, bounded, send)
+
+
 def install(app: FastAPI, metrics: Metrics) -> None:
+    app.add_middleware(BodyGate)  # inside RequestContext: the 401 is logged and counted
     app.add_middleware(RequestContext, metrics=metrics)

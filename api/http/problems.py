@@ -161,14 +161,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
+        titles = {
+            404: "Not found",
+            405: "Method not allowed",
+            400: "Bad request",
+            413: "Payload too large",
+        }
         title = titles.get(exc.status_code, "HTTP error")
         headers = dict(exc.headers) if exc.headers else None
         if exc.status_code == 405:
             # Starlette names only the first route that matched the path; a resource with a
             # GET and a POST route (``/candidacies``) must list both (RFC 9110, 15.5.6).
             headers = {**(headers or {}), "Allow": _allowed_methods(request)}
-        return problem(exc.status_code, title, str(exc.detail), headers=headers)
+        rule = "body_too_large" if exc.status_code == 413 else None
+        return problem(exc.status_code, title, str(exc.detail), rule, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

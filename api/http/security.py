@@ -65,22 +65,30 @@ async def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     admissions: AdmissionsDep,
 ) -> Principal:
-    """The principal behind the bearer token, or 401."""
+    """The principal behind the bearer token, or 401 (taken from the body gate when it
+    already checked the token: ``api.http.middleware.BodyGate``)."""
+    known = getattr(request.state, "principal", None)
+    if isinstance(known, Principal):
+        return known
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise ApiError(401, "Unauthorized", "send Authorization: Bearer <token>", "unauthenticated")
-    secret = credentials.credentials
-    settings = get_settings(request)
-    admin = settings.admin_token.get_secret_value() if settings.admin_token else None
-    if admin and hmac.compare_digest(secret.encode(), admin.encode()):
-        principal = Principal("admin-token", Role.ADMIN, None)
-    else:
-        token = await run_in_threadpool(admissions.token_for, secret)  # reads the store
-        if token is None:
-            raise ApiError(401, "Unauthorized", "unknown or revoked token", "unauthenticated")
-        principal = Principal(f"token:{str(token.id)[:8]}", token.role, token.organisation_id)
+    principal = await run_in_threadpool(
+        principal_for, credentials.credentials, get_settings(request), admissions
+    )
     structlog.contextvars.bind_contextvars(actor=principal.name, role=principal.role.value)
     request.state.principal = principal
     return principal
+
+
+def principal_for(secret: str, settings: Settings, admissions: Admissions) -> Principal:
+    """The principal a bearer secret stands for, or 401 (reads the store for a token)."""
+    admin = settings.admin_token.get_secret_value() if settings.admin_token else None
+    if admin and hmac.compare_digest(secret.encode(), admin.encode()):
+        return Principal("admin-token", Role.ADMIN, None)
+    token = admissions.token_for(secret)
+    if token is None:
+        raise ApiError(401, "Unauthorized", "unknown or revoked token", "unauthenticated")
+    return Principal(f"token:{str(token.id)[:8]}", token.role, token.organisation_id)
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
