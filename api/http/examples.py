@@ -19,6 +19,7 @@ MEMBER_ID = "7d1c3a52-58e1-4c0e-8a43-3c5b2f0a2001"
 OTHER_MEMBER_ID = "7d1c3a52-58e1-4c0e-8a43-3c5b2f0a2002"
 SECOND_MEMBER_ID = "7d1c3a52-58e1-4c0e-8a43-3c5b2f0a2002"
 CANDIDACY_ID = "b3e1f0d2-1c4a-4f59-9d3e-6a7b8c9d3001"
+REPORT_UNIT_ID = "3b0d9c52-7a1e-5f4b-8c2d-6e9f0a1b2c3d"  # the reports' example unit
 
 Examples = dict[str, Example]
 

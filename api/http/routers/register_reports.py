@@ -1,10 +1,7 @@
 """Reports from the candidacy register: the pipeline, the deadline register and the
 certificates about to expire (``api.http.routers.reports`` has the admissions figures and
-residential coverage).
-
-Every figure counts a fact by its own effective date, for the units on its branch's path on
-that date. Figures are readable by every role within its subtree; deadlines name
-candidacies, so only admins, boards and auditors read them.
+residential coverage). Deadlines name candidacies, so only admins, boards and auditors
+read them.
 """
 
 from __future__ import annotations
@@ -16,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.http import examples as ex
 from api.http.deps import FiguresDep
 from api.http.figures import (
     AsOf,
@@ -34,7 +32,7 @@ from projections.register_reader import pipeline as register_pipeline
 
 router = APIRouter(tags=["reports"])
 _ERRORS = problem_responses(401, 403, 404, 422)
-_UNIT = "3b0d9c52-7a1e-5f4b-8c2d-6e9f0a1b2c3d"
+_UNIT = ex.REPORT_UNIT_ID
 
 
 class StageRow(BaseModel):

@@ -15,6 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.http import examples as ex
 from api.http.deps import FiguresDep
 from api.http.figures import (
     AsOf,
@@ -35,7 +36,7 @@ from projections.tree import OrganisationTree
 router = APIRouter(tags=["reports"])
 _ERRORS = problem_responses(401, 403, 404, 422)
 _GROUP_BY = "One row per branch, or per unit directly under `organisation_id`."
-_UNIT = "3b0d9c52-7a1e-5f4b-8c2d-6e9f0a1b2c3d"
+_UNIT = ex.REPORT_UNIT_ID
 
 
 class AdmissionsRow(BaseModel):
