@@ -44,6 +44,13 @@ class Settings(BaseSettings):
         ge=1024,
         description="The largest file upload (spreadsheet imports, issue 13), streamed to disk.",
     )
+    auth_failures_per_minute: int = Field(
+        default=20,
+        ge=0,
+        description="Failed authentications a client address may make in a minute before "
+        "every request from it is answered 429 with Retry-After (0: no limit). Counted per "
+        "server process.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

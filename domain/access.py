@@ -52,18 +52,30 @@ class TokenState(ChainedState):
     role: Role
     organisation_id: UUID | None
     label: str
+    issued_on: date | None = None
+    expires_on: date | None = None  # the last day it works (None: never expires)
     revoked_on: date | None = None
+
+    def refusal_on(self, day: date) -> str | None:
+        """Why the token does not work on ``day`` (a stable rule code), or None."""
+        if self.revoked_on is not None:
+            return "token_revoked"
+        if self.expires_on is not None and day > self.expires_on:
+            return "token_expired"
+        return None
 
 
 class TokenIssued(DomainEvent):
     """A token was issued for a role within an organisation's subtree."""
 
     date_field: ClassVar[str] = "issued_on"
+    added_fields: ClassVar[frozenset[str]] = frozenset({"expires_on"})
     digest: str = Field(min_length=64, max_length=64)
     role_granted: Role
     organisation_id: UUID | None
     label: str = Field(max_length=200)
     issued_on: date
+    expires_on: date | None = None
 
     def evolve(self, state: TokenState | None) -> TokenState:
         return TokenState(
@@ -75,6 +87,8 @@ class TokenIssued(DomainEvent):
             role=self.role_granted,
             organisation_id=self.organisation_id,
             label=self.label,
+            issued_on=self.issued_on,
+            expires_on=self.expires_on,
         )
 
 

@@ -1,5 +1,5 @@
-"""Command-line verbs for the HTTP API: ``ketnap serve`` and ``ketnap tokens create``, and
-the tokens ``ketnap demo`` prints. ``api.cli.main`` registers them on the ``ketnap`` command.
+"""Command-line verbs for the HTTP API: ``ketnap serve``, ``ketnap tokens create|list|revoke``
+and the tokens ``ketnap demo`` prints. ``api.cli.main`` registers them on the ``ketnap`` command.
 ``serve`` is the one command that imports ``api.http``: it runs it.
 
 A token's secret is printed once and stored only as its SHA-256 hash (``domain.access``).
@@ -7,22 +7,28 @@ A token's secret is printed once and stored only as its SHA-256 hash (``domain.a
 
 from __future__ import annotations
 
+import calendar
 import os
+import re
 import uuid
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Annotated
 from uuid import UUID
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from api.bootstrap import build_app
 from api.settings import DatabaseUrlError, Settings, current, persistence_env
 from domain.access import Role
 from domain.errors import DomainError
+from domain.events import VIETNAM_OFFSET
 from workflows.application import Admissions
 from workflows.context import Actor
 from workflows.keys import record_key_check
+from workflows.tokens import Expiry
 
 console = Console()
 if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -122,6 +128,37 @@ def serve(
     )
 
 
+_LIFETIME = re.compile(r"^(\d{1,4})([dwmy])$")
+
+
+def parse_expiry(text: str | None, today: date) -> Expiry:
+    """``--expires``: a lifetime (``90d``, ``12w``, ``6m``, ``1y``), a last day
+    (``2027-06-30`` or ``30/06/2027``), ``never`` (admin tokens only), or None: the
+    default (a year for board, auditor and reporter tokens; never for admin)."""
+    if text is None:
+        return "default"
+    text = text.strip().lower()
+    if text == "never":
+        return None
+    try:
+        if "-" in text:
+            return date.fromisoformat(text)
+        if "/" in text:
+            return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError as exc:
+        raise typer.BadParameter(f"'{text}' is not a day", param_hint="--expires") from exc
+    match = _LIFETIME.match(text)
+    if match is None:
+        msg = f"'{text}' is not a lifetime (90d, 12w, 6m, 1y), a day (2027-06-30) or 'never'"
+        raise typer.BadParameter(msg, param_hint="--expires")
+    count, unit = int(match[1]), match[2]
+    if unit in "dw":
+        return today + timedelta(days=count * (7 if unit == "w" else 1))
+    months = today.month - 1 + count * (12 if unit == "y" else 1)
+    year, month = today.year + months // 12, months % 12 + 1
+    return date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+
 @tokens.command("create")
 def create_token(
     role: Annotated[Role, typer.Option(help="admin, board, auditor or reporter.")],
@@ -130,12 +167,20 @@ def create_token(
         typer.Option(help="The unit whose subtree the token reaches (optional for admin)."),
     ] = None,
     label: Annotated[str | None, typer.Option(help="Who or what the token is for.")] = None,
+    expires: Annotated[
+        str | None,
+        typer.Option(
+            help="Lifetime (90d, 12w, 6m, 1y), last day (2027-06-30), or 'never' (admin "
+            "only). Default: 1 year; admin tokens never expire."
+        ),
+    ] = None,
 ) -> None:
     """Issue a token; its secret is printed alone on the last line."""
     app = build_app(_settings())
     try:
+        expiry = parse_expiry(expires, app.today())
         secret, token = app.issue_token(
-            role, organisation, label or f"{role.value} token", cli_actor()
+            role, organisation, label or f"{role.value} token", cli_actor(), expiry
         )
     except DomainError as exc:
         console.print(f"[red]{exc.detail}[/red] ({exc.rule})")
@@ -143,12 +188,69 @@ def create_token(
     finally:
         app.close()
     scope = str(token.organisation_id) if token.organisation_id else "every organisation"
+    until = f"until {token.expires_on.isoformat()}" if token.expires_on else "without expiry"
     console.print(
         f"Token {token.id} for role [bold]{role.value}[/bold] over {scope}, "
-        f"label '{token.label}'. Keep it secret; it is not shown again:",
+        f"label '{token.label}', valid {until}. Keep it secret; it is not shown again:",
         highlight=False,
     )
     typer.echo(secret)
+
+
+@tokens.command("list")
+def list_tokens(
+    all_: Annotated[
+        bool, typer.Option("--all", help="Include revoked and expired tokens.")
+    ] = False,
+) -> None:
+    """The tokens issued: label, role, unit, created, last used, expiry (never a secret)."""
+    app = build_app(_settings())
+    try:
+        today = app.today()
+        states = app.tokens()
+        used = app.token_use.last_used()
+        units = {s.organisation_id: _unit_name(app, s.organisation_id) for s in states}
+    finally:
+        app.close()
+    table = Table(title="API tokens", title_justify="left")
+    columns = ("id", "label", "role", "unit", "created (UTC+7)", "last used", "expires", "status")
+    for column in columns:
+        wraps = column in ("label", "unit")
+        table.add_column(column, no_wrap=not wraps, min_width=10 if wraps else None)
+    shown = 0
+    for state in sorted(states, key=lambda s: s.created_on):
+        refusal = state.refusal_on(today)
+        if refusal is not None and not all_:
+            continue
+        shown += 1
+        last = used.get(state.id)
+        table.add_row(
+            str(state.id),
+            state.label,
+            state.role.value,
+            units[state.organisation_id],
+            _vietnam(state.created_on),
+            _vietnam(last) if last else "never",
+            state.expires_on.isoformat() if state.expires_on else "never",
+            {None: "live", "token_revoked": "revoked", "token_expired": "expired"}[refusal],
+        )
+    console.print(table)
+    hidden = len(states) - shown
+    if hidden:
+        console.print(f"{hidden} revoked or expired token(s) not shown (--all shows them).")
+
+
+def _vietnam(moment: datetime) -> str:
+    return (moment + VIETNAM_OFFSET).strftime("%Y-%m-%d %H:%M")
+
+
+def _unit_name(app: Admissions, organisation_id: UUID | None) -> str:
+    if organisation_id is None:
+        return "every organisation"
+    try:
+        return app.organisation(organisation_id).name
+    except DomainError:
+        return str(organisation_id)
 
 
 @tokens.command("revoke")

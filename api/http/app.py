@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.http import middleware, problems
+from api.http.security import FailedAuthLimit
 from api.metrics import Metrics
 from api.settings import Settings, current, read
 from projections.live import ReadSide
@@ -84,6 +85,7 @@ def create_app(
         responses={401: problems.PROBLEM_RESPONSES[401]},
     )
     app.state.settings = settings
+    app.state.auth_limit = FailedAuthLimit(settings.auth_failures_per_minute)
     app.state.metrics = metrics
     problems.install(app)
     middleware.install(app, metrics)

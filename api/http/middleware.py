@@ -23,7 +23,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.problems import ApiError, problem
-from api.http.security import principal_for
+from api.http.security import client_address, principal_for
 from api.metrics import Metrics
 
 log = structlog.get_logger("ketnap.api")
@@ -116,11 +116,15 @@ class BodyGate:
                     401, "Unauthorized", "send Authorization: Bearer <token>", "unauthenticated"
                 )
             principal = await run_in_threadpool(
-                principal_for, secret.strip(), app.state.settings, app.state.admissions
+                principal_for,
+                secret.strip(),
+                client_address(scope),
+                app.state.settings,
+                app.state.admissions,
+                app.state.auth_limit,
             )
         except ApiError as exc:
-            challenge = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-            response = problem(exc.status, exc.title, exc.detail, exc.rule, headers=challenge)
+            response = problem(exc.status, exc.title, exc.detail, exc.rule, headers=exc.headers)
             await response(scope, receive, send)
             return
         declared = headers.get("content-length", "")

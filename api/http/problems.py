@@ -54,9 +54,19 @@ class Problem(BaseModel):
 class ApiError(Exception):
     """An error raised by the HTTP layer itself (auth, scope, headers)."""
 
-    def __init__(self, status: int, title: str, detail: str, rule: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        rule: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.rule = status, title, detail, rule
+        self.headers = dict(headers or {})
+        if status == 401:
+            self.headers.setdefault("WWW-Authenticate", "Bearer")
 
 
 def problem(
@@ -133,8 +143,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem(exc.status, exc.title, exc.detail, exc.rule, headers=headers)
+        return problem(exc.status, exc.title, exc.detail, exc.rule, headers=exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
