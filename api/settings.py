@@ -78,7 +78,11 @@ def persistence_env(database_url: str | None, *, pool_size: int = 10) -> dict[st
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_POOL_SIZE": str(pool_size),
             "POSTGRES_MAX_OVERFLOW": str(pool_size),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
+            # The longest a request waits for a pooled connection; a store that does not
+            # answer is then reported (503) instead of hanging (workflows/postgres.py).
+            "POSTGRES_CONNECT_TIMEOUT": "2",
+            # Dead connections (a restarted server) are dropped before use, not written to.
+            "POSTGRES_PRE_PING": "y",
             # One round trip per save, commit order kept (workflows/postgres.py, ADR 0008).
             "APPLICATION_RECORDER_TOPIC": "workflows.postgres:OrderedPostgresRecorder",
         }

@@ -11,13 +11,14 @@ Persistence is chosen by environment only (``PERSISTENCE_MODULE`` and friends, b
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, TypeVar, overload
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
 from domain.calendar import WorkingCalendar
 from domain.candidacy.events import state_as_of
@@ -46,9 +47,12 @@ from domain.quota import QuotaState, quota_id
 from domain.values import Period
 from workflows import commands as c
 from workflows.context import Actor, Clock
+from workflows.postgres import StoreUnavailable, WriteOutcomeUnknown
 from workflows.roster import RosterIndex
 
 S = TypeVar("S", bound=AggregateState)
+# How long a write whose outcome the store did not report is retried through its key.
+UNKNOWN_WRITE_SECONDS = 3.0
 
 
 class VersionMismatch(DomainError):
@@ -269,6 +273,42 @@ class Store(Application[UUID]):
         assert isinstance(state, kind)
         return state
 
+    def _resolve_unknown_write(
+        self,
+        to_save: list[DomainEvent],
+        name: str,
+        target: str,
+        command: c.Command,
+        actor: Actor,
+        key: str,
+        kind: type[S],
+    ) -> S | None:
+        """A write under ``key`` whose outcome the store did not report: its idempotency
+        record says whether it was recorded (answer with that: ``S``); if not, record it
+        now (None: saved). Retried while the store comes back, for a few seconds; then
+        ``WriteOutcomeUnknown`` again, and the caller repeats the request with its key."""
+        deadline = time.monotonic() + UNKNOWN_WRITE_SECONDS
+        while True:
+            try:
+                prior = self._replayed(name, target, command, actor, key, kind)
+                if prior is not None:
+                    return prior
+                self._save(*to_save)
+                return None
+            except ConcurrentWrite:
+                prior = self._replayed(name, target, command, actor, key, kind)
+                if prior is not None:
+                    return prior
+                raise
+            except (OperationalError, InterfaceError, StoreUnavailable) as exc:
+                if time.monotonic() >= deadline:
+                    msg = (
+                        "the event store stopped answering while the command was recorded; "
+                        "it may have been: repeat the request with the same Idempotency-Key"
+                    )
+                    raise WriteOutcomeUnknown(msg) from exc
+                time.sleep(0.2)
+
     def _record_with_key(
         self,
         aggregate_id: UUID,
@@ -314,6 +354,12 @@ class Store(Application[UUID]):
                 if prior is not None:
                     return prior
             raise
+        except WriteOutcomeUnknown:
+            if key is None:
+                raise  # nothing can tell whether it was recorded: the caller must look
+            prior = self._resolve_unknown_write(to_save, name, target, command, actor, key, kind)
+            if prior is not None:
+                return prior
         if after is not None:
             self._remember(after)
             return after

@@ -82,7 +82,8 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        responses={401: problems.PROBLEM_RESPONSES[401]},
+        # Any operation may answer these: no token, a limited address, a store that is down.
+        responses={status: problems.PROBLEM_RESPONSES[status] for status in (401, 429, 503)},
     )
     app.state.settings = settings
     app.state.auth_limit = FailedAuthLimit(settings.auth_failures_per_minute)

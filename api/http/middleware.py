@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http.problems import ApiError, problem
+from api.http.problems import STORE_ERRORS, ApiError, problem, store_problem
 from api.http.security import client_address, principal_for
 from api.metrics import Metrics
 
@@ -126,6 +126,9 @@ class BodyGate:
         except ApiError as exc:
             response = problem(exc.status, exc.title, exc.detail, exc.rule, headers=exc.headers)
             await response(scope, receive, send)
+            return
+        except STORE_ERRORS as exc:  # outside the app's handlers: answer 503 here
+            await store_problem(exc)(scope, receive, send)
             return
         declared = headers.get("content-length", "")
         limit = app.state.settings.max_body_bytes

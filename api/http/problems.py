@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,6 +21,7 @@ from starlette.routing import Match
 
 from domain.errors import DomainError, InvalidCorrection, NotFound
 from workflows.application import ConcurrentWrite, IdempotencyKeyReused, VersionMismatch
+from workflows.postgres import StoreUnavailable, WriteOutcomeUnknown
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://ketnap.vn/problems/"
@@ -106,6 +109,33 @@ def domain_status(exc: DomainError) -> tuple[int, str]:
     return 409, "A rule of the regulations refused the command"
 
 
+# Store failures: the database does not answer (or a statement timed out). Answered 503 with
+# Retry-After, never 500; nothing was written unless the problem says it may have been.
+STORE_ERRORS = (
+    StoreUnavailable,
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+RETRY_AFTER_SECONDS = 2
+
+
+def store_problem(exc: Exception) -> JSONResponse:
+    """503 problem+json for a store that does not answer (``STORE_ERRORS``)."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    log.warning("store_unavailable", error=type(exc).__name__)
+    if isinstance(exc, WriteOutcomeUnknown):
+        detail = (
+            "the event store stopped answering while the command was being recorded; it "
+            "may have been recorded: repeat the request with the same Idempotency-Key "
+            "(a request without one: read the record before repeating it)"
+        )
+        return problem(503, "Service unavailable", detail, "write_outcome_unknown", headers)
+    detail = "the event store does not answer; nothing was recorded: retry shortly"
+    return problem(503, "Service unavailable", detail, "store_unavailable", headers)
+
+
 def _field_errors(errors: Any) -> list[dict[str, Any]]:
     result = []
     for err in errors:
@@ -131,6 +161,10 @@ def _allowed_methods(request: Request) -> str:
         if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
             allowed.append(method)
     return ", ".join(allowed)
+
+
+async def _store(_: Request, exc: Exception) -> JSONResponse:
+    return store_problem(exc)
 
 
 def install(app: FastAPI) -> None:
@@ -185,6 +219,9 @@ def install(app: FastAPI) -> None:
         rule = "body_too_large" if exc.status_code == 413 else None
         return problem(exc.status_code, title, str(exc.detail), rule, headers=headers)
 
+    for kind in STORE_ERRORS:
+        app.add_exception_handler(kind, _store)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled_error", route=request.url.path, exc_info=exc)
@@ -201,5 +238,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         409: "A domain rule refused the command (see `rule`)",
         412: "If-Match does not match the current version",
         422: "Malformed or invalid input",
+        429: "Too many failed authentications from this address (see `Retry-After`)",
+        503: "The event store does not answer (`store_unavailable`), or stopped answering "
+        "while a command was recorded (`write_outcome_unknown`: repeat it with its "
+        "Idempotency-Key); see `Retry-After`",
     }.items()
 }

@@ -8,18 +8,31 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import anyio
 import structlog
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.http.deps import ProjectionsDep
-from api.http.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem, problem
+from api.http.problems import (
+    PROBLEM_JSON,
+    PROBLEM_RESPONSES,
+    RETRY_AFTER_SECONDS,
+    Problem,
+    problem,
+)
 from api.http.security import AdmissionsDep, PrincipalDep
 from api.metrics import Metrics
+from projections.live import ReadSide
+from workflows.application import Admissions
 from workflows.keys import key_status
 
 router = APIRouter(tags=["operations"])
+# /ready answers within this, whatever the store does (a load balancer's probe times out).
+READY_SECONDS = 1.0
 log = structlog.get_logger("ketnap.api")
 
 
@@ -97,25 +110,23 @@ def health() -> Health:
         }
     },
 )
-def ready(admissions: AdmissionsDep, projections: ProjectionsDep) -> Any:
+async def ready(admissions: AdmissionsDep, projections: ProjectionsDep) -> Any:
     """200 when the store answers, with the number of stored events the views have not
-    applied yet; 503 (problem+json) when it does not, or when the configured cipher key
-    does not fit it (`cipher_key_missing`, `cipher_key_wrong`)."""
+    applied yet; 503 (problem+json, with Retry-After) when it does not, within
+    `READY_SECONDS` whatever the store does, or when the configured cipher key does not
+    fit it (`cipher_key_missing`, `cipher_key_wrong`)."""
+    gate = getattr(admissions.recorder, "gate", None)
+    if gate is not None and gate.is_down:  # it failed a moment ago: do not wait on it again
+        return _unavailable("the event store does not answer")
     try:
-        admissions.recorder.max_notification_id()
-        key = key_status(admissions)
-        views = projections.status()
-        lag = max(p.lag for p in views)
-        position = min(p.position for p in views)
-        persisted = [
-            ProjectionState(name=p.name, generation=p.generation, position=p.position, lag=p.lag)
-            for p in views
-        ]
+        with anyio.fail_after(READY_SECONDS):
+            key, views = await run_in_threadpool(_probe, admissions, projections)
+    except TimeoutError:
+        log.warning("ready.store_slow", seconds=READY_SECONDS)
+        return _unavailable(f"the event store did not answer within {READY_SECONDS} s")
     except Exception as exc:  # any failure of the store means "not ready"
         log.warning("ready.store_unreachable", error=type(exc).__name__)
-        return problem(
-            503, "Service unavailable", "the event store does not answer", "store_unavailable"
-        )
+        return _unavailable("the event store does not answer")
     if key != "ok":
         rule, detail = KEY_PROBLEMS[key]
         log.error("ready.cipher_key_mismatch", rule=rule)
@@ -123,11 +134,24 @@ def ready(admissions: AdmissionsDep, projections: ProjectionsDep) -> Any:
     return Readiness(
         status="ready",
         store="ok",
-        projection_lag=lag,
-        projection_position=position,
+        projection_lag=max(p.lag for p in views),
+        projection_position=min(p.position for p in views),
         undecodable_events=len(projections.undecodable),
-        projections=persisted,
+        projections=[
+            ProjectionState(name=p.name, generation=p.generation, position=p.position, lag=p.lag)
+            for p in views
+        ],
     )
+
+
+def _probe(admissions: Admissions, projections: ReadSide) -> tuple[str, list[Any]]:
+    admissions.recorder.max_notification_id()
+    return key_status(admissions), list(projections.status())
+
+
+def _unavailable(detail: str) -> JSONResponse:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return problem(503, "Service unavailable", detail, "store_unavailable", headers)
 
 
 @router.get(
