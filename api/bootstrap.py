@@ -15,6 +15,7 @@ from projections.runner import Projections
 from workflows.application import Admissions
 from workflows.calendar import VietnamCalendar
 from workflows.context import Clock, system_clock
+from workflows.key_rotation import PREVIOUS_CIPHER_KEY
 
 
 class FollowedAdmissions(Admissions):
@@ -52,6 +53,9 @@ def store_environment(settings: Settings) -> dict[str, str]:
     if settings.cipher_key is not None:
         store_env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
         store_env["CIPHER_KEY"] = settings.cipher_key.get_secret_value()
+        if settings.previous_cipher_key is not None:  # a rotation: read with either key
+            store_env["CIPHER_TOPIC"] = "workflows.key_rotation:RotatingCipher"
+            store_env[PREVIOUS_CIPHER_KEY] = settings.previous_cipher_key.get_secret_value()
     return store_env
 
 

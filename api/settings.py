@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         description="Encrypt event payloads at rest (AES-GCM, the library's cipher); a "
         "base64 key of 16, 24 or 32 bytes. Every process on the store needs the same key.",
     )
+    previous_cipher_key: SecretStr | None = Field(
+        default=None,
+        description="During a key rotation only: the key the store was written with, still "
+        "accepted for reading while `ketnap keys rotate` re-encrypts with KETNAP_CIPHER_KEY.",
+    )
     serve_projections: bool = Field(
         default=True,
         description="Whether `ketnap serve` keeps the read models caught up in the background.",

@@ -15,32 +15,20 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated
 from uuid import UUID
 
 import structlog
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from api.audit.trail import audit_read, cli_actor
 from api.audit.verification import Verification
 from api.audit.verification import verify as verify_audit
 from api.audit.verification_report import verification_report
 from api.bootstrap import build_app, build_projections
+from api.cli.progress import bar
 from api.settings import DatabaseUrlError, current
 from domain.errors import NotFound
 from projections.digest import NAME as DIGEST
@@ -53,37 +41,6 @@ if not console.is_terminal and "COLUMNS" not in os.environ:
     console = Console(width=160)  # piped to a file: keep table rows on one line
 log = structlog.get_logger("ketnap.audit")
 _ANCHOR = re.compile(r"^(\d+):([0-9a-f]{64})$")
-
-
-class _Rate(ProgressColumn):
-    """Events per second (rich's speed estimate)."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} events/s" if speed else "… events/s", style="cyan")
-
-
-@contextmanager
-def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar fed with ``(done, total)``; silent when not on a terminal."""
-    columns = (
-        TextColumn(f"[bold]{label}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _Rate(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(
-        *columns, console=console, transient=True, disable=not console.is_terminal
-    ) as progress:
-        task = progress.add_task(label, total=None)
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        yield advance
 
 
 def _anchors(values: list[str]) -> dict[int, str]:
@@ -162,12 +119,12 @@ def verify(
         )
         views = build_projections(app)
         if catch_up:  # this command is the views' runner for a moment
-            with _bar("Cập nhật dấu niêm phong · digest catch-up") as progress:
+            with bar("Cập nhật dấu niêm phong · digest catch-up") as progress:
                 views.catch_up(DIGEST, progress=progress)
         if organisation is not None:  # the scope is read from the register and the tree
             views.catch_up(LEDGER)
             views.catch_up(REGISTER)
-        with _bar("Kiểm tra toàn vẹn · verifying") as progress:
+        with bar("Kiểm tra toàn vẹn · verifying") as progress:
             result = verify_audit(app, views, organisation, progress=progress, anchors=anchors)
     finally:
         app.close()

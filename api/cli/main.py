@@ -22,6 +22,7 @@ from rich.console import Console
 
 from api.cli.audit import audit
 from api.cli.demo import demo
+from api.cli.keys import keys
 from api.cli.projections import projections_cli
 from api.cli.serve import serve, tokens
 from api.logging import configure_logging
@@ -71,3 +72,4 @@ cli.command()(demo)
 cli.add_typer(tokens, name="tokens")
 cli.add_typer(audit, name="audit")
 cli.add_typer(projections_cli, name="projections")
+cli.add_typer(keys, name="keys")

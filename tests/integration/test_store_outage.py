@@ -217,7 +217,12 @@ def test_a_crash_and_a_restart_under_sixteen_writers(cluster: PrivateCluster, se
     assert before_crash > 0 and after_crash > before_crash
     assert len(tally.acknowledged) > after_crash  # writing went on after the restart
     assert ready_while_down and set(ready_while_down) == {503}
-    assert max(took for _, _, took in ready_seen) <= READY_WITHIN
+    slow = [
+        (round(at - down_at, 2), status, round(took, 2))
+        for at, status, took in ready_seen
+        if took > READY_WITHIN / 2
+    ]
+    assert max(took for _, _, took in ready_seen) <= READY_WITHIN, slow
     for since in (back_at, restarted_at):
         recovered = _ready_again(ready_seen, since)
         assert recovered is not None and recovered <= 10, recovered

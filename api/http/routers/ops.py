@@ -32,7 +32,7 @@ from workflows.keys import key_status
 
 router = APIRouter(tags=["operations"])
 # /ready answers within this, whatever the store does (a load balancer's probe times out).
-READY_SECONDS = 1.0
+READY_SECONDS = 0.75
 log = structlog.get_logger("ketnap.api")
 
 
