@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.http import middleware, problems
+from api.http import docs_pages, middleware, problems
 from api.http.security import FailedAuthLimit
 from api.metrics import Metrics
 from api.settings import Settings, current, read
@@ -82,6 +82,8 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served from vendored assets instead (api.http.docs_pages)
+        redoc_url=None,
         # Any operation may answer these: no token, a limited address, a store that is down.
         responses={status: problems.PROBLEM_RESPONSES[status] for status in (401, 429, 503)},
     )
@@ -89,6 +91,7 @@ def create_app(
     app.state.auth_limit = FailedAuthLimit(settings.auth_failures_per_minute)
     app.state.metrics = metrics
     problems.install(app)
+    docs_pages.install(app)
     middleware.install(app, metrics)
     from api.http.routers import compliance, include_all
 
