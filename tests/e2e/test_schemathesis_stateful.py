@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from schemathesis import Case, Response
 
+from api.http import examples as ex
 from tests.e2e.fuzzing import (
     AUTH,
     DERANDOMIZE,
@@ -98,3 +99,35 @@ def test_links_are_followed(request_count: RequestCount) -> None:
         )
     finally:
         APIWorkflow.requests = None
+
+
+def test_a_nominated_candidacy_is_followed_by_its_commands() -> None:
+    """The links of a nomination's answer, followed by hand: its id names the next command,
+    its ETag is that command's If-Match; the same If-Match again answers 412 (moved on)."""
+    store = fuzzed()
+    nominate = schema["/candidacies"]["POST"]
+    links = nominate.definition.raw["responses"]["201"]["links"]
+    enrol = links["candidacy_class_enrolment"]
+    assert enrol["parameters"] == {
+        "candidacy_id": "$response.body#/id",
+        "header.If-Match": "$response.header.ETag",
+    }
+    body = ex.NOMINATE["default"]["value"]
+    nominated = nominate.Case(body=body, media_type="application/json").call(
+        headers=AUTH, app=store.app
+    )
+    assert nominated.status_code == 201, nominated.text
+    operation = schema["/candidacies/{candidacy_id}/class-enrolment"]["POST"]
+    step = operation.Case(
+        path_parameters={"candidacy_id": nominated.json()["id"]},
+        headers={"If-Match": nominated.headers["etag"][0]},
+        body={"enrolled_on": "2023-02-01"},
+        media_type="application/json",
+    )
+    enrolled = step.call_and_validate(
+        headers=AUTH, app=store.app, additional_checks=[problem_details]
+    )
+    assert enrolled.status_code == 200, enrolled.text
+    assert enrolled.json()["version"] == nominated.json()["version"] + 1
+    again = step.call(headers=AUTH, app=store.app)
+    assert again.status_code == 412, again.text
