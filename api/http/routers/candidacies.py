@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
-from pydantic import AwareDatetime
 
 from api.audit.dossier import dossier_for
 from api.audit.history import history_items
@@ -24,6 +23,7 @@ from api.audit.trail import AuditRead, audit_read
 from api.documents.pdf import render_pdf
 from api.http import examples as ex
 from api.http.deps import ActorDep, FiguresDep, IdempotencyKey, IfMatch, expected_version
+from api.http.figures import Instant
 from api.http.links import CANDIDACY_LINKS
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
 from api.http.schemas import (
@@ -215,7 +215,7 @@ def get_candidacy(
     principal: PrincipalDep,
     as_of: Annotated[date | None, Query(description="End of this day (default: today)")] = None,
     known_at: Annotated[
-        AwareDatetime | None, Query(description="Recorded by this instant, with offset")
+        Instant | None, Query(description="Recorded by this instant, with offset")
     ] = None,
 ) -> CandidacyOut:
     state = _readable(admissions, principal, candidacy_id)
