@@ -1,13 +1,15 @@
 """What the schemathesis runs share: the world the fuzzer runs against, the steering of
 generated ids to stored ones, the problem+json check and the budget.
 
-``fuzzed()`` builds one in-memory store holding a small tree, a roster, candidacies at
-several stages and a quota, the app over it and its OpenAPI schema, with the checks
-configured and the steering hooks installed. The stored ids are those of the schema's own
+``fuzzed()`` builds an in-memory store holding a small tree, a roster, candidacies at
+several stages and a quota, and the app over it; ``schema_of`` its OpenAPI schema, with the
+checks configured and the steering hooks installed. The stored ids are those of the schema's own
 examples (``api.http.examples``), so the examples phase hits real resources; generated ids
 in paths and bodies are mostly swapped for stored ones, and periods for real ones three
-times in four, so commands reach the rules instead of stopping at 404 or 422. Units,
-members and candidacies the API creates during a run join the pools (``World.record``).
+times in four, so commands reach the rules instead of stopping at 404 or 422; some days and
+instants in queries go to the calendar's edges (year 1, year 9999), where conversions
+overflow. Units, members and candidacies the API creates during a run join the pools
+(``World.record``), and a stateful scenario's dates move forward (``World.day``).
 
 The budget comes from the environment: ``KETNAP_FUZZ_EXAMPLES`` (Hypothesis examples per
 operation, or scenarios of the state machine; the examples and coverage phases add theirs),
@@ -258,6 +260,24 @@ def _period(value: Any) -> Any:
     return value if slot == len(PERIODS) else PERIODS[slot]
 
 
+# The edges of Python's calendar, where date arithmetic and time zone conversions overflow.
+EDGE_DAYS = ("0001-01-01", "9999-12-31")
+EDGE_INSTANTS = ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59Z")
+
+
+def _edge(value: Any) -> Any:
+    """A generated day (one in four) or instant (three in eight) moved to an edge of the
+    calendar: Hypothesis seldom draws an instant whose offset crosses it."""
+    if not isinstance(value, str):
+        return value
+    slot = zlib.crc32(value.encode("utf-8", "surrogatepass")) % 8
+    if len(value) == 10 and slot < len(EDGE_DAYS):
+        return EDGE_DAYS[slot]
+    if "T" in value and slot < len(EDGE_INSTANTS):
+        return EDGE_INSTANTS[slot]
+    return value
+
+
 def install_steering(schema: OpenApiSchema, world: Callable[[], World]) -> None:
     """Swap generated ids and periods for those of ``world()``, the world the request goes
     to (values a link supplied are not generated, so the hooks never see them: they reach
@@ -271,6 +291,12 @@ def install_steering(schema: OpenApiSchema, world: Callable[[], World]) -> None:
             name: _period(value) if name == "period" else _steer(world(), value, name)
             for name, value in path_parameters.items()
         }
+
+    @schema.hook
+    def map_query(context: Any, query: dict[str, Any] | None) -> Any:
+        if not query:
+            return query
+        return {name: _edge(value) for name, value in query.items()}
 
     @schema.hook
     def map_body(context: Any, body: Any) -> Any:
