@@ -11,7 +11,7 @@ SRC := domain workflows projections api
 PYTEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS)
 
-.PHONY: install lint typecheck contracts test test-unit test-integration test-e2e run bench \
+.PHONY: install lint typecheck contracts test test-unit test-integration test-e2e fuzz run bench \
         lock format clean distclean
 
 install: $(STAMP)
@@ -47,6 +47,18 @@ test-integration: $(STAMP)
 
 test-e2e: $(STAMP)
 	$(PYTEST) tests/e2e
+
+# Schemathesis at depth, with fresh seeds: every operation on its own (FUZZ_EXAMPLES examples
+# per operation in the fuzzing phase, besides the examples and coverage phases), then
+# FUZZ_EXAMPLES scenarios of up to FUZZ_STEPS requests along the OpenAPI links. Prints the
+# requests generated per file at the end (about 25,000 by default; a few minutes). `make
+# test` runs both short and derandomized.
+FUZZ_EXAMPLES ?= 250
+FUZZ_STEPS ?= 25
+fuzz: $(STAMP)
+	KETNAP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) KETNAP_FUZZ_STEPS=$(FUZZ_STEPS) KETNAP_FUZZ_RANDOM=1 \
+		KETNAP_FUZZ_TIMEOUT=3600 $(PYTEST) -p no:cacheprovider \
+		tests/e2e/test_schemathesis.py tests/e2e/test_schemathesis_stateful.py
 
 # The main job on the embedded SQLite default: load the demo province (once), print its
 # figures and one token per role, then serve the API until Ctrl+C.

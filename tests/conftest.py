@@ -83,3 +83,25 @@ def fresh_postgres_db(postgres_url: str) -> Iterator[str]:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+# The user property the fuzzing tests record their requests under (tests/e2e/fuzzing.py).
+FUZZ_REQUESTS = "schemathesis_requests"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The requests schemathesis generated and sent, per test file, after a run that fuzzed
+    (reports carry their user properties from xdist workers too)."""
+    sent: dict[str, int] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", ()):
+                if name == FUZZ_REQUESTS and getattr(report, "when", "") == "teardown":
+                    module = report.nodeid.split("::")[0]
+                    sent[module] = sent.get(module, 0) + int(value)
+    if not sent:
+        return
+    terminalreporter.section("schemathesis")
+    for module, count in sorted(sent.items()):
+        terminalreporter.write_line(f"{module}: {count:,} generated requests")
+    terminalreporter.write_line(f"total: {sum(sent.values()):,} generated requests")

@@ -3,13 +3,13 @@ parameters, the unit a request covers, and the breakdown boards publish."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
 from api.http.problems import PROBLEM_RESPONSES
 from api.http.security import Principal, require_scope
@@ -24,8 +24,23 @@ AsOf = Annotated[
         examples=["2024-12-31"],
     ),
 ]
+
+
+def _has_utc_date(moment: datetime) -> datetime:
+    """``moment`` as given, once it has a date in UTC. The stores compare instants in UTC;
+    one within hours of 0001-01-01 or 9999-12-31 (``0001-01-01T00:00+14:00``) has none,
+    as Python's dates stop there, and would fail far from the request, as a 500."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the instant falls outside the years 1 to 9999 in UTC") from None
+    return moment
+
+
+# An ISO 8601 instant with its offset, and a date in UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(_has_utc_date)]
 KnownAt = Annotated[
-    AwareDatetime | None,
+    Instant | None,
     Query(
         description="Answer only from what had been recorded by this instant (ISO 8601 with "
         "offset), e.g. what a report said when it was printed. Default: now. Slower: the "

@@ -16,7 +16,7 @@ autouse.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from uuid import UUID
 
@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from api.http.app import create_app
 from api.settings import Settings, persistence_env
 from domain.access import Role
+from tests.e2e.fuzzing import REQUESTS_PROPERTY, RequestCount
 from tests.e2e.support import ADMIN_TOKEN, Api, Live, serve
 from tests.scenario import ADMIN, FixedClock, make_app
 from tests.unit.helpers import World, make_world
@@ -99,3 +100,15 @@ def tokens(world: World) -> dict[str, str]:
         "outsider": issue(Role.AUDITOR, tree.grassroots_branch, "out"),
         "reporter": issue(Role.REPORTER, tree.province, "rep"),
     }
+
+
+# --- fuzzing ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def request_count(record_property: Callable[[str, object], None]) -> Iterator[RequestCount]:
+    """Count a fuzzing test's requests with ``request_count.sent += 1``: the total lands on
+    the test's report, and tests/conftest.py prints the run's sum at its end."""
+    count = RequestCount()
+    yield count
+    record_property(REQUESTS_PROPERTY, count.sent)

@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
-from pydantic import AwareDatetime
 
 from api.audit.dossier import dossier_for
 from api.audit.history import history_items
@@ -24,6 +23,8 @@ from api.audit.trail import AuditRead, audit_read
 from api.documents.pdf import render_pdf
 from api.http import examples as ex
 from api.http.deps import ActorDep, FiguresDep, IdempotencyKey, IfMatch, expected_version
+from api.http.figures import Instant
+from api.http.links import CANDIDACY_LINKS
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
 from api.http.schemas import (
     CandidacyOut,
@@ -56,6 +57,8 @@ COMMAND_ERRORS = errors(400, 401, 403, 404, 409, 412, 422)
 ETAG_HEADER = {
     "ETag": {"description": 'The candidacy\'s version, e.g. `"7"`', "schema": {"type": "string"}}
 }
+# The answer about one candidacy: its ETag, and the links to what may follow.
+CANDIDACY_ANSWER = {"headers": ETAG_HEADER, "links": CANDIDACY_LINKS}
 
 
 def sees_person(principal: Principal) -> bool:
@@ -121,7 +124,7 @@ def _readable(admissions: Admissions, principal: Principal, candidacy_id: UUID) 
     description="Opens a candidacy in the source pool of `branch_id`, nominated by a mass "
     "organisation or the branch. A helper member, if named, must be an official member "
     "(`helper_not_official`). The branch must lie in a board's subtree.",
-    responses={**WRITE_ERRORS, 201: {"headers": ETAG_HEADER}},
+    responses={**WRITE_ERRORS, 201: CANDIDACY_ANSWER},
     operation_id="nominate_candidate",
 )
 def nominate(
@@ -202,7 +205,7 @@ def _as_of(state: CandidacyState, as_of: date | None) -> CandidacyState:
     description="The candidacy as it stood at the end of `as_of` from what had been recorded "
     "by `known_at` (both default to now), with its deadlines on `as_of`: each "
     "`{kind, due_on, status}` with status `met`, `missed`, `due` or `overdue`.",
-    responses={**READ_ERRORS, 200: {"headers": ETAG_HEADER}},
+    responses={**READ_ERRORS, 200: CANDIDACY_ANSWER},
     operation_id="get_candidacy",
 )
 def get_candidacy(
@@ -212,7 +215,7 @@ def get_candidacy(
     principal: PrincipalDep,
     as_of: Annotated[date | None, Query(description="End of this day (default: today)")] = None,
     known_at: Annotated[
-        AwareDatetime | None, Query(description="Recorded by this instant, with offset")
+        Instant | None, Query(description="Recorded by this instant, with offset")
     ] = None,
 ) -> CandidacyOut:
     state = _readable(admissions, principal, candidacy_id)
@@ -369,7 +372,7 @@ def _command_route(segment: str, command: type[c.Command]) -> None:
         status_code=status.HTTP_200_OK,
         summary=summary,
         description=(command.__doc__ or summary).strip() + COMMAND_NOTE,
-        responses={**COMMAND_ERRORS, 200: {"headers": ETAG_HEADER}},
+        responses={**COMMAND_ERRORS, 200: CANDIDACY_ANSWER},
         operation_id=name,
         name=name,
     )

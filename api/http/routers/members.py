@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Response, status
 
 from api.http import examples as ex
 from api.http.deps import ActorDep, IdempotencyKey
+from api.http.links import MEMBER_LINKS
 from api.http.schemas import MemberCreated, MemberOut, errors
 from api.http.security import READERS, WRITERS, AdmissionsDep, PrincipalDep, require, require_scope
 from workflows import commands as c
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/members", tags=["members"])
     description="Enters an existing official or probationary member of a branch (an imported "
     "roster). A board registers members of branches in its subtree only. `admitted_on` and "
     "`official_on` may be any day from the Party's founding (1930-02-03) on.",
-    responses=errors(400, 401, 403, 404, 409, 422),
+    responses={**errors(400, 401, 403, 404, 409, 422), 201: {"links": MEMBER_LINKS}},
     operation_id="register_member",
 )
 def register_member(
@@ -53,7 +54,7 @@ def register_member(
     summary="A member, as far as a board needs",
     description="Name, branch, status and admission and recognition dates of a member whose "
     "branch lies in your subtree.",
-    responses=errors(401, 403, 404, 422),
+    responses={**errors(401, 403, 404, 422), 200: {"links": MEMBER_LINKS}},
     operation_id="get_member",
 )
 def get_member(member_id: UUID, admissions: AdmissionsDep, principal: PrincipalDep) -> MemberOut:
@@ -71,7 +72,7 @@ def get_member(member_id: UUID, admissions: AdmissionsDep, principal: PrincipalD
     "organisation, dropped out, resigned, expelled, removed): from the next day they count in "
     "no branch vote. A probationary member who came from a candidacy leaves through the "
     "candidacy (withdrawal, removal). Needs write access to the member's branch.",
-    responses=errors(400, 401, 403, 404, 409, 422),
+    responses={**errors(400, 401, 403, 404, 409, 422), 200: {"links": MEMBER_LINKS}},
     operation_id="record_member_departure",
 )
 def record_member_departure(
@@ -97,7 +98,7 @@ def record_member_departure(
     description="The member belongs to `to_branch_id` from `effective_on` (chuyển sinh hoạt "
     "đảng chính thức): branch votes count them there from that day. Needs write access to "
     "both branches.",
-    responses=errors(400, 401, 403, 404, 409, 422),
+    responses={**errors(400, 401, 403, 404, 409, 422), 200: {"links": MEMBER_LINKS}},
     operation_id="transfer_member",
 )
 def transfer_member(

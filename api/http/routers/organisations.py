@@ -18,6 +18,7 @@ from fastapi import APIRouter, Body, Query, Response, status
 
 from api.http import examples as ex
 from api.http.deps import ActorDep, IdempotencyKey
+from api.http.links import ORGANISATION_LINKS
 from api.http.problems import ApiError
 from api.http.schemas import OrganisationOut, errors
 from api.http.security import (
@@ -84,7 +85,7 @@ def _may_record(admissions: Admissions, principal: Principal, *units: UUID | Non
     "above the unit; no district may be founded from 2025-07-01 (Quy định 294-QĐ/TW). The "
     "tree has its real history: `effective_on` may be any day from the Party's founding "
     "(1930-02-03) on, here and in every change below; an earlier day answers 422.",
-    responses=WRITE_ERRORS,
+    responses={**WRITE_ERRORS, 201: {"links": ORGANISATION_LINKS}},
     operation_id="found_organisation",
 )
 def found_organisation(
@@ -107,7 +108,7 @@ def found_organisation(
     summary="A unit as of a day",
     description="The unit's name, parent, path from the root and residential areas as they "
     "stood at the end of `as_of` (default today). 404 if the unit was founded later.",
-    responses=READ_ERRORS,
+    responses={**READ_ERRORS, 200: {"links": ORGANISATION_LINKS}},
     operation_id="get_organisation",
 )
 def get_organisation(
@@ -165,7 +166,7 @@ def _change(
         response_model=OrganisationOut,
         summary=summary,
         description=description,
-        responses=WRITE_ERRORS,
+        responses={**WRITE_ERRORS, 200: {"links": ORGANISATION_LINKS}},
         operation_id=operation,
         name=operation,
     )

@@ -144,6 +144,7 @@ def _period(text: str) -> Period:
     response_model=Quota,
     summary="Set the admission target of a unit for a year or a term",
     responses=_WRITE_ERRORS,
+    operation_id="set_quota",
 )
 def set_quota(
     organisation_id: UUID,
@@ -184,6 +185,7 @@ def set_quota(
     response_model=QuotaFulfilment,
     summary="Fulfilment of a unit's admission target, with its children",
     responses=_ERRORS,
+    operation_id="get_quota_fulfilment",
 )
 def quota_fulfilment(
     organisation_id: UUID,
