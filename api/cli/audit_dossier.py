@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -101,6 +101,12 @@ def _instant(value: str | None, option: str) -> datetime | None:
         raise typer.BadParameter(
             f"{value!r} has no offset (e.g. 2025-01-05T08:00:00+07:00)", param_hint=option
         )
+    try:  # the stores compare in UTC: 0001-01-01T00:00+14:00 has no date there
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise typer.BadParameter(
+            f"{value!r} falls outside the years 1 to 9999 in UTC", param_hint=option
+        ) from None
     return moment
 
 

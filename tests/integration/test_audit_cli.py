@@ -166,6 +166,7 @@ def test_compliance_table_and_json(store: Store):
         (("history", "not-a-uuid"), 2, "ID"),
         (("state", "{cid}", "--as-of", "31/12/2024"), 2, "--as-of"),
         (("state", "{cid}", "--known-at", "2025-01-05T08:00:00"), 2, "--known-at"),
+        (("state", "{cid}", "--known-at", "0001-01-01T00:00:00+14:00"), 2, "years 1 to 9999"),
         (("export", "{cid}", "--format", "docx"), 2, "--format"),
         (
             ("compliance", "--organisation", str(UUID(int=5)), "--period", "2025"),
