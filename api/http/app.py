@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.http import docs_pages, middleware, problems
+from api.http import docs_pages, middleware, openapi_doc, problems
 from api.http.security import FailedAuthLimit
 from api.metrics import Metrics
 from api.settings import Settings, current, read
@@ -92,6 +92,7 @@ def create_app(
     app.state.metrics = metrics
     problems.install(app)
     docs_pages.install(app)
+    openapi_doc.install(app)
     middleware.install(app, metrics)
     from api.http.routers import compliance, include_all
 

@@ -37,3 +37,22 @@ def test_the_openapi_document_is_still_served_and_lists_no_doc_pages() -> None:
     with TestClient(create_app(Settings(), admissions=make_app())) as client:
         paths = client.get("/openapi.json").json()["paths"]
     assert "/docs" not in paths and "/redoc" not in paths and "/static" not in paths
+
+
+def test_every_error_is_declared_as_problem_json_with_the_problem_schema() -> None:
+    document = create_app(Settings(), admissions=make_app()).openapi()
+    errors = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status[0] in "45":
+                    errors += 1
+                    assert response["content"] == {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    }, f"{method.upper()} {path} {status}"
+    assert errors > 100  # every operation declares several
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail"} <= set(problem["required"])
