@@ -29,9 +29,15 @@ class RuleViolation(DomainError):
 
 
 class WrongStage(DomainError):
-    """The command does not fit the candidacy's current stage."""
+    """The command does not fit the candidacy's current stage: ``step`` (the event type
+    that would be recorded) and ``stage`` (the stage's value) say which, for the words of
+    the refusal (``api.audit.refusals``)."""
 
     rule = "wrong_stage"
+
+    def __init__(self, detail: str, *, step: str = "", stage: str = "") -> None:
+        super().__init__(detail)
+        self.step, self.stage = step, stage
 
 
 class InvalidCorrection(DomainError):

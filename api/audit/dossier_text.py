@@ -331,6 +331,13 @@ _SENTENCES: dict[str, Callable[[dict[str, Param]], str]] = {
 }
 
 
+def check_sentence(rule: str, params: dict[str, Param]) -> str | None:
+    """What a check of ``rule`` found, in Vietnamese, from its parameters (None: no words
+    for it yet)."""
+    sentence = _SENTENCES.get(rule)
+    return sentence(params) if sentence else None
+
+
 # Checks that pass only by a recorded departure from the ordinary rule.
 DEPARTURES = frozenset({"roster_override"})
 

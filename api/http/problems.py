@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.audit.refusals import preferred_language, refusal_detail
 from domain.errors import DomainError, InvalidCorrection, NotFound
 from workflows.application import ConcurrentWrite, IdempotencyKeyReused, VersionMismatch
 from workflows.postgres import StoreUnavailable, WriteOutcomeUnknown
@@ -171,9 +172,12 @@ def install(app: FastAPI) -> None:
     """Register the exception handlers on ``app``."""
 
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         status, title = domain_status(exc)
-        return problem(status, title, exc.detail, exc.rule)
+        language = preferred_language(request.headers.get("accept-language"))
+        detail = refusal_detail(exc, language)
+        headers = {"Content-Language": language, "Vary": "Accept-Language"}
+        return problem(status, title, detail, exc.rule, headers)
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:

@@ -103,7 +103,9 @@ def decide(
     if state.stage not in event_class.allowed_stages:
         raise WrongStage(
             f"{event_class.__name__} cannot be recorded while the candidacy is in stage "
-            f"'{state.stage.value}'"
+            f"'{state.stage.value}'",
+            step=event_class.__name__,
+            stage=state.stage.value,
         )
     day = data.get(event_class.date_field)
     if not isinstance(day, date):
@@ -216,7 +218,9 @@ def _recheck(
         if state is not None and state.stage not in type(event).allowed_stages:
             raise WrongStage(
                 f"after the correction, step {position} "
-                f"({type(event).__name__}) would not fit stage '{state.stage.value}'"
+                f"({type(event).__name__}) would not fit stage '{state.stage.value}'",
+                step=type(event).__name__,
+                stage=state.stage.value,
             )
         checks = _all_checks(event, state, calendar, latest, order=position not in exempt)
         failed = first_failure(checks)
