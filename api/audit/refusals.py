@@ -59,6 +59,20 @@ MESSAGES: dict[str, str] = {
 }
 
 
+# The problem's title by HTTP status, in Vietnamese.
+TITLES: dict[int, str] = {
+    404: "Không tìm thấy",
+    409: "Quy định không cho phép",
+    412: "Hồ sơ đã thay đổi",
+    422: "Dữ liệu không hợp lệ",
+}
+
+
+def refusal_title(status: int, title: str, language: str) -> str:
+    """The problem's title in ``language`` (the English ``title`` otherwise)."""
+    return TITLES.get(status, title) if language == VIETNAMESE else title
+
+
 def preferred_language(accept_language: str | None) -> str:
     """``vi`` when the client prefers Vietnamese (``Accept-Language``, q-values honoured),
     else ``en``, the API's default."""

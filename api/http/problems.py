@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from api.audit.refusals import preferred_language, refusal_detail
+from api.audit.refusals import preferred_language, refusal_detail, refusal_title
 from domain.errors import DomainError, InvalidCorrection, NotFound
 from workflows.application import ConcurrentWrite, IdempotencyKeyReused, VersionMismatch
 from workflows.postgres import StoreUnavailable, WriteOutcomeUnknown
@@ -177,7 +177,7 @@ def install(app: FastAPI) -> None:
         language = preferred_language(request.headers.get("accept-language"))
         detail = refusal_detail(exc, language)
         headers = {"Content-Language": language, "Vary": "Accept-Language"}
-        return problem(status, title, detail, exc.rule, headers)
+        return problem(status, refusal_title(status, title, language), detail, exc.rule, headers)
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:

@@ -86,6 +86,7 @@ def test_the_api_answers_in_vietnamese_when_asked() -> None:
     assert english.json()["rule"] == vietnamese.json()["rule"] == "wrong_stage"
     assert "cannot be recorded" in english.json()["detail"]
     assert vietnamese.json()["detail"].startswith("Không thể ghi «Lễ kết nạp đảng viên»")
+    assert vietnamese.json()["title"] == "Quy định không cho phép"
     assert vietnamese.headers["content-language"] == "vi"
     assert english.headers["content-language"] == "en"
 
