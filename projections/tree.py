@@ -78,6 +78,30 @@ class OrganisationTree:
             current = unit.parent_on(day)
         return list(reversed(path))
 
+    def children_on(self, unit_id: UUID | None, day: date) -> list[UUID]:
+        """The units directly below ``unit_id`` on ``day`` (on their ``path_on``), or the
+        roots when None; only units in force that day."""
+        if unit_id is None:
+            return [
+                u.id
+                for u in self._units.values()
+                if u.exists_on(day) and len(self.path_on(u.id, day)) == 1
+            ]
+        return [u for u in self.children_between(unit_id, day, day) if self.exists_on(u, day)]
+
+    def descendants_on(self, unit_id: UUID | None, day: date) -> list[UUID]:
+        """Every unit below ``unit_id`` on ``day`` (every unit in force when None)."""
+        found: list[UUID] = []
+        frontier = self.children_on(unit_id, day)
+        while frontier:
+            found.extend(frontier)
+            frontier = [child for parent in frontier for child in self.children_on(parent, day)]
+        return found
+
+    def exists_on(self, unit_id: UUID, day: date) -> bool:
+        unit = self._units.get(unit_id)
+        return unit is not None and unit.exists_on(day)
+
     def children_during(self, unit_id: UUID, period: Period) -> list[UUID]:
         """Units that had ``unit_id`` as their direct parent on some day of ``period``."""
         return self.children_between(unit_id, period.starts_on, period.ends_on)

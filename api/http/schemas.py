@@ -166,6 +166,13 @@ class CandidacySummary(BaseModel):
         )
 
 
+class OrganisationPage(BaseModel):
+    """A page of units as the tree stood on a day, ordered by code."""
+
+    items: list[OrganisationOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: done")
+
+
 class CandidacyPage(BaseModel):
     """A page of candidacies in a subtree, ordered by id."""
 

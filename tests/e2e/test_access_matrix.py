@@ -292,6 +292,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         ),
         answer=CREATED,
     ),
+    ("GET", "/organisations"): Route(
+        Access.READ, lambda w, s: Call("/organisations", {"parent_id": str(s.grassroots)})
+    ),
     ("GET", "/organisations/{organisation_id}"): Route(
         Access.READ, lambda w, s: Call(f"/organisations/{s.branch}")
     ),

@@ -17,10 +17,11 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query, Response, status
 
 from api.http import examples as ex
-from api.http.deps import ActorDep, IdempotencyKey
+from api.http.deps import ActorDep, FiguresDep, IdempotencyKey
 from api.http.links import ORGANISATION_LINKS
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
 from api.http.problems import ApiError
-from api.http.schemas import OrganisationOut, errors
+from api.http.schemas import OrganisationOut, OrganisationPage, errors
 from api.http.security import (
     READERS,
     WRITERS,
@@ -32,6 +33,7 @@ from api.http.security import (
 )
 from domain.errors import NotFound
 from domain.organisation import OrganisationState
+from domain.text import matches
 from workflows import commands as c
 from workflows.application import Admissions
 
@@ -100,6 +102,55 @@ def found_organisation(
     unit = admissions.found_organisation(body, actor, idempotency_key=idempotency_key)
     response.headers["Location"] = f"/organisations/{unit.id}"
     return _written(admissions, unit, body.effective_on)
+
+
+@router.get(
+    "",
+    response_model=OrganisationPage,
+    summary="Units under a unit (or the roots) as of a day; search by code or name",
+    description="The units directly under `parent_id` as the tree stood at the end of "
+    "`as_of` (default today); without `parent_id`, the roots (for a token tied to a unit: "
+    "that unit). With `q`, every unit below `parent_id` (or in your subtree) whose code or "
+    'name holds every word of `q`, diacritics and case ignored ("dang uy xa" finds '
+    '"Đảng ủy xã"). Ordered by code; paged by `limit` and `cursor`.',
+    responses=READ_ERRORS,
+    operation_id="list_organisations",
+)
+def list_organisations(
+    admissions: AdmissionsDep,
+    projections: FiguresDep,
+    principal: PrincipalDep,
+    parent_id: Annotated[UUID | None, Query(description="The unit whose children to list")] = None,
+    as_of: AsOf = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Words of a code or name")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> OrganisationPage:
+    require(principal, *READERS)
+    day = as_of or admissions.today()
+    if parent_id is not None:
+        admissions.organisation(parent_id)  # 404 for an unknown unit
+        require_scope(admissions, principal, parent_id)
+    tree = projections.reader.tree()
+    base = parent_id or principal.organisation_id
+    if q is not None:
+        ids = tree.descendants_on(base, day)
+        if base is not None and parent_id is None:
+            ids = [base, *ids]  # a scoped token searches its own unit too
+        units = [tree.unit(i) for i in ids if i in tree]
+        units = [u for u in units if matches(q, u.code, u.name_on(day))]
+    elif parent_id is None and principal.organisation_id is not None:
+        units = [tree.unit(principal.organisation_id)] if principal.organisation_id in tree else []
+    else:
+        units = [tree.unit(i) for i in tree.children_on(parent_id, day)]
+    units.sort(key=lambda u: (u.code, str(u.id)))
+    page, next_cursor = paginate(units, lambda u: (u.code, str(u.id)), limit, cursor)
+    return OrganisationPage(
+        items=[OrganisationOut.of(u, tree.path_on(u.id, day), day) for u in page],
+        next_cursor=next_cursor,
+    )
 
 
 @router.get(
