@@ -44,6 +44,7 @@ class _Member:
     """What the count needs of one member: no name, no personal data."""
 
     official_on: date | None
+    admitted_on: date
     # (from, branch): the registered branch holds from the start, each transfer from its day.
     branches: list[tuple[date, UUID]] = field(default_factory=list)
     left_on: date | None = None
@@ -80,6 +81,27 @@ class RosterIndex:
             self._catch_up()
             return sorted(m for m, rec in self._members.items() if rec.official_in(branch_id, day))
 
+    def members_on(
+        self, day: date, branches: set[UUID] | None = None, status: str | None = None
+    ) -> list[UUID]:
+        """The ids of the members on the roster at the end of ``day`` (admitted by then, not
+        left), in ``branches`` (every branch when None), ``official`` or ``probationary``
+        then (both when None), sorted."""
+        with self._lock:
+            self._catch_up()
+            found = []
+            for mid, rec in self._members.items():
+                if rec.admitted_on > day or (rec.left_on is not None and rec.left_on <= day):
+                    continue
+                branch = rec.branch_on(day)
+                if branch is None or (branches is not None and branch not in branches):
+                    continue
+                official = rec.official_on is not None and rec.official_on <= day
+                if status is not None and status != ("official" if official else "probationary"):
+                    continue
+                found.append(mid)
+            return sorted(found)
+
     def _catch_up(self) -> None:
         while True:
             page: Sequence[Notification] = self._recorder.select_notifications(
@@ -98,7 +120,11 @@ class RosterIndex:
         if isinstance(event, MemberRegistered):
             official = event.official_on if event.status == "official" else None
             since = event.in_branch_since or date.min
-            self._members[mid] = _Member(official_on=official, branches=[(since, event.branch_id)])
+            self._members[mid] = _Member(
+                official_on=official,
+                admitted_on=event.admitted_on,
+                branches=[(since, event.branch_id)],
+            )
             return
         member = self._members.get(mid)
         if member is None:  # a follow-up without its registration cannot count anyone

@@ -292,6 +292,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         ),
         answer=CREATED,
     ),
+    ("GET", "/members"): Route(
+        Access.READ, lambda w, s: Call("/members", {"organisation_id": str(s.grassroots)})
+    ),
     ("GET", "/organisations"): Route(
         Access.READ, lambda w, s: Call("/organisations", {"parent_id": str(s.grassroots)})
     ),

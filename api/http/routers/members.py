@@ -7,16 +7,20 @@ never birth date, sex, ethnicity or religion.
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
+from pydantic import BaseModel, Field
 
 from api.http import examples as ex
-from api.http.deps import ActorDep, IdempotencyKey
+from api.http.deps import ActorDep, FiguresDep, IdempotencyKey
 from api.http.links import MEMBER_LINKS
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
 from api.http.schemas import MemberCreated, MemberOut, errors
 from api.http.security import READERS, WRITERS, AdmissionsDep, PrincipalDep, require, require_scope
+from domain.text import folded, matches
 from workflows import commands as c
 
 router = APIRouter(prefix="/members", tags=["members"])
@@ -46,6 +50,66 @@ def register_member(
     member = admissions.register_member(body, actor, idempotency_key=idempotency_key)
     response.headers["Location"] = f"/members/{member.id}"
     return MemberCreated(id=member.id)
+
+
+class MemberPage(BaseModel):
+    """A page of the roster, ordered by name then id."""
+
+    items: list[MemberOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: done")
+
+
+@router.get(
+    "",
+    response_model=MemberPage,
+    summary="The roster of a branch or a subtree, as of a day; search by name",
+    description="The members on the roster at the end of `as_of` (default today: admitted "
+    "by then, not left) in `branch_id`, or in every branch of your subtree (of "
+    "`organisation_id` when given); `status` official or probationary on that day; `q` "
+    "keeps the members whose name holds every word of it, diacritics and case ignored "
+    '("nguyen thi mai" finds "Nguyễn Thị Mai"). Each item is the member\'s record '
+    "as it stands now. Ordered by name; paged by `limit` and `cursor`.",
+    responses=errors(401, 403, 404, 422),
+    operation_id="list_members",
+)
+def list_members(
+    admissions: AdmissionsDep,
+    projections: FiguresDep,
+    principal: PrincipalDep,
+    branch_id: Annotated[UUID | None, Query(description="One branch")] = None,
+    organisation_id: Annotated[
+        UUID | None, Query(description="Every branch under this unit (default: your unit)")
+    ] = None,
+    member_status: Annotated[
+        Literal["official", "probationary"] | None,
+        Query(alias="status", description="Official or probationary on `as_of`"),
+    ] = None,
+    as_of: Annotated[date | None, Query(description="End of this day (default today)")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name words")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> MemberPage:
+    require(principal, *READERS)
+    day = as_of or admissions.today()
+    branches: set[UUID] | None
+    if branch_id is not None:
+        admissions.organisation(branch_id)  # 404 for an unknown unit
+        require_scope(admissions, principal, branch_id)
+        branches = {branch_id}
+    else:
+        root = organisation_id or principal.organisation_id
+        if root is not None:
+            admissions.organisation(root)
+            require_scope(admissions, principal, root)
+        tree = projections.reader.tree()
+        branches = None if root is None else {root, *tree.descendants_on(root, day)}
+    ids = admissions.roster.members_on(day, branches, member_status)
+    members = [admissions.member(i) for i in ids]
+    if q is not None:
+        members = [m for m in members if matches(q, m.full_name)]
+    members.sort(key=lambda m: (folded(m.full_name), str(m.id)))
+    page, next_cursor = paginate(members, lambda m: (folded(m.full_name), str(m.id)), limit, cursor)
+    return MemberPage(items=[MemberOut.of(m) for m in page], next_cursor=next_cursor)
 
 
 @router.get(
