@@ -45,6 +45,7 @@ from api.http.security import (
 from domain.candidacy.events import state_as_of
 from domain.candidacy.state import CandidacyState, Stage
 from domain.errors import DomainError
+from domain.text import matches
 from projections.register_reader import candidacies_in_subtree
 from workflows import commands as c
 from workflows.application import Admissions
@@ -151,8 +152,10 @@ def nominate(
     summary="Candidacies in a subtree",
     description="Candidacies whose branch lies under `organisation_id` (default: your unit; "
     "an admin without one lists every candidacy) as the tree stands today, or as they and "
-    "the tree stood at the end of `as_of`; optionally in one `stage`; ordered by id. Follow "
-    "`next_cursor` for the next page.",
+    "the tree stood at the end of `as_of`; optionally in one `stage`; with `q`, only the "
+    'candidates whose name holds every word of it, diacritics and case ignored ("nguyen '
+    'thi mai" finds "Nguyễn Thị Mai"), or whose national id it is (9 or 12 digits); '
+    "ordered by id. Follow `next_cursor` for the next page.",
     responses=READ_ERRORS,
     operation_id="list_candidacies",
 )
@@ -165,6 +168,10 @@ def list_candidacies(
     ] = None,
     stage: Annotated[Stage | None, Query(description="Only candidacies in this stage")] = None,
     as_of: Annotated[date | None, Query(description="End of this day (default: now)")] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="Words of the name, or a national id"),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> CandidacyPage:
@@ -177,13 +184,23 @@ def list_candidacies(
     ids = candidacies_in_subtree(
         projections.register, ledger.tree(), root, admissions.today(), stage, as_of=as_of
     )
+    with_person = sees_person(principal)
+    if q is not None:
+        ids = [i for i in ids if _found(admissions.candidacy(i), q.strip())]
     page_ids, next_cursor = paginate(ids, lambda i: (str(i),), limit, cursor)
     page = [_as_of(admissions.candidacy(i), as_of) for i in page_ids]
-    with_person = sees_person(principal)
     return CandidacyPage(
         items=[CandidacySummary.of(s, with_person=with_person) for s in page],
         next_cursor=next_cursor,
     )
+
+
+def _found(state: CandidacyState, q: str) -> bool:
+    """Whether the candidate is the one searched for: by national id (all digits), else by
+    the words of the name, diacritics and case ignored."""
+    if q.isdigit():
+        return state.person.national_id == q
+    return matches(q, state.person.full_name)
 
 
 def _as_of(state: CandidacyState, as_of: date | None) -> CandidacyState:
