@@ -7,6 +7,7 @@ database can never turn the suite green by skipping.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ import pytest
 import structlog
 from hypothesis import settings
 from psycopg import sql
+
+from api.logging import UVICORN_LOGGERS
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -39,10 +42,22 @@ def _with_database(url: str, dbname: str) -> str:
 def _isolated_logging_configuration() -> Iterator[None]:
     """Each test starts from structlog's defaults and leaves them behind: a CLI test that
     configures logging (a level filter, JSON lines) must not hide another test's log lines
-    from ``structlog.testing.capture_logs``."""
+    from ``structlog.testing.capture_logs``. The standard library's side
+    (``api.logging.configure_logging``: the root logger's handler and level, uvicorn's
+    loggers, Python's warnings) is put back as the test found it."""
     structlog.reset_defaults()
+    root = logging.getLogger()
+    saved_root = (list(root.handlers), root.level)
+    loggers = [logging.getLogger(name) for name in UVICORN_LOGGERS]
+    saved = [(list(lg.handlers), lg.propagate, lg.level) for lg in loggers]
     yield
     structlog.reset_defaults()
+    root.handlers[:] = saved_root[0]
+    root.setLevel(saved_root[1])  # setLevel, not the attribute: it clears the level cache
+    for logger, (handlers, propagate, level) in zip(loggers, saved, strict=True):
+        logger.handlers[:], logger.propagate = handlers, propagate
+        logger.setLevel(level)
+    logging.captureWarnings(False)
 
 
 @pytest.fixture(autouse=True)

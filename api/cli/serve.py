@@ -111,8 +111,10 @@ def serve(
         highlight=False,
     )
     # The API logs one JSON line per request itself; uvicorn's access log would repeat it.
+    # log_config=None: uvicorn keeps the logging configure_logging set up (its own loggers
+    # through the root logger's JSON formatter) instead of installing its text format.
     if workers == 1:
-        uvicorn.run(factory, factory=True, host=host, port=port, access_log=False)
+        uvicorn.run(factory, factory=True, host=host, port=port, access_log=False, log_config=None)
         return
     # Several processes import the factory by name and read their settings from the
     # environment, so the projections choice travels there.
@@ -124,6 +126,7 @@ def serve(
         host=host,
         port=port,
         access_log=False,
+        log_config=None,
         workers=workers,
     )
 

@@ -4,23 +4,44 @@ The server runs as ``ketnap serve`` runs it (``api.logging.configure_logging``: 
 on stderr); the test captures the process's stderr and stdout (file descriptors included)
 while it records and reads a candidacy full of personal data over HTTP, including requests
 that fail validation with that data in their bodies.
+
+``ketnap serve`` itself, in a subprocess, writes nothing but JSON lines of one shape on
+stderr: uvicorn's own lines (start-up, a bad request, shutdown) included.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 import unicodedata
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import httpx
 import pytest
 import structlog
 
 from api.logging import configure_logging
 from domain.access import Role
-from tests.e2e.support import PERSON, Api, Json, Live, assert_problem, nomination, official_path
+from tests.e2e.support import (
+    ADMIN_TOKEN,
+    LOOPBACK,
+    PERSON,
+    STARTUP_SECONDS,
+    Api,
+    Json,
+    Live,
+    assert_problem,
+    nomination,
+    official_path,
+)
 from tests.scenario import ADMIN
 
 pytestmark = pytest.mark.timeout(60)
@@ -251,3 +272,89 @@ def test_request_metrics_are_labelled_by_route_template(live: Live, api: Api) ->
     assert any('route="<unmatched>"' in line for line in lines)
     for unit_or_candidacy in (cid, tree.branch, tree.commune):
         assert unit_or_candidacy not in metrics.text, "an id became a metric label"
+
+
+LINE_KEYS = {"timestamp", "level", "logger", "event"}
+SERVE = "from api.cli.main import main; main()"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], base_url: str) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"ketnap serve exited with {process.returncode}"
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("ketnap serve did not answer /health in time")
+
+
+def test_served_process_writes_json_lines_only(tmp_path: Path) -> None:
+    port = _free_port()
+    base_url = f"http://{LOOPBACK}:{port}"
+    env = {
+        **os.environ,
+        "KETNAP_DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
+        "KETNAP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "KETNAP_LOG_LEVEL": "INFO",
+        "KETNAP_LOG_JSON": "true",
+    }
+    command = [sys.executable, "-c", SERVE, "serve", "--host", LOOPBACK, "--port", str(port)]
+    err_path, out_path = tmp_path / "stderr.log", tmp_path / "stdout.log"
+    with err_path.open("wb") as err, out_path.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+    try:
+        _wait_healthy(process, base_url)
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        # Personal data in a body that fails validation: answered 422, logged by no one.
+        body = {"full_name": PERSON["full_name"], "national_id": PERSON["national_id"]}
+        response = httpx.post(f"{base_url}/candidacies", json=body, headers=headers)
+        assert response.status_code == 422, response.text
+        # Not HTTP at all: uvicorn itself logs a warning.
+        with socket.create_connection((LOOPBACK, port), timeout=5) as raw:
+            raw.sendall(b"NOT HTTP\r\n\r\n")
+            raw.recv(1024)
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl+C, as a person stops it
+        try:
+            process.wait(timeout=STARTUP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+
+    text = err_path.read_text(encoding="utf-8")
+    records = []
+    for line in text.splitlines():
+        record = json.loads(line)  # every line, not only those that look like JSON
+        assert isinstance(record, dict) and record.keys() >= LINE_KEYS, line
+        records.append(record)
+    for secret in (PERSON["full_name"], PERSON["national_id"]):
+        for spelling in spellings(secret):
+            assert spelling not in text, f"{spelling!r} reached the logs"
+
+    uvicorn_events = [r["event"] for r in records if r["logger"] == "uvicorn.error"]
+    assert f"Started server process [{process.pid}]" in uvicorn_events
+    assert "Application startup complete." in uvicorn_events
+    assert f"Uvicorn running on {base_url} (Press CTRL+C to quit)" in uvicorn_events
+    assert "Shutting down" in uvicorn_events
+    assert f"Finished server process [{process.pid}]" in uvicorn_events
+    invalid = [r for r in records if r["event"] == "Invalid HTTP request received."]
+    assert [(r["logger"], r["level"]) for r in invalid] == [("uvicorn.error", "warning")]
+    requests = [r for r in records if r["event"] == "request"]
+    assert {(r["logger"], r["route"], r["status"]) for r in requests} >= {
+        ("ketnap.api", "/health", 200),
+        ("ketnap.api", "/candidacies", 422),
+    }
+    assert "color_message" not in text, "uvicorn's extra fields are not rendered"
+    # What a person reads (the address banner) goes to stdout, never into the log stream.
+    assert f"ketnap API at {base_url}" in out_path.read_text(encoding="utf-8")
