@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import os
 import re
+import secrets
 import uuid
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -106,6 +107,7 @@ def serve(
     factory = partial(create_app, settings, keep_projections_caught_up=follow)
     base = f"http://{host}:{port}"
     console.print(
+        f"Ứng dụng web (web app): [bold]{base}/ui/[/bold]\n"
         f"ketnap API at [bold]{base}[/bold] — OpenAPI docs at [bold]{base}/docs[/bold]"
         " (Ctrl+C stops it)",
         highlight=False,
@@ -120,6 +122,8 @@ def serve(
     # environment, so the projections choice travels there.
     if not follow:
         os.environ["KETNAP_SERVE_PROJECTIONS"] = "false"
+    if settings.session_key is None:  # one key for all workers: a sign-in holds in each
+        os.environ["KETNAP_SESSION_KEY"] = secrets.token_urlsafe(32)
     uvicorn.run(
         "api.http.app:create_served_app",
         factory=True,
