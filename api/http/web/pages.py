@@ -896,7 +896,7 @@ def _nominate(
         status,
         unit=here,
         path=_path(request, here),
-        inputs=inputs,
+        fields=inputs,
         error=(errors or {}).get("", ""),
         members=suggestions_members(request, principal, unit_id, admissions.today())
         if here.kind.value == "branch"
