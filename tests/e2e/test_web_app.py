@@ -39,9 +39,10 @@ def csrf_of(html: str) -> str:
 
 def sign_in(web: TestClient, token: str) -> httpx.Response:
     form = web.get("/ui/login")
-    return web.post(
+    answer: httpx.Response = web.post(
         "/ui/login", data={"token": token, "csrf": csrf_of(form.text), "next": "/ui/units"}
     )
+    return answer
 
 
 def http_tree(world: World) -> HttpTree:
