@@ -280,8 +280,10 @@ def print_demo_tokens(app: Admissions, organisation_id: UUID) -> None:
     """Issue and print one token per role over ``organisation_id``. Secrets are stored only
     hashed, so every run issues fresh tokens (the earlier ones stay valid)."""
     console.print(
-        "\n[bold]Tokens for the demo province[/bold] (send `Authorization: Bearer <token>`; "
-        "new ones on every run):",
+        "\n[bold]Ứng dụng web (web app): http://127.0.0.1:8000/ui/[/bold] once `ketnap serve` "
+        "runs (`make run` starts it): sign in there with the board token below.\n"
+        "[bold]Tokens for the demo province[/bold] (the same token for the API: send "
+        "`Authorization: Bearer <token>`; new ones on every run):",
         highlight=False,
     )
     actor = cli_actor("ketnap-demo")
