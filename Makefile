@@ -11,8 +11,8 @@ SRC := domain workflows projections api
 PYTEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS)
 
-.PHONY: install lint typecheck contracts test test-unit test-integration test-e2e fuzz audit \
-        run bench lock format clean distclean
+.PHONY: install browser lint typecheck contracts test test-unit test-integration test-e2e \
+        test-browser fuzz audit run bench lock format clean distclean
 
 install: $(STAMP)
 
@@ -22,6 +22,22 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Debian's chromium, which the browser tests drive through Playwright (tests/browser; never
+# a browser build of Playwright's own: `playwright install` is not used). Nothing to do when
+# it is there; installed with apt-get when root; otherwise a message, and the browser tests
+# skip (or fail, under KETNAP_TEST_REQUIRE_BROWSER=1 as in CI).
+CHROMIUM := /usr/bin/chromium
+APT_CHROMIUM := DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium </dev/null
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "$(CHROMIUM) missing: installing Debian's chromium for the browser tests"; \
+		$(APT_CHROMIUM) || { apt-get update -q </dev/null && $(APT_CHROMIUM); }; \
+	else \
+		echo "$(CHROMIUM) missing: install Debian's chromium (apt-get install chromium," \
+			"as root) to run the browser tests; until then they are skipped." >&2; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,8 +51,9 @@ contracts: $(STAMP)
 
 # Static checks first (make stops at the first failing one), then the whole suite, in
 # parallel. The tiers: unit (in memory, fast), integration (each real store: SQLite and
-# PostgreSQL), e2e (the HTTP API: in process and served by uvicorn).
-test: lint typecheck contracts
+# PostgreSQL), e2e (the HTTP API: in process and served by uvicorn), browser (pages in
+# headless chromium, over the demo province).
+test: lint typecheck contracts browser
 	$(PYTEST)
 
 test-unit: $(STAMP)
@@ -47,6 +64,10 @@ test-integration: $(STAMP)
 
 test-e2e: $(STAMP)
 	$(PYTEST) tests/e2e
+
+# `make test-browser KETNAP_SCREENSHOTS=1` also rewrites docs/screenshots/*.png.
+test-browser: $(STAMP) browser
+	$(PYTEST) tests/browser
 
 # Schemathesis at depth, with fresh seeds: every operation on its own (FUZZ_EXAMPLES examples
 # per operation in the fuzzing phase, besides the examples and coverage phases), then

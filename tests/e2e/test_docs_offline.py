@@ -31,6 +31,11 @@ def test_the_documentation_pages_load_only_local_assets(page: str) -> None:
             assert asset.status_code == 200 and len(asset.content) > 100, reference
         if page == "/docs":
             assert '"validatorUrl": null' in html
+        # The browser refuses what the page's scripts would fetch elsewhere (ReDoc's logo
+        # from cdn.redoc.ly); tests/browser/test_docs_pages.py loads both pages in chromium.
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "img-src 'self' data:" in policy
+        assert '<html lang="en">' in html
 
 
 def test_the_openapi_document_is_still_served_and_lists_no_doc_pages() -> None:
