@@ -70,14 +70,18 @@ def build(
     errors: Mapping[str, str] | None = None,
     prefix: str = "",
     suggestions: Mapping[str, str] | None = None,
+    within_optional: bool = False,
 ) -> list[Input | Group]:
-    """The inputs of ``model``'s form, filled with ``values`` and ``errors`` by path."""
+    """The inputs of ``model``'s form, filled with ``values`` and ``errors`` by path. Inside
+    an optional group (``within_optional``) no input is required by the browser: the group
+    may be left empty as a whole."""
     values, errors, suggestions = values or {}, errors or {}, suggestions or {}
     items: list[Input | Group] = []
     for name, info in model.model_fields.items():
         if name in SKIPPED and not prefix:
             continue
-        items.append(_item(name, info, words, values, errors, prefix, suggestions))
+        item = _item(name, info, words, values, errors, prefix, suggestions, within_optional)
+        items.append(item)
     return items
 
 
@@ -89,13 +93,14 @@ def _item(
     errors: Mapping[str, str],
     prefix: str,
     suggestions: Mapping[str, str],
+    within_optional: bool,
 ) -> Input | Group:
     path = f"{prefix}{name}"
     inner, optional = _unwrap(info.annotation)
-    required = info.is_required() and not optional
+    required = info.is_required() and not optional and not within_optional
     label = words.field(name)
     if isinstance(inner, type) and issubclass(inner, BaseModel):
-        sub = build(inner, words, values, errors, f"{path}.", suggestions)
+        sub = build(inner, words, values, errors, f"{path}.", suggestions, not required)
         return Group(path, label, required, sub, errors.get(path, ""))
     if get_origin(inner) is list:
         (element,) = get_args(inner) or (str,)
@@ -104,8 +109,9 @@ def _item(
         for i in range(min(limit, LIST_ROWS)):
             row = f"{path}.{i}"
             if isinstance(element, type) and issubclass(element, BaseModel):
-                sub = build(element, words, values, errors, f"{row}.", suggestions)
-                rows.append(Group(row, f"{label} {i + 1}", required and i == 0, sub))
+                first = required and i == 0
+                sub = build(element, words, values, errors, f"{row}.", suggestions, not first)
+                rows.append(Group(row, f"{label} {i + 1}", first, sub))
             else:
                 rows.append(
                     Input(row, f"{label} {i + 1}", "text", False, value=values.get(row, ""))
