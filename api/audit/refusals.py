@@ -56,6 +56,7 @@ MESSAGES: dict[str, str] = {
     "idempotency_key_reused": "Khóa Idempotency-Key đã dùng cho một yêu cầu khác",
     "invalid_correction": "Không thể đính chính như vậy",
     "vote_escalated": "Biểu quyết đã chuyển lên cấp ủy cấp trên",
+    "invalid_input": "Dữ liệu gửi lên thiếu hoặc không hợp lệ (xem từng trường trong `errors`)",
 }
 
 
@@ -66,6 +67,11 @@ TITLES: dict[int, str] = {
     412: "Hồ sơ đã thay đổi",
     422: "Dữ liệu không hợp lệ",
 }
+
+
+def rule_title(rule: str) -> str | None:
+    """What a board reads for ``rule``, in Vietnamese (None for a code not catalogued)."""
+    return RULE_LABELS.get(rule) or MESSAGES.get(rule)
 
 
 def refusal_title(status: int, title: str, language: str) -> str:

@@ -98,16 +98,31 @@ def _slug(title: str) -> str:
     return "-".join(title.lower().split())
 
 
+# The refusals answered otherwise than "a rule refused it" (409), by class.
+_STATUSES: tuple[tuple[type[DomainError], int, str], ...] = (
+    (NotFound, 404, "Not found"),
+    (VersionMismatch, 412, "Precondition failed"),
+    (IdempotencyKeyReused, 422, "Invalid request"),
+    (InvalidCorrection, 422, "Invalid request"),
+    (ConcurrentWrite, 409, "Conflict"),
+)
+# The ``rule`` of a request that fails validation (422, ``install``).
+INVALID_INPUT = "invalid_input"
+
+
 def domain_status(exc: DomainError) -> tuple[int, str]:
-    if isinstance(exc, NotFound):
-        return 404, "Not found"
-    if isinstance(exc, VersionMismatch):
-        return 412, "Precondition failed"
-    if isinstance(exc, IdempotencyKeyReused | InvalidCorrection):
-        return 422, "Invalid request"
-    if isinstance(exc, ConcurrentWrite):
-        return 409, "Conflict"
+    """The status and title a refusal is answered with."""
+    for kind, status, title in _STATUSES:
+        if isinstance(exc, kind):
+            return status, title
     return 409, "A rule of the regulations refused the command"
+
+
+def rule_status(rule: str) -> int:
+    """The status a refusal with ``rule`` is answered with (as ``domain_status``)."""
+    if rule == INVALID_INPUT:
+        return 422
+    return next((status for kind, status, _ in _STATUSES if kind.rule == rule), 409)
 
 
 # Store failures: the database does not answer (or a statement timed out). Answered 503 with
@@ -191,7 +206,7 @@ def install(app: FastAPI) -> None:
             422,
             "Invalid request",
             f"invalid or missing fields: {fields}",
-            "invalid_input",
+            INVALID_INPUT,
             errors=errors,
         )
 
@@ -202,7 +217,7 @@ def install(app: FastAPI) -> None:
             422,
             "Invalid request",
             str(exc.error_count()) + " invalid field(s)",
-            "invalid_input",
+            INVALID_INPUT,
             errors=errors,
         )
 

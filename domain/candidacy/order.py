@@ -179,10 +179,21 @@ ORDER: dict[str, tuple[Constraint, ...]] = {
 
 def constraints(event: CandidacyEvent) -> tuple[Constraint, ...]:
     """The order constraints of ``event``'s step (nothing for a nomination or correction)."""
-    name = type(event).__name__
-    if name in ("CandidateNominated", "Corrected"):
+    return _constraints_of(type(event).__name__)
+
+
+def _constraints_of(step: str) -> tuple[Constraint, ...]:
+    if step in ("CandidateNominated", "Corrected"):
         return ()
-    return (*COMMON, *ORDER[name])
+    return (*COMMON, *ORDER[step])
+
+
+def order_rules(step: str) -> frozenset[str]:
+    """The rule codes the order of steps can refuse ``step`` (an event class's name) with;
+    nothing for a name that is no step (``CandidacyEvent`` and its abstract bases)."""
+    if step not in ORDER:
+        return frozenset()
+    return frozenset(constraint.rule for constraint in _constraints_of(step))
 
 
 def order_checks(
