@@ -56,6 +56,18 @@ class Settings(BaseSettings):
         "every request from it is answered 429 with Retry-After (0: no limit). Counted per "
         "server process.",
     )
+    session_key: SecretStr | None = Field(
+        default=None,
+        description="The key that seals the web app's session cookies (any text of 32 "
+        "characters or more). Unset: a random key per `ketnap serve` (its workers share it), "
+        "so signing in again is needed after a restart.",
+    )
+    session_hours: int = Field(
+        default=8,
+        ge=1,
+        le=24 * 30,
+        description="How long a web app sign-in lasts before the board signs in again.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

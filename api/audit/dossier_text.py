@@ -284,6 +284,11 @@ def _ceremony(p: dict[str, Param]) -> str:
 
 _SENTENCES: dict[str, Callable[[dict[str, Param]], str]] = {
     "age_out_of_range": _age,
+    "date_in_future": lambda p: (
+        f"ngày {vn_date(str(p['day']))} sau ngày ghi nhận {vn_date(str(p['recorded_on']))}"
+        if p.get("day") and p.get("recorded_on")
+        else "ngày của bước sau ngày ghi nhận"
+    ),
     "certificate_expired": _certificate,
     "education_insufficient": _education,
     "branch_too_small": lambda p: (

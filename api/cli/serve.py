@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import os
 import re
+import secrets
 import uuid
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -106,6 +107,7 @@ def serve(
     factory = partial(create_app, settings, keep_projections_caught_up=follow)
     base = f"http://{host}:{port}"
     console.print(
+        f"Ứng dụng web (web app): [bold]{base}/ui/[/bold]\n"
         f"ketnap API at [bold]{base}[/bold] — OpenAPI docs at [bold]{base}/docs[/bold]"
         " (Ctrl+C stops it)",
         highlight=False,
@@ -120,6 +122,8 @@ def serve(
     # environment, so the projections choice travels there.
     if not follow:
         os.environ["KETNAP_SERVE_PROJECTIONS"] = "false"
+    if settings.session_key is None:  # one key for all workers: a sign-in holds in each
+        os.environ["KETNAP_SESSION_KEY"] = secrets.token_urlsafe(32)
     uvicorn.run(
         "api.http.app:create_served_app",
         factory=True,
@@ -276,8 +280,10 @@ def print_demo_tokens(app: Admissions, organisation_id: UUID) -> None:
     """Issue and print one token per role over ``organisation_id``. Secrets are stored only
     hashed, so every run issues fresh tokens (the earlier ones stay valid)."""
     console.print(
-        "\n[bold]Tokens for the demo province[/bold] (send `Authorization: Bearer <token>`; "
-        "new ones on every run):",
+        "\n[bold]Ứng dụng web (web app): http://127.0.0.1:8000/ui/[/bold] once `ketnap serve` "
+        "runs (`make run` starts it): sign in there with the board token below.\n"
+        "[bold]Tokens for the demo province[/bold] (the same token for the API: send "
+        "`Authorization: Bearer <token>`; new ones on every run):",
         highlight=False,
     )
     actor = cli_actor("ketnap-demo")

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.http import docs_pages, middleware, openapi_doc, problems
+from api.http import docs_pages, middleware, openapi_doc, problems, web
 from api.http.security import FailedAuthLimit
 from api.metrics import Metrics
 from api.settings import Settings, current, read
@@ -98,6 +98,7 @@ def create_app(
 
     include_all(app)
     app.include_router(compliance.router)  # GET /reports/deadline-compliance
+    web.install(app)  # the board's web app under /ui (after the API's error handlers)
     return app
 
 

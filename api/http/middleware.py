@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.responses import RedirectResponse
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -110,6 +111,14 @@ class BodyGate:
         headers = Headers(scope=scope)
         scheme, _, secret = headers.get("authorization", "").partition(" ")
         app: Any = scope["app"]
+        if str(scope.get("path", "")).startswith("/ui/"):
+            # The web app's forms: its session cookie is the credential (the page checks
+            # the token in it again); only the sign-in form is posted without one.
+            if scope["path"] != "/ui/login" and not _has_session(app, headers):
+                await RedirectResponse("/ui/login", status_code=303)(scope, receive, send)
+                return
+            await self._bounded(app, headers, scope, receive, send)
+            return
         try:
             if scheme.lower() != "bearer" or not secret.strip():
                 raise ApiError(
@@ -130,14 +139,20 @@ class BodyGate:
         except STORE_ERRORS as exc:  # outside the app's handlers: answer 503 here
             await store_problem(exc)(scope, receive, send)
             return
+        scope.setdefault("state", {})["principal"] = principal
+        structlog.contextvars.bind_contextvars(actor=principal.name, role=principal.role.value)
+        await self._bounded(app, headers, scope, receive, send)
+
+    async def _bounded(
+        self, app: Any, headers: Headers, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Pass the request on with its body held to ``KETNAP_MAX_BODY_BYTES``."""
         declared = headers.get("content-length", "")
         limit = app.state.settings.max_body_bytes
         if declared.isascii() and declared.isdigit() and int(declared) > limit:
             detail = f"the body is {int(declared):,} bytes; at most {limit:,} are accepted"
             await problem(413, "Payload too large", detail, "body_too_large")(scope, receive, send)
             return
-        scope.setdefault("state", {})["principal"] = principal
-        structlog.contextvars.bind_contextvars(actor=principal.name, role=principal.role.value)
         read = 0
 
         async def bounded() -> Message:
@@ -150,6 +165,23 @@ class BodyGate:
             return message
 
         await self.app(scope, bounded, send)
+
+
+def _has_session(app: Any, headers: Headers) -> bool:
+    """Whether the request carries a web app session cookie that opens (not yet whether
+    its token is still good: the page checks that)."""
+    from http.cookies import SimpleCookie
+
+    from api.http.web.session import COOKIE
+
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(headers.get("cookie", ""))
+    except Exception:  # a malformed Cookie header: no session
+        return False
+    morsel = jar.get(COOKIE)
+    sealer = getattr(app.state, "web_sealer", None)
+    return morsel is not None and sealer is not None and sealer.open(morsel.value) is not None
 
 
 def install(app: FastAPI, metrics: Metrics) -> None:

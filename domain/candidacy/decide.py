@@ -44,6 +44,7 @@ def _not_in_future(event: CandidacyEvent, rs: RuleSet) -> CheckResult:
         rule_set=rs.code,
         detail=f"{event.date_field} {event.effective_on.isoformat()} is "
         f"{'not ' if passed else ''}after the recording day {today.isoformat()}",
+        params={"day": event.effective_on.isoformat(), "recorded_on": today.isoformat()},
     )
 
 

@@ -42,6 +42,7 @@ from api.http.security import (
     require,
     require_scope,
 )
+from api.metrics import Metrics
 from domain.candidacy.events import state_as_of
 from domain.candidacy.state import CandidacyState, Stage
 from domain.errors import DomainError
@@ -49,6 +50,7 @@ from domain.text import matches
 from projections.register_reader import candidacies_in_subtree
 from workflows import commands as c
 from workflows.application import Admissions
+from workflows.context import Actor
 
 router = APIRouter(prefix="/candidacies", tags=["candidacies"])
 
@@ -339,6 +341,42 @@ COMMAND_NOTE = (
 )
 
 
+def record_step(
+    admissions: Admissions,
+    principal: Principal,
+    actor: Actor,
+    metrics: Metrics,
+    candidacy_id: UUID,
+    segment: str,
+    body: c.Command,
+    *,
+    expected_version: int | None = None,
+    idempotency_key: str | None = None,
+) -> CandidacyState:
+    """Record one step of a candidacy for ``principal``: the one use case behind
+    ``POST /candidacies/{id}/<segment>`` and the web app's forms. 403 outside the role or
+    subtree (a transfer's receiving branch too); the domain's refusal raised as it is."""
+    require(principal, *WRITERS)
+    if principal.organisation_id is not None:  # reaches a subtree only: check it
+        current = admissions.candidacy(candidacy_id)
+        require_scope(admissions, principal, current.branch_id)
+        if isinstance(body, c.TransferCandidacy):  # the receiving branch must be the board's too
+            require_scope(admissions, principal, body.to_branch_id)
+    try:
+        state = admissions.execute(
+            candidacy_id,
+            body,
+            actor,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+    except DomainError as exc:
+        metrics.commands.labels(segment, exc.rule).inc()
+        raise
+    metrics.commands.labels(segment, "recorded").inc()
+    return state
+
+
 def _command_route(segment: str, command: type[c.Command]) -> None:
     """Register ``POST /candidacies/{id}/<segment>`` with ``command`` as its typed body."""
     summary, examples = ex.COMMANDS.get(segment, (segment.replace("-", " ").capitalize(), {}))
@@ -355,27 +393,17 @@ def _command_route(segment: str, command: type[c.Command]) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
         version = expected_version(if_match)
-        require(principal, *WRITERS)
-        if principal.organisation_id is not None:  # reaches a subtree only: check it
-            current = admissions.candidacy(candidacy_id)
-            require_scope(admissions, principal, current.branch_id)
-            if isinstance(
-                body, c.TransferCandidacy
-            ):  # the receiving branch must be the board's too
-                require_scope(admissions, principal, body.to_branch_id)
-        commands = request.app.state.metrics.commands
-        try:
-            state = admissions.execute(
-                candidacy_id,
-                body,
-                actor,
-                expected_version=version,
-                idempotency_key=idempotency_key,
-            )
-        except DomainError as exc:
-            commands.labels(segment, exc.rule).inc()
-            raise
-        commands.labels(segment, "recorded").inc()
+        state = record_step(
+            admissions,
+            principal,
+            actor,
+            request.app.state.metrics,
+            candidacy_id,
+            segment,
+            body,
+            expected_version=version,
+            idempotency_key=idempotency_key,
+        )
         return _answered(admissions, principal, state)
 
     # The body's type is the command class, so OpenAPI documents each body on its own.

@@ -1,0 +1,354 @@
+"""The web app's words, Vietnamese first, English when the reader switches (cookie
+``ketnap_lang``). Refusals come from the one catalogue of ``api.audit.refusals``; the names
+of stages, steps, deadlines and rules from ``api.audit.dossier_text``, as the dossier
+prints them. Dates are written dd/mm/yyyy in both languages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from api.audit.dossier_text import DEADLINE_LABELS, STAGE_LABELS, STEP_LABELS
+
+VI, EN = "vi", "en"
+LANGUAGES = (VI, EN)
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# key -> (Vietnamese, English)
+WORDS: dict[str, tuple[str, str]] = {
+    "app": ("Sổ theo dõi kết nạp đảng viên", "Party admissions register"),
+    "sign_in": ("Đăng nhập", "Sign in"),
+    "sign_out": ("Đăng xuất", "Sign out"),
+    "token": ("Mã truy cập", "Access token"),
+    "token_help": (
+        "Mã do quản trị viên cấp bằng lệnh «ketnap tokens create».",
+        "The token an administrator created with «ketnap tokens create».",
+    ),
+    "signed_in_as": ("Đăng nhập với vai trò", "Signed in as"),
+    "session_ended": ("Phiên làm việc đã hết, vui lòng đăng nhập lại.", "Please sign in again."),
+    "bad_form": (
+        "Biểu mẫu đã hết hạn hoặc không hợp lệ: tải lại trang rồi thử lại.",
+        "The form has expired or is not valid: reload the page and try again.",
+    ),
+    "tree": ("Cây tổ chức", "Organisation tree"),
+    "as_of": ("Tính đến ngày", "As of"),
+    "known_at": ("Theo dữ liệu ghi nhận đến", "As known at"),
+    "show": ("Xem", "Show"),
+    "units_under": ("Đơn vị trực thuộc", "Units under it"),
+    "no_units": ("Không có đơn vị trực thuộc vào ngày này.", "No units under it on that day."),
+    "code": ("Mã", "Code"),
+    "name": ("Tên", "Name"),
+    "kind": ("Loại", "Kind"),
+    "founded_on": ("Thành lập", "Founded"),
+    "ended_on": ("Kết thúc", "Ended"),
+    "pipeline": ("Quá trình kết nạp", "Pipeline"),
+    "deadlines": ("Thời hạn", "Deadlines"),
+    "quota": ("Chỉ tiêu", "Quota"),
+    "coverage": ("Địa bàn dân cư", "Residential coverage"),
+    "certificates": ("Giấy chứng nhận sắp hết hạn", "Certificates expiring"),
+    "roster": ("Danh sách đảng viên", "Roster"),
+    "candidacies": ("Hồ sơ kết nạp", "Candidacies"),
+    "nominate": ("Giới thiệu quần chúng vào nguồn", "Nominate a candidate"),
+    "search": ("Tìm kiếm", "Search"),
+    "search_help": (
+        "Họ tên (không cần dấu) hoặc số CCCD",
+        "Name (diacritics optional) or national id",
+    ),
+    "audit": ("Kiểm tra tính toàn vẹn", "Integrity check"),
+    "stage": ("Giai đoạn", "Stage"),
+    "candidates": ("Số người", "Candidates"),
+    "median_days": ("Số ngày trung vị ở giai đoạn", "Median days in stage"),
+    "outcomes": ("Kết quả", "Outcomes"),
+    "in_progress": ("Đang trong quá trình", "In progress"),
+    "person": ("Người", "Person"),
+    "branch": ("Chi bộ", "Branch"),
+    "step": ("Bước", "Step"),
+    "due_on": ("Hạn", "Due"),
+    "working_days_left": ("Ngày làm việc còn lại", "Working days left"),
+    "status": ("Tình trạng", "Status"),
+    "overdue": ("Quá hạn", "Overdue"),
+    "due": ("Sắp đến hạn", "Due"),
+    "met": ("Đúng hạn", "Met"),
+    "missed": ("Trễ hạn", "Missed"),
+    "within_days": ("Trong vòng (ngày làm việc)", "Within (working days)"),
+    "nothing_due": ("Không có thời hạn nào cần chú ý.", "Nothing due."),
+    "period": ("Kỳ", "Period"),
+    "target": ("Chỉ tiêu", "Target"),
+    "admitted": ("Đã kết nạp", "Admitted"),
+    "fulfilment": ("Tỷ lệ hoàn thành", "Fulfilment"),
+    "no_target": ("Chưa giao chỉ tiêu", "No target set"),
+    "breakdown": ("Cơ cấu", "Breakdown"),
+    "women": ("Nữ", "Women"),
+    "ethnic_minority": ("Dân tộc thiểu số", "Ethnic minority"),
+    "religious": ("Có đạo", "Religious"),
+    "youth_union": ("Đoàn viên", "Youth Union"),
+    "aged_30_or_under": ("Từ 30 tuổi trở xuống", "Aged 30 or under"),
+    "children": ("Các đơn vị trực thuộc", "Child units"),
+    "branches": ("Chi bộ", "Branches"),
+    "residential_areas": ("Địa bàn dân cư", "Residential areas"),
+    "areas_without_members": ("Địa bàn chưa có đảng viên", "Areas without members"),
+    "issued_on": ("Ngày cấp", "Issued"),
+    "expires_on": ("Hết hạn", "Expires"),
+    "days_left": ("Số ngày còn lại", "Days left"),
+    "expiring": ("Sắp hết hạn", "Expiring"),
+    "expired": ("Đã hết hạn", "Expired"),
+    "official": ("Chính thức", "Official"),
+    "probationary": ("Dự bị", "Probationary"),
+    "all": ("Tất cả", "All"),
+    "admitted_on": ("Ngày vào Đảng", "Admitted on"),
+    "official_on": ("Ngày chính thức", "Official on"),
+    "register_member": ("Thêm đảng viên vào danh sách", "Add a member to the roster"),
+    "record": ("Ghi nhận", "Record"),
+    "recorded": ("Đã ghi nhận.", "Recorded."),
+    "timeline": ("Diễn biến hồ sơ", "Timeline"),
+    "recorded_by": ("Người ghi", "Recorded by"),
+    "recorded_at": ("Thời điểm ghi", "Recorded at"),
+    "rule_set": ("Quy định áp dụng", "Rule set"),
+    "document": ("Văn bản", "Document"),
+    "checks": ("Kiểm tra theo quy định", "Checks"),
+    "next_steps": ("Các bước tiếp theo", "Next steps"),
+    "no_steps": ("Hồ sơ đã kết thúc: chỉ còn đính chính.", "Closed: corrections only."),
+    "dossier_pdf": ("Tải hồ sơ (PDF)", "Dossier (PDF)"),
+    "stale": (
+        "Hồ sơ vừa được người khác cập nhật kể từ khi bạn mở trang. Trang đã được tải lại "
+        "với dữ liệu mới: kiểm tra rồi ghi lại.",
+        "Someone else updated this candidacy since you opened the page. It has been "
+        "reloaded: check it and record again.",
+    ),
+    "refused": ("Không ghi được", "Not recorded"),
+    "invalid": ("Dữ liệu chưa hợp lệ", "Not valid"),
+    "required": ("bắt buộc", "required"),
+    "optional": ("không bắt buộc", "optional"),
+    "results": ("Kết quả tìm kiếm", "Results"),
+    "no_results": ("Không tìm thấy ai.", "Nobody found."),
+    "history_as_of": ("Trạng thái hồ sơ tính đến ngày", "The candidacy as of"),
+    "verification": ("Kết quả kiểm tra", "Verification"),
+    "verified_ok": ("Toàn vẹn: không phát hiện chỉnh sửa.", "Intact: no tampering found."),
+    "verified_bad": ("Phát hiện sai lệch", "Problems found"),
+    "forbidden": ("Không có quyền xem trang này", "You may not see this page"),
+    "not_found": ("Không tìm thấy", "Not found"),
+    "error": ("Có lỗi", "Error"),
+    "back_home": ("Về trang chính", "Back to start"),
+    "language": ("English", "Tiếng Việt"),
+    "skip": ("Bỏ qua, đến nội dung chính", "Skip to content"),
+    "print": ("In trang", "Print"),
+    "born": ("Ngày sinh", "Born"),
+    "sex": ("Giới tính", "Sex"),
+    "nominated_on": ("Ngày giới thiệu", "Nominated on"),
+    "unavailable": (
+        "Cơ sở dữ liệu tạm thời không trả lời; chưa có gì được ghi. Thử lại sau ít giây.",
+        "The store does not answer for now; nothing was recorded. Try again shortly.",
+    ),
+    "explained": ("Giải thích", "Explained"),
+    "correction_of": ("Đính chính bước", "Corrects step"),
+    "reason": ("Lý do", "Reason"),
+    "members": ("đảng viên", "members"),
+    "open_candidacy": ("Mở hồ sơ", "Open"),
+    "view_as_of": ("Xem trạng thái vào một ngày", "See it as it stood on a day"),
+}
+
+ENUM_WORDS: dict[str, tuple[str, str]] = {
+    "female": ("Nữ", "Female"),
+    "male": ("Nam", "Male"),
+    "youth_union": ("Đoàn Thanh niên", "Youth Union"),
+    "womens_union": ("Hội Liên hiệp Phụ nữ", "Women's Union"),
+    "farmers_union": ("Hội Nông dân", "Farmers' Union"),
+    "veterans_union": ("Hội Cựu chiến binh", "Veterans' Union"),
+    "trade_union": ("Công đoàn", "Trade union"),
+    "fatherland_front": ("Mặt trận Tổ quốc", "Fatherland Front"),
+    "branch": ("Chi bộ", "The branch"),
+    "none": ("Chưa học", "None"),
+    "primary": ("Tiểu học", "Primary"),
+    "lower_secondary": ("Trung học cơ sở", "Lower secondary"),
+    "upper_secondary": ("Trung học phổ thông", "Upper secondary"),
+    "vocational": ("Trung cấp", "Vocational"),
+    "college": ("Cao đẳng", "College"),
+    "university": ("Đại học", "University"),
+    "postgraduate": ("Sau đại học", "Postgraduate"),
+    "state": ("Khu vực nhà nước", "State sector"),
+    "private_enterprise": ("Doanh nghiệp tư nhân", "Private enterprise"),
+    "foreign_invested_enterprise": ("Doanh nghiệp FDI", "Foreign-invested enterprise"),
+    "farming": ("Nông nghiệp", "Farming"),
+    "student": ("Học sinh, sinh viên", "Student"),
+    "armed_forces": ("Lực lượng vũ trang", "Armed forces"),
+    "other": ("Khác", "Other"),
+    "admit": ("Kết nạp", "Admit"),
+    "refuse": ("Không kết nạp", "Refuse"),
+    "recognise": ("Công nhận chính thức", "Recognise"),
+    "remove": ("Xóa tên", "Remove"),
+    "cleared": ("Đạt", "Cleared"),
+    "concern": ("Có vấn đề", "Concern"),
+    "reprimand": ("Khiển trách", "Reprimand"),
+    "warning": ("Cảnh cáo", "Warning"),
+    "dismissal": ("Cách chức", "Dismissal"),
+    "expulsion": ("Khai trừ", "Expulsion"),
+    "official": ("Chính thức", "Official"),
+    "probationary": ("Dự bị", "Probationary"),
+    "candidate": ("Người vào Đảng", "The candidate"),
+    "father": ("Cha", "Father"),
+    "mother": ("Mẹ", "Mother"),
+    "spouse": ("Vợ/chồng", "Spouse"),
+    "working_abroad": ("Đang công tác ở nước ngoài", "Working abroad"),
+    "exempt": ("Được miễn sinh hoạt", "Exempt"),
+    "suspended": ("Đình chỉ sinh hoạt", "Suspended"),
+    "province": ("Tỉnh/thành ủy", "Province"),
+    "commune": ("Đảng bộ xã/phường", "Commune"),
+    "district": ("Cấp huyện", "District"),
+    "grassroots": ("Tổ chức cơ sở đảng", "Grassroots"),
+    "subunit": ("Đảng bộ bộ phận", "Sub-unit"),
+    "central": ("Trung ương", "Central"),
+}
+
+# Command fields: name -> (Vietnamese, English). Unknown names fall back to the name.
+FIELD_WORDS: dict[str, tuple[str, str]] = {
+    "document": ("Văn bản", "Document"),
+    "form": ("Mẫu", "Form"),
+    "number": ("Số", "Number"),
+    "dated": ("Ngày văn bản", "Dated"),
+    "note": ("Ghi chú", "Note"),
+    "enrolled_on": ("Ngày vào lớp", "Enrolled on"),
+    "issued_on": ("Ngày cấp", "Issued on"),
+    "issuer": ("Nơi cấp", "Issuer"),
+    "submitted_on": ("Ngày nộp", "Submitted on"),
+    "introducers": ("Người giới thiệu", "Introducers"),
+    "member_id": ("Đảng viên", "Member"),
+    "known_since": ("Cùng công tác từ ngày", "Known since"),
+    "youth_union_resolution": ("Nghị quyết của Đoàn", "Youth Union resolution"),
+    "introduced_on": ("Ngày giới thiệu", "Introduced on"),
+    "subject": ("Người được thẩm tra", "Subject"),
+    "requested_on": ("Ngày đề nghị", "Requested on"),
+    "field_check_needed": ("Cần thẩm tra trực tiếp", "Field check needed"),
+    "result": ("Kết quả", "Result"),
+    "recorded_on": ("Ngày có kết quả", "Recorded on"),
+    "certified_on": ("Ngày chứng nhận", "Certified on"),
+    "held_on": ("Ngày họp", "Held on"),
+    "eligible_official_members": ("Số đảng viên chính thức", "Official members"),
+    "in_favour": ("Số tán thành", "In favour"),
+    "excluded_members": ("Đảng viên được trừ", "Excluded members"),
+    "roster_override": ("Không đối chiếu danh sách (ngoại lệ)", "Roster override"),
+    "reason": ("Lý do", "Reason"),
+    "age_consent_reference": ("Văn bản đồng ý về tuổi", "Age consent reference"),
+    "education_exception_reference": ("Văn bản về trình độ", "Education exception"),
+    "committee_members": ("Số ủy viên", "Committee members"),
+    "appraised_on": ("Ngày thẩm định", "Appraised on"),
+    "granted_on": ("Ngày gia hạn", "Granted on"),
+    "working_days": ("Số ngày làm việc", "Working days"),
+    "decided_on": ("Ngày quyết định", "Decided on"),
+    "deciding_body_id": ("Cấp ủy quyết định", "Deciding body"),
+    "decision": ("Quyết định", "Decision"),
+    "received_on": ("Ngày nhận quyết định", "Received on"),
+    "approval_reference": ("Văn bản đồng ý", "Approval reference"),
+    "assigned_on": ("Ngày phân công", "Assigned on"),
+    "completed_on": ("Ngày hoàn thành", "Completed on"),
+    "certificate_number": ("Số giấy chứng nhận", "Certificate number"),
+    "kind": ("Hình thức", "Kind"),
+    "proposal": ("Đề nghị", "Proposal"),
+    "to_branch_id": ("Chuyển đến chi bộ", "To branch"),
+    "effective_on": ("Ngày hiệu lực", "Effective on"),
+    "position": ("Bước thứ", "Position"),
+    "changes": ("Nội dung đính chính (JSON)", "Changes (JSON)"),
+    "corrected_on": ("Ngày đính chính", "Corrected on"),
+    "person": ("Người được giới thiệu", "Person"),
+    "full_name": ("Họ và tên", "Full name"),
+    "sex": ("Giới tính", "Sex"),
+    "date_of_birth": ("Ngày sinh", "Date of birth"),
+    "ethnicity": ("Dân tộc", "Ethnicity"),
+    "religion": ("Tôn giáo", "Religion"),
+    "youth_union_member": ("Là đoàn viên", "Youth Union member"),
+    "education": ("Trình độ học vấn", "Education"),
+    "occupation": ("Nghề nghiệp", "Occupation"),
+    "sector": ("Lĩnh vực", "Sector"),
+    "national_id": ("Số CCCD", "National id"),
+    "branch_id": ("Chi bộ", "Branch"),
+    "nominated_by": ("Tổ chức giới thiệu", "Nominated by"),
+    "nominated_on": ("Ngày giới thiệu", "Nominated on"),
+    "helper_member_id": ("Đảng viên giúp đỡ", "Helper member"),
+    "status": ("Loại đảng viên", "Status"),
+    "admitted_on": ("Ngày vào Đảng", "Admitted on"),
+    "official_on": ("Ngày chính thức", "Official on"),
+    "in_branch_since": ("Sinh hoạt ở chi bộ từ", "In the branch since"),
+}
+
+ROLE_WORDS: dict[str, tuple[str, str]] = {
+    "admin": ("Quản trị", "Administrator"),
+    "board": ("Ban tổ chức", "Board"),
+    "auditor": ("Kiểm tra", "Auditor"),
+    "reporter": ("Báo cáo", "Reporter"),
+}
+
+SEGMENT_STEPS: dict[str, str] = {
+    "class-enrolment": "ClassEnrolled",
+    "certificate": "CertificateRecorded",
+    "application": "ApplicationSubmitted",
+    "biography": "BiographySubmitted",
+    "introducers": "IntroducersRecorded",
+    "verifications": "VerificationRequested",
+    "biography-certification": "BiographyCertified",
+    "branch-votes": "BranchVoteHeld",
+    "subunit-appraisal": "SubunitAppraisalRecorded",
+    "grassroots-votes": "GrassrootsVoteHeld",
+    "decision-extension": "DecisionDeadlineExtended",
+    "admission-decision": "AdmissionDecided",
+    "ceremony": "CeremonyHeld",
+    "helper-assignment": "HelperAssigned",
+    "new-member-class": "NewMemberClassCompleted",
+    "discipline": "DisciplineRecorded",
+    "recognition-votes": "RecognitionVoteHeld",
+    "recognition-decision": "RecognitionDecided",
+    "transfer": "Transferred",
+    "withdrawal": "Withdrawn",
+    "corrections": "Corrected",
+}
+
+
+class Words:
+    """The words of one page in one language (``t("tree")``)."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in LANGUAGES else VI
+        self._index = 0 if self.language == VI else 1
+
+    def __call__(self, key: str) -> str:
+        pair = WORDS.get(key)
+        return pair[self._index] if pair else key
+
+    def enum(self, value: object) -> str:
+        text = str(getattr(value, "value", value))
+        pair = ENUM_WORDS.get(text)
+        return pair[self._index] if pair else text
+
+    def field(self, name: str) -> str:
+        pair = FIELD_WORDS.get(name)
+        return pair[self._index] if pair else name.replace("_", " ")
+
+    def role(self, name: str) -> str:
+        pair = ROLE_WORDS.get(name)
+        return pair[self._index] if pair else name
+
+    def stage(self, value: object) -> str:
+        text = str(getattr(value, "value", value))
+        if self.language == VI:
+            return STAGE_LABELS.get(text, text)
+        return text.replace("_", " ")
+
+    def step(self, type_name: str) -> str:
+        vi, en = STEP_LABELS.get(type_name, (type_name, type_name))
+        return vi if self.language == VI else en
+
+    def segment(self, segment: str) -> str:
+        return self.step(SEGMENT_STEPS.get(segment, segment))
+
+    def deadline(self, kind: str) -> str:
+        if self.language == VI:
+            return DEADLINE_LABELS.get(kind, kind)
+        return kind.replace("_", " ")
+
+
+def day(value: date | datetime | None) -> str:
+    """dd/mm/yyyy (an instant in Vietnam's time, with hh:mm)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        local = value.astimezone(LOCAL) if value.tzinfo else value
+        return local.strftime("%d/%m/%Y %H:%M")
+    return value.strftime("%d/%m/%Y")
