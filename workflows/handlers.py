@@ -19,7 +19,6 @@ from domain.candidacy.state import (
     ExcludedMember,
     Introducer,
     RosterOverride,
-    Stage,
 )
 from domain.compliance import branch_on
 from domain.errors import DomainError
@@ -437,41 +436,3 @@ def _correction(
             )
         )
     return events
-
-
-# The event each candidacy command records (a verification: its request, the first of the
-# two it may record), so a screen can offer only the commands the candidacy's stage allows;
-# the domain still refuses a command in the wrong stage (``wrong_stage``).
-STEP_EVENTS: dict[type[c.Command], type[ev.CandidacyEvent]] = {
-    c.EnrolInClass: ev.ClassEnrolled,
-    c.RecordCertificate: ev.CertificateRecorded,
-    c.SubmitApplication: ev.ApplicationSubmitted,
-    c.SubmitBiography: ev.BiographySubmitted,
-    c.RecordIntroducers: ev.IntroducersRecorded,
-    c.RecordVerification: ev.VerificationRequested,
-    c.CertifyBiography: ev.BiographyCertified,
-    c.RecordBranchVote: ev.BranchVoteHeld,
-    c.RecordSubunitAppraisal: ev.SubunitAppraisalRecorded,
-    c.RecordGrassrootsVote: ev.GrassrootsVoteHeld,
-    c.ExtendDeadline: ev.DecisionDeadlineExtended,
-    c.DecideAdmission: ev.AdmissionDecided,
-    c.HoldCeremony: ev.CeremonyHeld,
-    c.AssignHelper: ev.HelperAssigned,
-    c.CompleteNewMemberClass: ev.NewMemberClassCompleted,
-    c.RecordDiscipline: ev.DisciplineRecorded,
-    c.RecordRecognitionVote: ev.RecognitionVoteHeld,
-    c.DecideRecognition: ev.RecognitionDecided,
-    c.TransferCandidacy: ev.Transferred,
-    c.Withdraw: ev.Withdrawn,
-    c.CorrectRecord: ev.Corrected,
-}
-
-
-def commands_open_in(stage: Stage) -> list[str]:
-    """The segments (``c.CANDIDACY_COMMANDS``) of the commands a candidacy in ``stage`` may
-    take, in the order of the path."""
-    return [
-        segment
-        for segment, command in c.CANDIDACY_COMMANDS.items()
-        if stage in STEP_EVENTS[command].allowed_stages
-    ]

@@ -3,7 +3,8 @@ commands whose event it allows."""
 
 from domain.candidacy.state import Stage
 from workflows import commands as c
-from workflows.handlers import HANDLERS, STEP_EVENTS, commands_open_in
+from workflows.handlers import HANDLERS
+from workflows.steps import STEP_EVENTS, commands_open_in
 
 
 def test_every_candidacy_command_names_its_event() -> None:

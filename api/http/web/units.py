@@ -1,0 +1,421 @@
+"""The pages of a unit: the tree, pipeline, deadlines, quota, coverage, certificates,
+roster, candidacies; search across the subtree; the integrity check."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.audit.refusals import refusal_detail
+from api.http.problems import ApiError
+from api.http.routers import audit as audit_api
+from api.http.routers import candidacies as candidacy_api
+from api.http.routers import members as member_api
+from api.http.routers import organisations as organisation_api
+from api.http.routers import quotas as quota_api
+from api.http.routers import register_reports as register_api
+from api.http.routers import reports as report_api
+from api.http.security import (
+    WRITERS,
+    Principal,
+)
+from api.http.web import forms
+from api.http.web.base import (
+    Board,
+    Picked,
+    When,
+    admissions_of,
+    check_csrf,
+    figures_of,
+    in_thread,
+    page,
+    path_of,
+    read_posted,
+    request_id_of,
+    unit_of,
+    words_for,
+)
+from domain.candidacy.state import Stage
+from domain.errors import DomainError, NotFound
+from workflows import commands as c
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+@router.get("/units", response_class=HTMLResponse)
+def roots(request: Request, principal: Board, when: When) -> Response:
+    admissions = admissions_of(request)
+    units = organisation_api.list_organisations(
+        admissions, figures_of(request), principal, as_of=when.as_of, limit=500, cursor=None
+    ).items
+    return page(request, "tree.html", unit=None, path=[], children=units, when=when)
+
+
+@router.get("/units/{unit_id}", response_class=HTMLResponse)
+def unit(request: Request, unit_id: UUID, principal: Board, when: When) -> Response:
+    admissions = admissions_of(request)
+    here = organisation_api.get_organisation(unit_id, admissions, principal, as_of=when.as_of)
+    children = organisation_api.list_organisations(
+        admissions,
+        figures_of(request),
+        principal,
+        parent_id=unit_id,
+        as_of=when.as_of,
+        limit=500,
+        cursor=None,
+    ).items
+    return page(
+        request, "tree.html", unit=here, path=path_of(request, here), children=children, when=when
+    )
+
+
+@router.get("/units/{unit_id}/pipeline", response_class=HTMLResponse)
+def pipeline(request: Request, unit_id: UUID, principal: Board, when: When) -> Response:
+    admissions, figures = admissions_of(request), figures_of(request)
+    here = unit_of(request, principal, unit_id, when)
+    report = register_api.pipeline(
+        admissions, principal, figures, unit_id, as_of=when.as_of, known_at=when.known_at
+    )
+    overdue = {
+        row.candidacy_id
+        for row in register_api.open_deadlines(
+            admissions,
+            principal,
+            figures,
+            unit_id,
+            status="overdue",
+            as_of=when.as_of,
+            known_at=when.known_at,
+            limit=500,
+            cursor=None,
+        ).items
+    }
+    cards = candidacy_api.list_candidacies(
+        admissions, principal, figures, unit_id, as_of=when.as_of, limit=500, cursor=None
+    ).items
+    on = when.as_of or admissions.today()
+    columns: dict[str, list[dict[str, Any]]] = {}
+    for card in cards:
+        if card.stage.terminal:
+            continue
+        state = admissions.candidacy(card.id)
+        since = max(
+            (e.effective_on for e in state.history if e.effective_on <= on),
+            default=card.nominated_on,
+        )
+        columns.setdefault(card.stage.value, []).append(
+            {
+                "id": card.id,
+                "name": card.full_name or str(card.id)[:8],
+                "days": (on - since).days,
+                "overdue": card.id in overdue,
+            }
+        )
+    order = [s.value for s in Stage if not s.terminal]
+    return page(
+        request,
+        "pipeline.html",
+        unit=here,
+        path=path_of(request, here),
+        report=report,
+        columns=[(s, columns.get(s, [])) for s in order],
+        when=when,
+    )
+
+
+@router.get("/units/{unit_id}/deadlines", response_class=HTMLResponse)
+def deadlines(
+    request: Request,
+    unit_id: UUID,
+    principal: Board,
+    when: When,
+    within: Annotated[int, Query(ge=0, le=365)] = 5,
+) -> Response:
+    admissions, figures = admissions_of(request), figures_of(request)
+    here = unit_of(request, principal, unit_id, when)
+    on = when.as_of or admissions.today()
+    rows = []
+    for row in register_api.open_deadlines(
+        admissions,
+        principal,
+        figures,
+        unit_id,
+        as_of=when.as_of,
+        known_at=when.known_at,
+        limit=500,
+        cursor=None,
+    ).items:
+        left = admissions.calendar.working_days_between(on, row.due_on)
+        if row.status != "overdue" and left > within:
+            continue
+        state = admissions.candidacy(row.candidacy_id)
+        rows.append(
+            {
+                "row": row,
+                "left": left,
+                "name": state.person.full_name,
+                "branch": admissions.organisation(row.branch_id).name_on(on),
+            }
+        )
+    return page(
+        request,
+        "deadlines.html",
+        unit=here,
+        path=path_of(request, here),
+        rows=rows,
+        within=within,
+        on=on,
+        when=when,
+    )
+
+
+@router.get("/units/{unit_id}/quota", response_class=HTMLResponse)
+def quota(
+    request: Request,
+    unit_id: UUID,
+    principal: Board,
+    when: When,
+    period: Annotated[str | None, Query(pattern=r"^\d{4}(-\d{4})?$")] = None,
+) -> Response:
+    admissions = admissions_of(request)
+    here = unit_of(request, principal, unit_id, when)
+    period = period or str((when.as_of or admissions.today()).year)
+    try:
+        report = quota_api.quota_fulfilment(
+            unit_id,
+            period,
+            admissions,
+            principal,
+            figures_of(request),
+            as_of=when.as_of,
+            known_at=when.known_at,
+        )
+    except (ApiError, NotFound) as exc:
+        if isinstance(exc, ApiError) and exc.status != 404:
+            raise
+        report = None
+    return page(
+        request,
+        "quota.html",
+        unit=here,
+        path=path_of(request, here),
+        report=report,
+        period=period,
+        when=when,
+    )
+
+
+@router.get("/units/{unit_id}/coverage", response_class=HTMLResponse)
+def coverage(request: Request, unit_id: UUID, principal: Board, when: When) -> Response:
+    here = unit_of(request, principal, unit_id, when)
+    report = report_api.residential_coverage(
+        admissions_of(request),
+        principal,
+        figures_of(request),
+        unit_id,
+        as_of=when.as_of,
+        known_at=when.known_at,
+    )
+    return page(
+        request, "coverage.html", unit=here, path=path_of(request, here), report=report, when=when
+    )
+
+
+@router.get("/units/{unit_id}/certificates", response_class=HTMLResponse)
+def certificates(request: Request, unit_id: UUID, principal: Board, when: When) -> Response:
+    admissions = admissions_of(request)
+    here = unit_of(request, principal, unit_id, when)
+    report = register_api.certificates_expiring(
+        admissions,
+        principal,
+        figures_of(request),
+        unit_id,
+        within_days=90,
+        include_expired=True,
+        as_of=when.as_of,
+        known_at=when.known_at,
+        limit=500,
+        cursor=None,
+    )
+    names = {
+        i.candidacy_id: admissions.candidacy(i.candidacy_id).person.full_name for i in report.items
+    }
+    return page(
+        request,
+        "certificates.html",
+        unit=here,
+        path=path_of(request, here),
+        report=report,
+        names=names,
+        when=when,
+    )
+
+
+# --- the roster ----------------------------------------------------------------------------
+
+
+def _roster(
+    request: Request,
+    principal: Principal,
+    unit_id: UUID,
+    when: Picked,
+    q: str | None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    notice: str = "",
+) -> HTMLResponse:
+    admissions = admissions_of(request)
+    here = unit_of(request, principal, unit_id, when)
+    is_branch = here.kind.value == "branch"
+    found = member_api.list_members(
+        admissions,
+        figures_of(request),
+        principal,
+        branch_id=unit_id if is_branch else None,
+        organisation_id=None if is_branch else unit_id,
+        member_status=None,
+        as_of=when.as_of,
+        q=q or None,
+        limit=500,
+        cursor=None,
+    ).items
+    t = words_for(request)
+    form = None
+    if is_branch and principal.role in WRITERS:
+        form = forms.build(c.RegisterMember, t, values, errors)
+        form = [f for f in form if f.name != "branch_id"]
+    return page(
+        request,
+        "roster.html",
+        status,
+        unit=here,
+        path=path_of(request, here),
+        members=found,
+        q=q or "",
+        form=form,
+        errors=errors or {},
+        notice=notice,
+        when=when,
+    )
+
+
+@router.get("/units/{unit_id}/roster", response_class=HTMLResponse)
+def roster(
+    request: Request,
+    unit_id: UUID,
+    principal: Board,
+    when: When,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    return _roster(request, principal, unit_id, when, q)
+
+
+@router.post("/units/{unit_id}/roster", response_class=HTMLResponse)
+async def add_member(request: Request, unit_id: UUID, principal: Board) -> Response:
+    posted = await read_posted(request)
+    return await in_thread(_add_member, request, unit_id, principal, posted)
+
+
+def _add_member(
+    request: Request, unit_id: UUID, principal: Principal, posted: dict[str, str]
+) -> Response:
+    check_csrf(request, posted.pop("csrf", None))
+    t = words_for(request)
+    when = Picked(None, None)
+    try:
+        body = forms.read(c.RegisterMember, {**posted, "branch_id": str(unit_id)}, t)
+        member_api.register_member(
+            body,
+            Response(),
+            admissions_of(request),
+            principal,
+            principal.actor(request_id_of(request)),
+        )
+    except forms.FormErrors as exc:
+        return _roster(request, principal, unit_id, when, None, posted, exc.errors, 422)
+    except DomainError as exc:
+        errors = {"": refusal_detail(exc, t.language)}
+        return _roster(request, principal, unit_id, when, None, posted, errors, 409)
+    return _roster(request, principal, unit_id, when, None, notice=t("recorded"))
+
+
+# --- candidacies ---------------------------------------------------------------------------
+
+
+@router.get("/units/{unit_id}/candidacies", response_class=HTMLResponse)
+def unit_candidacies(
+    request: Request,
+    unit_id: UUID,
+    principal: Board,
+    when: When,
+    stage: Stage | None = None,
+) -> Response:
+    here = unit_of(request, principal, unit_id, when)
+    found = candidacy_api.list_candidacies(
+        admissions_of(request),
+        principal,
+        figures_of(request),
+        unit_id,
+        stage=stage,
+        as_of=when.as_of,
+        limit=500,
+        cursor=None,
+    ).items
+    return page(
+        request,
+        "candidacies.html",
+        unit=here,
+        path=path_of(request, here),
+        found=found,
+        stage=stage.value if stage else "",
+        when=when,
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(
+    request: Request,
+    principal: Board,
+    q: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    found: list[Any] = []
+    members: list[Any] = []
+    if q.strip():
+        found = candidacy_api.list_candidacies(
+            admissions_of(request),
+            principal,
+            figures_of(request),
+            q=q.strip(),
+            limit=100,
+            cursor=None,
+        ).items
+        if not q.strip().isdigit():
+            members = member_api.list_members(
+                admissions_of(request),
+                figures_of(request),
+                principal,
+                branch_id=None,
+                organisation_id=None,
+                member_status=None,
+                as_of=None,
+                q=q.strip(),
+                limit=100,
+                cursor=None,
+            ).items
+    template = "search_results.html" if request.headers.get("HX-Request") else "search.html"
+    return page(request, template, q=q, found=found, members=members)
+
+
+# --- the auditor's view --------------------------------------------------------------------
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit(request: Request, principal: Board) -> Response:
+    report = audit_api.verify(
+        admissions_of(request), principal, figures_of(request), principal.organisation_id
+    )
+    return page(request, "audit.html", report=report)
