@@ -197,9 +197,30 @@ class VietnamCalendar:
         return self._count_after(start, end)
 
     def _count_after(self, low: date, high: date) -> int:
-        """Working days in (low, high], with low <= high."""
-        return sum(
-            1
-            for offset in range(1, (high - low).days + 1)
-            if self.is_working_day(low + timedelta(days=offset))
-        )
+        """Working days in (low, high], with low <= high: from each year's running count
+        (``_running_count``), so a span of years costs a few lookups, not a day-by-day walk."""
+        first = _running_count(self, low.year)
+        if low.year == high.year:
+            return first[_day_of_year(high)] - first[_day_of_year(low)]
+        count = first[-1] - first[_day_of_year(low)]
+        for year in range(low.year + 1, high.year):
+            count += _running_count(self, year)[-1]
+        return count + _running_count(self, high.year)[_day_of_year(high)]
+
+
+def _day_of_year(day: date) -> int:
+    return day.timetuple().tm_yday - 1
+
+
+@lru_cache(maxsize=1024)
+def _running_count(calendar: VietnamCalendar, year: int) -> tuple[int, ...]:
+    """For each day of ``year`` (index 0 is 1 January), the working days from 1 January up to
+    and including it."""
+    counts: list[int] = []
+    total = 0
+    day = date(year, 1, 1)
+    while day.year == year:
+        total += calendar.is_working_day(day)
+        counts.append(total)
+        day += _ONE_DAY
+    return tuple(counts)

@@ -85,8 +85,10 @@ def main(argv: list[str] | None = None) -> int:
                 "candidacies": f"{unit}/candidacies",
                 "candidacy page": candidacy.group(1),
                 "search 'nguyen'": "/ui/search?q=nguyen",
-                "integrity check": "/ui/audit",
+                "integrity check (start page)": "/ui/audit",
             }
+            job = _integrity_job(web)
+            pages["integrity check job (progress poll)"] = job
             rows = []
             for name, path in pages.items():
                 first = web.get(path)
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
                     times.append((time.perf_counter() - started) * 1000)
                     assert answer.status_code == 200
                 rows.append((name, statistics.median(times), percentile(times, 0.95)))
+            runs = [_timed_job(web) for _ in range(max(3, args.calls // 4))]
+            job_row = (statistics.median(runs), percentile(runs, 0.95), len(runs))
         admissions.close()
     table = Table(title=f"Web app pages, demo province, {args.calls} calls each (in process)")
     for column in ("page", "p50 ms", "p95 ms", f"p95 ≤ {GOAL_MS:.0f} ms"):
@@ -108,10 +112,36 @@ def main(argv: list[str] | None = None) -> int:
     print("\n| page | p50 ms | p95 ms | p95 ≤ 100 ms |\n|---|---:|---:|---|")
     for name, p50, p95 in rows:
         print(f"| {name} | {p50:.1f} | {p95:.1f} | {'yes' if p95 <= GOAL_MS else 'NO'} |")
-    print()
+    print(
+        f"\nThe integrity check itself (a job, not a page: started, then polled until done),"
+        f" {job_row[2]} runs: median {job_row[0]:.0f} ms, p95 {job_row[1]:.0f} ms.\n"
+    )
     for key, value in info.items():
         print(f"- {key}: {value}")
     return 0  # a benchmark reports; the verdict column says which pages miss the goal
+
+
+def _integrity_job(web: TestClient) -> str:
+    """Start an integrity check; its job page's path (the job is left to finish)."""
+    start = web.get("/ui/audit").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', start)
+    assert csrf
+    answer = web.post("/ui/audit", data={"csrf": csrf.group(1)})
+    assert answer.status_code == 303
+    path: str = answer.headers["location"]
+    _wait(web, path)
+    return path
+
+
+def _wait(web: TestClient, path: str) -> None:
+    while "hx-trigger" in web.get(path, headers={"HX-Request": "true"}).text:
+        time.sleep(0.01)
+
+
+def _timed_job(web: TestClient) -> float:
+    started = time.perf_counter()
+    _integrity_job(web)
+    return (time.perf_counter() - started) * 1000
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ Then **memory**: the same work as a rebuild (``catch_up`` of a fresh side genera
 event 1) up to the 250,000th, 500,000th and last event, each in a fresh subprocess: peak
 RSS above the RSS before it started. And **quota report latency**:
 ``reader.quota_report(province, Period.parse("2025"))``, with ``known_at`` and for one
-commune, repeated, p50/p99.
+commune, repeated, p50/p99; and the web app's quota page of the province (in process).
 
 The history is generated into the database ``ketnap_bench_proj`` (on the server named by
 ``KETNAP_BENCH_POSTGRES_URL``, an admin URL; default
@@ -438,7 +438,7 @@ class Latency:
 
     def measure(self, calls: int, budget: float) -> None:
         result = self.call()  # warm: the tree, prepared statements
-        self.answer = describe(result)
+        self.answer = result if isinstance(result, str) else describe(result)
         deadline = time.perf_counter() + budget
         while len(self.samples) < calls and (
             len(self.samples) < 20 or time.perf_counter() < deadline
@@ -475,6 +475,10 @@ def quota_latencies(app: Admissions, calls: int, budget: float) -> list[Latency]
             lambda: reader.quota_report(province, period, known_at=KNOWN_AT),
         ),
         Latency(f"commune {QUOTA_YEAR}", lambda: reader.quota_report(commune, period)),
+        Latency(
+            f"the web app's quota page, province {QUOTA_YEAR}",
+            quota_page(app, f"/ui/units/{province}/quota?period={QUOTA_YEAR}"),
+        ),
     ]
     for case in cases:
         case.measure(calls, budget)
@@ -483,6 +487,32 @@ def quota_latencies(app: Admissions, calls: int, budget: float) -> list[Latency]
             f"{len(case.samples)} calls ({case.answer})"
         )
     return cases
+
+
+def quota_page(app: Admissions, path: str) -> Callable[[], str]:
+    """GET the web app's quota page in process (routing, the use case, the SVG bars, the
+    template), signed in as an admin; the views are read as they stand (no follower)."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from api.http.app import create_app
+    from api.settings import Settings
+
+    token = "bench-quota-admin-token-0123456789"
+    settings = Settings(admin_token=token, serve_projections=False, log_level="WARNING")
+    web = TestClient(create_app(settings, admissions=app), follow_redirects=False)
+    web.__enter__()
+    form = re.search(r'name="csrf" value="([^"]+)"', web.get("/ui/login").text)
+    assert form, "the sign-in form"
+    web.post("/ui/login", data={"token": token, "csrf": form.group(1), "next": "/ui/"})
+
+    def call() -> str:
+        answer = web.get(path)
+        assert answer.status_code == 200, (answer.status_code, answer.text[:300])
+        return f"HTTP 200, {len(answer.content):,} bytes"
+
+    return call
 
 
 # --- profile ----------------------------------------------------------------------------------

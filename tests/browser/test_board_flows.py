@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -113,6 +114,8 @@ def fill_step(page: Page, segment: str, body: dict[str, Any], prefix: str = "") 
             field = form.locator(f'[name="{name}"]')
             if field.evaluate("e => e.tagName") == "SELECT":
                 field.select_option(str(value))
+            elif isinstance(value, date):  # typed as a board writes a day
+                field.fill(value.strftime("%d/%m/%Y"))
             else:
                 field.fill(str(value))
 
@@ -145,12 +148,12 @@ def test_a_board_records_a_candidacy_from_nomination_to_official(
     assert_accessible(page)
     page.get_by_label("Họ và tên").fill("Nguyễn Thị Mai")
     page.get_by_label("Giới tính").select_option("female")
-    page.get_by_label("Ngày sinh").fill("2000-05-01")
+    page.get_by_label("Ngày sinh").fill("01/05/2000")
     page.get_by_label("Dân tộc").fill("Tày")
     page.get_by_label("Trình độ học vấn").select_option("university")
     page.get_by_label("Số CCCD").fill("079123456789")
     page.get_by_label("Tổ chức giới thiệu").select_option("womens_union")
-    page.locator('[name="nominated_on"]').fill("2023-01-10")
+    page.locator('[name="nominated_on"]').fill("10/01/2023")
     page.get_by_label("Đảng viên giúp đỡ").fill(site.tree.officials[0])
     page.get_by_role("button", name="Ghi nhận").click()
     page.wait_for_load_state()
@@ -181,9 +184,13 @@ def test_a_board_records_a_candidacy_from_nomination_to_official(
     assert page.locator("#stage").inner_text() == "Đảng viên chính thức"
     assert page.get_by_text("Quyết định công nhận đảng viên chính thức").first.is_visible()
     assert_accessible(page)
-    # The as-of view of an old day.
-    page.goto(f"{url}?as_of=2023-01-20")
+    # The as-of view of an old day, typed dd/mm/yyyy into the picker.
+    page.goto(url)
+    page.locator("#as_of").fill("20/01/2023")
+    page.locator("form.when button").click()
+    page.wait_for_url("**as_of=20%2F01%2F2023**")
     assert page.locator("#stage").inner_text() == "Nguồn kết nạp"
+    assert page.locator("#as_of").input_value() == "20/01/2023"
     # Search with and without diacritics, live (htmx) and by national id.
     from playwright.sync_api import expect
 

@@ -8,6 +8,7 @@ browser cannot see (cookie flags, status codes, nothing written on a refused for
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -299,6 +300,12 @@ def test_the_as_of_view_shows_an_old_day(web: TestClient, world: World) -> None:
     assert 'id="stage">Lập hồ sơ' in now.text
     assert 'id="stage">Nguồn kết nạp' in then.text
     assert 'id="steps-h"' not in then.text  # no forms on a past day
+    typed = web.get(f"/ui/candidacies/{cid}", params={"as_of": "20/01/2023"})
+    assert 'id="stage">Nguồn kết nạp' in typed.text and 'value="20/01/2023"' in typed.text
+    known = web.get(f"/ui/candidacies/{cid}", params={"known_at": "01/01/2000 08:00"})
+    assert known.status_code == 404  # nothing had been recorded by then
+    bad = web.get(f"/ui/candidacies/{cid}", params={"as_of": "31/02/2023"})
+    assert bad.status_code == 422 and "as_of" in bad.text and "<html" in bad.text
 
 
 def test_english_is_one_switch_away(web: TestClient) -> None:
@@ -335,3 +342,36 @@ def test_every_page_a_board_reaches_answers(web: TestClient, world: World) -> No
     assert len(seen) > 20
     pdf = web.get(f"/ui/candidacies/{cid}/dossier.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+
+
+def test_the_integrity_check_runs_as_a_job_with_its_progress(web: TestClient, world: World):
+    from tests.unit.helpers import open_candidacy
+
+    open_candidacy(world, upto=5)
+    sign_in(web, ADMIN_TOKEN)
+    start = web.get("/ui/audit")
+    assert start.status_code == 200 and 'action="/ui/audit"' in start.text
+    refused = web.post("/ui/audit", data={"csrf": "wrong"})
+    assert refused.status_code == 403
+    started = web.post("/ui/audit", data={"csrf": csrf_of(start.text)})
+    assert started.status_code == 303
+    job = started.headers["location"]
+    assert re.fullmatch(r"/ui/audit/[0-9a-f-]{36}", job)
+    deadline = time.monotonic() + 30
+    while True:
+        fragment = web.get(job, headers={"HX-Request": "true"})
+        assert fragment.status_code == 200
+        if "hx-trigger" not in fragment.text or time.monotonic() > deadline:
+            break
+        assert "<progress" in fragment.text
+        time.sleep(0.05)
+    assert "Toàn vẹn: không phát hiện chỉnh sửa." in fragment.text
+    assert "<html" not in fragment.text  # a fragment for htmx, not a page
+    whole = web.get(job)
+    assert "Toàn vẹn" in whole.text and "<html" in whole.text
+    assert "Lần kiểm tra gần nhất" in web.get("/ui/audit").text
+    # Another token does not see the job.
+    other = TestClient(web.app, follow_redirects=False)
+    secret, _ = world.app.issue_token(Role.AUDITOR, world.tree.province, "second auditor", ADMIN)
+    sign_in(other, secret)
+    assert other.get(job).status_code == 404

@@ -222,3 +222,19 @@ def test_working_days_between_inverts_add_working_days(start: date, n: int) -> N
     assert CALENDAR.working_days_between(end, start) == -n
     # The day before the deadline still leaves one working day to go.
     assert CALENDAR.working_days_between(start, end - timedelta(days=1)) == n - 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)),
+    span=st.integers(min_value=-3000, max_value=3000),
+)
+def test_working_days_between_counts_what_a_day_by_day_walk_counts(start: date, span: int):
+    end = start + timedelta(days=span)
+    low, high = sorted((start, end))
+    walked = sum(
+        1
+        for offset in range(1, (high - low).days + 1)
+        if CALENDAR.is_working_day(low + timedelta(days=offset))
+    )
+    assert CALENDAR.working_days_between(start, end) == (walked if end >= start else -walked)

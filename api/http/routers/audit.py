@@ -5,15 +5,20 @@ report's shape is ``api.audit.verification_report``, shared with ``ketnap audit 
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import structlog
 from fastapi import APIRouter
 
 from api.audit.trail import audit_read
+from api.audit.verification import Progress
 from api.audit.verification import verify as verify_audit
 from api.audit.verification_report import VerificationReport, verification_report
 from api.http.deps import FiguresDep
 from api.http.figures import OrganisationQuery, covered_unit, problem_responses
-from api.http.security import READERS, AdmissionsDep, PrincipalDep, require
+from api.http.security import READERS, AdmissionsDep, Principal, PrincipalDep, require
+from projections.live import ReadSide
+from workflows.application import Admissions
 
 router = APIRouter(tags=["audit"])
 log = structlog.get_logger("ketnap.audit")
@@ -40,7 +45,19 @@ def verify(
     boards within their subtree. Reads the whole store (seconds for a province)."""
     require(principal, *READERS)
     unit = covered_unit(admissions, principal, organisation_id)
-    result = verify_audit(admissions, projections, unit)  # settled: the digest is caught up
+    return run_verification(admissions, principal, projections, unit)
+
+
+def run_verification(
+    admissions: Admissions,
+    principal: Principal,
+    projections: ReadSide,
+    unit: UUID | None,
+    progress: Progress | None = None,
+) -> VerificationReport:
+    """The verification of ``unit``'s subtree (the whole store when None), recorded in the
+    audit trail; ``GET /audit/verify`` and the web app's integrity check both run it."""
+    result = verify_audit(admissions, projections, unit, progress=progress)
     audit_read(
         "verify",
         actor=principal.name,

@@ -4,7 +4,7 @@ rendering a template, reading a posted form."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.http.deps import get_settled
-from api.http.figures import Instant
 from api.http.problems import ApiError
 from api.http.routers import organisations as organisation_api
 from api.http.security import (
@@ -24,7 +23,7 @@ from api.http.security import (
     client_address,
     principal_for,
 )
-from api.http.web.i18n import VI, Words, day
+from api.http.web.i18n import VI, Words, day, instant, parse_day, parse_instant
 from api.http.web.session import (
     COOKIE,
     LANGUAGE_COOKIE,
@@ -39,6 +38,9 @@ log = structlog.get_logger("ketnap.web")
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["day"] = day
+templates.env.filters["instant"] = instant
+# What the browser accepts in a day field before sending it (the server parses it again).
+templates.env.globals["day_pattern"] = r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}"
 templates.env.globals["quote"] = quote
 
 # --- who is signed in ----------------------------------------------------------------------
@@ -174,10 +176,26 @@ class Picked:
 
 
 def picked(
-    as_of: Annotated[date | None, Query()] = None,
-    known_at: Annotated[Instant | None, Query()] = None,
+    as_of: Annotated[str | None, Query(max_length=40)] = None,
+    known_at: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Picked:
-    return Picked(as_of, known_at)
+    """The pickers' values as a board types them (dd/mm/yyyy, ``dd/mm/yyyy hh:mm`` in
+    Vietnam's time) or as links carry them (ISO 8601); a bad one is a 422 naming it."""
+    try:
+        on = parse_day(as_of) if as_of and as_of.strip() else None
+    except ValueError:
+        raise ApiError(
+            422, "Unprocessable Content", "as_of: not a day (dd/mm/yyyy)", "as_of"
+        ) from None
+    try:
+        moment = parse_instant(known_at) if known_at and known_at.strip() else None
+        if moment is not None:
+            moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ApiError(
+            422, "Unprocessable Content", "known_at: not an instant (dd/mm/yyyy hh:mm)", "known_at"
+        ) from None
+    return Picked(on, moment)
 
 
 When = Annotated[Picked, Depends(picked)]

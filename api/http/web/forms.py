@@ -1,7 +1,7 @@
 """HTML forms for the application's commands, built from the commands' own pydantic models
 (the same models the API takes as bodies), and the posted form read back into them.
 
-A field's input follows its type: a date picker, a number, a choice for an enumeration or
+A field's input follows its type: a day typed dd/mm/yyyy, a number, a choice for an enumeration or
 a ``Literal``, a check box for a flag, a text box otherwise; a nested value (the document,
 the person) is a group of fields named ``document.number``; a list is a few numbered rows
 (``introducers.0.member_id``). An empty field is left out, so the model's default applies.
@@ -22,7 +22,7 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from api.http.web.i18n import Words
+from api.http.web.i18n import Words, parse_day
 
 SKIPPED = frozenset({"id"})
 LIST_ROWS = 2
@@ -215,6 +215,13 @@ def _collect(
                     into[name] = json.loads(text)
                 except ValueError:
                     bad[path] = "JSON không hợp lệ" if words.language == "vi" else "not JSON"
+        elif inner is date:
+            text = form.get(path, "").strip()
+            if text != "":
+                try:
+                    into[name] = parse_day(text).isoformat()
+                except ValueError:
+                    bad[path] = words("bad_day")
         else:
             text = form.get(path, "").strip()
             if text != "":

@@ -125,6 +125,29 @@ WORDS: dict[str, tuple[str, str]] = {
     "verification": ("Kết quả kiểm tra", "Verification"),
     "verified_ok": ("Toàn vẹn: không phát hiện chỉnh sửa.", "Intact: no tampering found."),
     "verified_bad": ("Phát hiện sai lệch", "Problems found"),
+    "audit_help": (
+        "Kiểm tra lại chuỗi băm của mọi sự kiện đã lưu và đối chiếu với bản tóm lược kiểm "
+        "toán: phát hiện sự kiện bị sửa, xoá hoặc đổi thứ tự sau khi ghi.",
+        "Recompute the hash chain of every stored event and compare the store with the audit "
+        "digest: finds events altered, removed or reordered after they were recorded.",
+    ),
+    "bad_day": ("Ngày không hợp lệ: ghi theo dạng dd/mm/yyyy", "Not a day: write dd/mm/yyyy"),
+    "day_hint": ("dd/mm/yyyy", "dd/mm/yyyy"),
+    "instant_hint": ("dd/mm/yyyy hh:mm", "dd/mm/yyyy hh:mm"),
+    "audit_start": ("Bắt đầu kiểm tra", "Start the check"),
+    "audit_last": ("Lần kiểm tra gần nhất", "Latest check"),
+    "audit_started": ("Bắt đầu lúc", "Started"),
+    "audit_running": ("Đang kiểm tra", "Checking"),
+    "audit_events": ("sự kiện", "events"),
+    "audit_reload": ("Tải lại", "Reload"),
+    "audit_failed": (
+        "Lần kiểm tra không hoàn thành (kho dữ liệu không trả lời): hãy chạy lại.",
+        "The check did not finish (the store did not answer): start it again.",
+    ),
+    "audit_events_checked": ("Số sự kiện đã kiểm tra", "Events checked"),
+    "audit_streams_checked": ("Số hồ sơ", "Streams checked"),
+    "audit_seconds": ("Thời gian (giây)", "Time (seconds)"),
+    "audit_stream": ("Hồ sơ", "Stream"),
     "forbidden": ("Không có quyền xem trang này", "You may not see this page"),
     "not_found": ("Không tìm thấy", "Not found"),
     "error": ("Có lỗi", "Error"),
@@ -352,3 +375,40 @@ def day(value: date | datetime | None) -> str:
         local = value.astimezone(LOCAL) if value.tzinfo else value
         return local.strftime("%d/%m/%Y %H:%M")
     return value.strftime("%d/%m/%Y")
+
+
+def instant(value: datetime | None) -> str:
+    """dd/mm/yyyy hh:mm:ss in Vietnam's time (what the known-at picker reads back)."""
+    if value is None:
+        return ""
+    local = value.astimezone(LOCAL) if value.tzinfo else value
+    return local.strftime("%d/%m/%Y %H:%M:%S")
+
+
+def parse_day(text: str) -> date:
+    """A day typed as dd/mm/yyyy (d/m/yyyy too), or ISO yyyy-mm-dd; ValueError otherwise."""
+    text = text.strip()
+    if "/" in text:
+        parts = text.split("/")
+        if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
+            return date(int(parts[2]), int(parts[1]), int(parts[0]))
+        raise ValueError(f"not a day (dd/mm/yyyy): {text!r}")
+    return date.fromisoformat(text)
+
+
+def parse_instant(text: str) -> datetime:
+    """An instant typed as ``dd/mm/yyyy hh:mm[:ss]`` or ISO 8601; without an offset it is
+    Vietnam's time (what a board's clock shows). ValueError otherwise."""
+    text = text.strip()
+    day_part, _, time_part = text.replace("T", " ", 1).partition(" ")
+    if "/" in day_part:
+        hours = [int(p) for p in time_part.split(":")] if time_part else [0]
+        if not 1 <= len(hours) <= 3:
+            raise ValueError(f"not an instant (dd/mm/yyyy hh:mm): {text!r}")
+        hour, minute, second = [*hours, 0, 0][:3]
+        moment = datetime.combine(parse_day(day_part), datetime.min.time()).replace(
+            hour=hour, minute=minute, second=second
+        )
+    else:
+        moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL)

@@ -1,5 +1,5 @@
 """The pages of a unit: the tree, pipeline, deadlines, quota, coverage, certificates,
-roster, candidacies; search across the subtree; the integrity check."""
+roster, candidacies; search across the subtree."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.audit.refusals import refusal_detail
 from api.http.problems import ApiError
-from api.http.routers import audit as audit_api
 from api.http.routers import candidacies as candidacy_api
 from api.http.routers import members as member_api
 from api.http.routers import organisations as organisation_api
@@ -408,14 +407,3 @@ def search(
             ).items
     template = "search_results.html" if request.headers.get("HX-Request") else "search.html"
     return page(request, template, q=q, found=found, members=members)
-
-
-# --- the auditor's view --------------------------------------------------------------------
-
-
-@router.get("/audit", response_class=HTMLResponse)
-def audit(request: Request, principal: Board) -> Response:
-    report = audit_api.verify(
-        admissions_of(request), principal, figures_of(request), principal.organisation_id
-    )
-    return page(request, "audit.html", report=report)
