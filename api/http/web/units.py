@@ -96,15 +96,14 @@ def pipeline(request: Request, unit_id: UUID, principal: Board, when: When) -> R
         admissions, principal, figures, unit_id, as_of=when.as_of, limit=500, cursor=None
     ).items
     on = when.as_of or admissions.today()
+    # In-stage-since days from the register (the pipeline report's own spans), so no
+    # candidacy is folded a second time for its card.
+    since_of = {s.candidacy_id: s.since for s in figures.register.standings(on, when.known_at)}
     columns: dict[str, list[dict[str, Any]]] = {}
     for card in cards:
         if card.stage.terminal:
             continue
-        state = admissions.candidacy(card.id)
-        since = max(
-            (e.effective_on for e in state.history if e.effective_on <= on),
-            default=card.nominated_on,
-        )
+        since = since_of.get(card.id, card.nominated_on)
         columns.setdefault(card.stage.value, []).append(
             {
                 "id": card.id,
