@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from domain.events import ChainedState, DomainEvent
-from domain.values import Sex
+from domain.values import NationalId, PartyCardNumber, PlaceText, Sex
 
 MemberStatus = Literal["official", "probationary", "left"]
 
@@ -36,6 +36,11 @@ class MemberState(ChainedState):
     readmitted: bool = False
     # The member this one was re-admitted as (re-admission happens once only).
     readmitted_as: UUID | None = None
+    # The party member's record as CSDL đảng viên 3.0 holds it (issue 13), when imported.
+    national_id: str | None = None
+    party_card_number: str | None = None
+    hometown: str | None = None
+    birthplace: str | None = None
 
     def official_on_day(self, day: date) -> date | None:
         """The official date when the member is official on ``day``, else None."""
@@ -67,7 +72,14 @@ class MemberRegistered(MemberEvent):
     readmitted: bool = False
     # The day the member joined this branch, when the roster says so (ADR 0012).
     in_branch_since: date | None = None
-    added_fields: ClassVar[frozenset[str]] = frozenset({"in_branch_since"})
+    # The party member's record (CSDL đảng viên 3.0's fields; issue 13). Sensitive.
+    national_id: NationalId | None = None
+    party_card_number: PartyCardNumber | None = None
+    hometown: PlaceText | None = None
+    birthplace: PlaceText | None = None
+    added_fields: ClassVar[frozenset[str]] = frozenset(
+        {"in_branch_since", "national_id", "party_card_number", "hometown", "birthplace"}
+    )
 
     @model_validator(mode="after")
     def _official_has_date(self) -> MemberRegistered:
@@ -94,6 +106,10 @@ class MemberRegistered(MemberEvent):
             religion=self.religion,
             candidacy_id=self.candidacy_id,
             readmitted=self.readmitted,
+            national_id=self.national_id,
+            party_card_number=self.party_card_number,
+            hometown=self.hometown,
+            birthplace=self.birthplace,
         )
 
 

@@ -167,6 +167,15 @@ def _ethnicity(value: str) -> str:
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+NationalId = Annotated[str, StringConstraints(pattern=r"^\d{9}$|^\d{12}$")]
+# A place as the party member's record writes it (quê quán, nơi sinh): free text.
+PlaceText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# The party card's number (số thẻ đảng viên), as printed on it.
+PartyCardNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z.\-/ ]{1,30}$")
+]
+
+
 class Person(Value):
     """The person a candidacy is about. Sensitive: never logged (see docs/operations.md)."""
 
@@ -179,7 +188,7 @@ class Person(Value):
     education: Education
     occupation: Annotated[str, StringConstraints(max_length=200)] | None = None
     sector: Sector | None = None
-    national_id: Annotated[str, StringConstraints(pattern=r"^\d{9}$|^\d{12}$")] | None = None
+    national_id: NationalId | None = None
 
     @model_validator(mode="after")
     def _known_ethnicity(self) -> Self:

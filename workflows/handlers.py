@@ -231,6 +231,7 @@ def _admission(
                 religion=p.religion,
                 candidacy_id=state.id,
                 readmitted=state.readmission is not None,
+                national_id=p.national_id,
             )
         )
         if state.readmission is not None:  # the earlier membership cannot lead to another

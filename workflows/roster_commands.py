@@ -15,7 +15,7 @@ from domain.organisation import AreaKind, OrganisationKind
 from domain.quota import SubTargets
 from domain.rules import whole_months
 from domain.rulesets import youngest_nomination_age_months
-from domain.values import PartyDay, Sex
+from domain.values import NationalId, PartyCardNumber, PartyDay, PlaceText, Sex
 from workflows.command_base import Command
 from workflows.plausible import Finding, raise_findings
 
@@ -71,7 +71,14 @@ class RegisterMember(Command):
     religion: str | None = None
     # The day the member joined this branch (a transfer in); unknown: member of it throughout.
     in_branch_since: PartyDay | None = None
-    added_fields: ClassVar[frozenset[str]] = frozenset({"in_branch_since"})
+    # The party member's record as CSDL đảng viên 3.0 holds it (docs/csdl-3.0.md).
+    national_id: NationalId | None = None
+    party_card_number: PartyCardNumber | None = None
+    hometown: PlaceText | None = None
+    birthplace: PlaceText | None = None
+    added_fields: ClassVar[frozenset[str]] = frozenset(
+        {"in_branch_since", "national_id", "party_card_number", "hometown", "birthplace"}
+    )
     id: UUID | None = None
 
     @model_validator(mode="after")
