@@ -229,6 +229,28 @@ class Store(Application[UUID]):
             aggregate_id, events, name, where, command, actor, key, kind=kind
         )
 
+    def recorded_before(
+        self,
+        command: c.Command,
+        actor: Actor,
+        key: str,
+        kind: type[S],
+        target: UUID | None = None,
+    ) -> S | None:
+        """The state an identical earlier request under ``key`` produced (None: not recorded
+        yet; ``IdempotencyKeyReused`` when the key was used with other content)."""
+        return self._replayed(
+            command.command_name(), str(target) if target else "-", command, actor, key, kind
+        )
+
+    # Whose keys these are: the actor's (an API client's Idempotency-Key), or, when set, one
+    # owner for every actor (an import's row keys: the same file imported by another token
+    # records nothing new either).
+    key_owner: str | None = None
+
+    def _record_id(self, actor: Actor, key: str) -> UUID:
+        return idempotency_id(self.key_owner or actor.actor, key)
+
     @overload
     def _replayed(
         self, name: str, target: str, command: c.Command, actor: Actor, key: str | None
@@ -259,7 +281,7 @@ class Store(Application[UUID]):
         if key is None:
             return None
         try:
-            record = self._get(idempotency_id(actor.actor, key), IdempotencyState, "record")
+            record = self._get(self._record_id(actor, key), IdempotencyState, "record")
         except NotFound:
             return None
         fingerprint = request_fingerprint(name, target, command.fingerprint_body())
@@ -267,11 +289,7 @@ class Store(Application[UUID]):
             raise IdempotencyKeyReused(
                 f"Idempotency-Key '{key}' was already used for a different request"
             )
-        state: AggregateState = self.repository.get(
-            record.aggregate_id, version=record.aggregate_version, projector_func=fold
-        )
-        assert isinstance(state, kind)
-        return state
+        return self._written(record.aggregate_id, record.aggregate_version, kind)
 
     def _resolve_unknown_write(
         self,
@@ -333,7 +351,7 @@ class Store(Application[UUID]):
         if key is not None:
             to_save.append(
                 CommandAccepted(
-                    originator_id=idempotency_id(actor.actor, key),
+                    originator_id=self._record_id(actor, key),
                     originator_version=1,
                     timestamp=head.timestamp,
                     actor=actor.actor,
@@ -363,8 +381,10 @@ class Store(Application[UUID]):
         if after is not None:
             self._remember(after)
             return after
-        state = self.repository.get(
-            aggregate_id, version=head.originator_version, projector_func=fold
-        )
+        return self._written(aggregate_id, head.originator_version, kind)
+
+    def _written(self, aggregate_id: UUID, version: int, kind: type[S]) -> S:
+        """The state an aggregate has at ``version``, just written."""
+        state = self.repository.get(aggregate_id, version=version, projector_func=fold)
         assert isinstance(state, kind)
         return state

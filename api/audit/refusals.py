@@ -15,6 +15,8 @@ code the code base raises in it).
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from api.audit.dossier_text import RULE_LABELS, STAGE_LABELS, STEP_LABELS, check_sentence
 from domain.errors import DomainError, RuleViolation, WrongStage
 
@@ -113,3 +115,34 @@ def refusal_detail(exc: DomainError, language: str) -> str:
         return exc.detail
     message = MESSAGES.get(exc.rule)
     return f"{message} ({exc.detail})" if message else exc.detail
+
+
+# pydantic's error types in Vietnamese (the web app's forms and the imports' problems).
+VALIDATION_VI = {
+    "missing": "Chưa điền",
+    "date_from_datetime_parsing": "Ngày không hợp lệ",
+    "date_parsing": "Ngày không hợp lệ",
+    "int_parsing": "Phải là số nguyên",
+    "uuid_parsing": "Mã không hợp lệ",
+    "string_too_short": "Chưa điền",
+    "string_too_long": "Quá dài",
+    "string_pattern_mismatch": "Không đúng định dạng",
+    "enum": "Giá trị không hợp lệ",
+    "literal_error": "Giá trị không hợp lệ",
+    "greater_than_equal": "Quá nhỏ",
+    "less_than_equal": "Quá lớn",
+    "too_short": "Chưa điền",
+}
+
+
+def validation_messages(exc: ValidationError, language: str) -> dict[str, str]:
+    """A pydantic error as messages in ``language`` by dotted field path ("" for the whole
+    model), the first message for each path."""
+    result: dict[str, str] = {}
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err.get("loc", ()))
+        text = str(err.get("msg", "")).removeprefix("Value error, ")
+        if language == VIETNAMESE:
+            text = VALIDATION_VI.get(str(err.get("type", ""))) or text
+        result.setdefault(path, text)
+    return result

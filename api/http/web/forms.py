@@ -22,6 +22,7 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from api.audit.refusals import validation_messages
 from api.http.web.i18n import Words, parse_day
 
 SKIPPED = frozenset({"id"})
@@ -233,31 +234,6 @@ def _filled(data: dict[str, Any]) -> bool:
     return any(not isinstance(v, bool) for v in data.values())
 
 
-_MESSAGES_VI = {
-    "missing": "Chưa điền",
-    "date_from_datetime_parsing": "Ngày không hợp lệ",
-    "date_parsing": "Ngày không hợp lệ",
-    "int_parsing": "Phải là số nguyên",
-    "uuid_parsing": "Mã không hợp lệ",
-    "string_too_short": "Chưa điền",
-    "string_too_long": "Quá dài",
-    "string_pattern_mismatch": "Không đúng định dạng",
-    "enum": "Giá trị không hợp lệ",
-    "literal_error": "Giá trị không hợp lệ",
-    "greater_than_equal": "Quá nhỏ",
-    "less_than_equal": "Quá lớn",
-    "too_short": "Chưa điền",
-}
-
-
 def messages(exc: ValidationError, words: Words) -> dict[str, str]:
     """A pydantic error as messages by dotted field path ("" for the whole command)."""
-    result: dict[str, str] = {}
-    for err in exc.errors():
-        path = ".".join(str(p) for p in err.get("loc", ()))
-        text = str(err.get("msg", "")).removeprefix("Value error, ")
-        if words.language == "vi":
-            known = _MESSAGES_VI.get(str(err.get("type", "")))
-            text = known or text
-        result.setdefault(path, text)
-    return result
+    return validation_messages(exc, words.language)

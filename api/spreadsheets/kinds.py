@@ -1,0 +1,356 @@
+"""What each kind's rows record: the roster's members, the tree's units and their changes,
+quotas. Each row becomes the application's own command (``workflows.commands``), run on
+the staged application with the row's key; ``importer.run_import`` does the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from functools import partial
+from typing import Any
+
+from pydantic import ValidationError
+
+from api.spreadsheets.importer import Context, ParsedRow, RowRunner, command_fields, row_id
+from api.spreadsheets.layouts import QUOTAS, ROSTER, TREE, Kind, Layout
+from domain.errors import DomainError
+from domain.member import MemberState
+from domain.organisation import OrganisationState
+from domain.quota import SubTargets
+from domain.text import folded
+from domain.values import Period
+from workflows import commands as c
+from workflows.store import IdempotencyKeyReused
+
+ROSTER_FIELDS = command_fields(
+    ROSTER,
+    {
+        "branch_id": "branch",
+        "full_name": "full_name",
+        "sex": "sex",
+        "date_of_birth": "date_of_birth",
+        "ethnicity": "ethnicity",
+        "religion": "religion",
+        "national_id": "national_id",
+        "admitted_on": "admitted_on",
+        "official_on": "official_on",
+        "party_card_number": "party_card_number",
+        "hometown": "hometown",
+        "birthplace": "birthplace",
+        "status": "official_on",
+    },
+)
+
+
+def _keyed(
+    context: Context,
+    row: ParsedRow,
+    key: str,
+    fields: dict[str, str],
+    run: Callable[[], Any],
+    replayed: Callable[[], Any],
+) -> None:
+    """Run one row under ``key``: unchanged when its record exists (same content), a
+    problem when the key was used by another row of this file or with other content."""
+    first = context.seen.get(key)
+    if first is not None:
+        context.problem(row, None, "duplicate_row", f"Trùng với dòng {first} (cùng đối tượng)")
+        return
+    context.seen[key] = row.number
+    try:
+        if replayed() is not None:
+            context.unchanged += 1
+            return
+        run()
+    except IdempotencyKeyReused:
+        context.problem(
+            row,
+            None,
+            "changed_since_import",
+            "Dòng này đã được nhập trước đây với nội dung khác: sửa trong ketnap bằng đính "
+            "chính (lịch sử được giữ), không nhập lại",
+        )
+        return
+    except (DomainError, ValidationError) as exc:
+        context.refused(row, exc, fields)
+        return
+    context.recorded += 1
+
+
+# --- roster ------------------------------------------------------------------------------
+
+
+def roster_key(values: dict[str, Any]) -> str:
+    """Who the row is: by national id, else party card number, else branch, name and birth."""
+    if values.get("national_id"):
+        return f"roster:cccd:{values['national_id']}"
+    if values.get("party_card_number"):
+        return f"roster:card:{folded(values['party_card_number'])}"
+    born: date = values["date_of_birth"]
+    return f"roster:{values['branch']}:{folded(values['full_name'])}:{born.isoformat()}"
+
+
+def run_roster(context: Context, rows: Iterator[ParsedRow], checkpoint: Callable[[], None]) -> int:
+    count = 0
+    for row in rows:
+        count += 1
+        if not row.values:
+            continue
+        v = row.values
+        branch = context.unit(row, "branch")
+        if branch is None:
+            continue
+        if not context.within(branch):
+            context.problem(row, "Mã chi bộ", "forbidden_scope", "Chi bộ ngoài phạm vi của bạn")
+            continue
+        key = roster_key(v)
+        try:
+            command = c.RegisterMember(
+                id=row_id(key),
+                full_name=v["full_name"],
+                branch_id=branch,
+                status="official" if v.get("official_on") else "probationary",
+                admitted_on=v["admitted_on"],
+                official_on=v.get("official_on"),
+                sex=v["sex"],
+                date_of_birth=v["date_of_birth"],
+                ethnicity=v["ethnicity"],
+                religion=v.get("religion"),
+                national_id=v.get("national_id"),
+                party_card_number=v.get("party_card_number"),
+                hometown=v.get("hometown"),
+                birthplace=v.get("birthplace"),
+            )
+        except ValidationError as exc:
+            context.refused(row, exc, ROSTER_FIELDS)
+            continue
+        app, actor = context.app, context.actor
+        _keyed(
+            context,
+            row,
+            key,
+            ROSTER_FIELDS,
+            partial(app.register_member, command, actor, idempotency_key=key),
+            partial(app.recorded_before, command, actor, key, MemberState),
+        )
+        checkpoint()
+    return count
+
+
+# --- tree --------------------------------------------------------------------------------
+
+TREE_FIELDS = command_fields(
+    TREE,
+    {
+        "code": "code",
+        "name": "name",
+        "kind": "kind",
+        "parent_id": "parent",
+        "new_parent_id": "parent",
+        "effective_on": "founded_on",
+        "into_id": "into",
+    },
+)
+
+
+def run_tree(context: Context, rows: Iterator[ParsedRow], checkpoint: Callable[[], None]) -> int:
+    """Foundings first, parents before children (a parent may sit below in the file), then
+    the changes in the order of their days."""
+    founding: list[ParsedRow] = []
+    changes: list[ParsedRow] = []
+    count = 0
+    for row in rows:
+        count += 1
+        if not row.values:
+            continue
+        (changes if row.values.get("change", "found") != "found" else founding).append(row)
+    in_file = {str(r.values["code"]).strip() for r in founding}
+    pending = list(founding)
+    while pending:
+        ready = [r for r in pending if _parent_ready(context, r, in_file)]
+        if not ready:
+            break
+        for row in ready:
+            pending.remove(row)
+            in_file.discard(str(row.values["code"]).strip())
+            _found(context, row)
+            checkpoint()
+    for row in pending:
+        context.problem(
+            row, "Mã đơn vị cấp trên", "unknown_parent", "Đơn vị cấp trên không có (hoặc vòng lặp)"
+        )
+    for row in sorted(changes, key=lambda r: r.values.get("changed_on") or date.min):
+        _change(context, row)
+        checkpoint()
+    return count
+
+
+def _parent_ready(context: Context, row: ParsedRow, in_file: set[str]) -> bool:
+    parent = row.values.get("parent")
+    if not parent:
+        return True
+    code = str(parent).strip()
+    return code not in in_file or code in context.codes
+
+
+def _found(context: Context, row: ParsedRow) -> None:
+    v = row.values
+    code = str(v["code"]).strip()
+    parent_id = None
+    if v.get("parent"):
+        parent_id = context.unit(row, "parent")
+        if parent_id is None:
+            return
+    if "kind" not in v or "founded_on" not in v:
+        missing = "Loại" if "kind" not in v else "Ngày thành lập"
+        context.problem(row, missing, "missing", f"Thành lập đơn vị cần «{missing}»")
+        return
+    if not context.within(parent_id):
+        context.problem(row, "Mã đơn vị cấp trên", "forbidden_scope", "Ngoài phạm vi của bạn")
+        return
+    key = f"tree:found:{code}"
+    try:
+        command = c.FoundOrganisation(
+            id=row_id(key),
+            code=code,
+            name=v["name"],
+            kind=v["kind"],
+            parent_id=parent_id,
+            effective_on=v["founded_on"],
+        )
+    except ValidationError as exc:
+        context.refused(row, exc, TREE_FIELDS)
+        return
+    app, actor = context.app, context.actor
+    before = context.recorded
+
+    def run() -> None:
+        app.found_organisation(command, actor, idempotency_key=key)
+
+    _keyed(
+        context,
+        row,
+        key,
+        TREE_FIELDS,
+        run,
+        lambda: app.recorded_before(command, actor, key, OrganisationState),
+    )
+    if context.recorded > before and command.id is not None:
+        context.codes.setdefault(code, []).append(command.id)  # its children name it
+
+
+def _change(context: Context, row: ParsedRow) -> None:
+    v = row.values
+    change = v["change"]
+    if "changed_on" not in v:
+        context.problem(row, "Ngày thay đổi", "missing", "Thay đổi cần «Ngày thay đổi»")
+        return
+    unit = context.unit(row, "code")
+    if unit is None:
+        return
+    if not context.within(unit):
+        context.problem(row, "Mã đơn vị", "forbidden_scope", "Đơn vị ngoài phạm vi của bạn")
+        return
+    day: date = v["changed_on"]
+    key = f"tree:{change}:{v['code']}:{day.isoformat()}"
+    app, actor = context.app, context.actor
+    command: c.Command
+    try:
+        if change == "rename":
+            command = c.RenameOrganisation(name=v["name"], effective_on=day)
+        elif change == "dissolve":
+            command = c.DissolveOrganisation(effective_on=day)
+        elif change == "move":
+            target = context.unit(row, "parent")
+            if target is None:
+                return
+            command = c.MoveOrganisation(new_parent_id=target, effective_on=day)
+        else:
+            into = context.unit(row, "into") if v.get("into") else None
+            if into is None:
+                if not v.get("into"):
+                    context.problem(row, "Sáp nhập vào", "missing", "Sáp nhập cần «Sáp nhập vào»")
+                return
+            command = c.MergeOrganisation(into_id=into, effective_on=day)
+    except ValidationError as exc:
+        context.refused(row, exc, TREE_FIELDS)
+        return
+    method = {
+        "rename": app.rename_organisation,
+        "dissolve": app.dissolve_organisation,
+        "move": app.move_organisation,
+        "merge": app.merge_organisation,
+    }[change]
+    _keyed(
+        context,
+        row,
+        key,
+        TREE_FIELDS,
+        lambda: method(unit, command, actor, idempotency_key=key),  # type: ignore[operator]
+        lambda: app.recorded_before(command, actor, key, OrganisationState, unit),
+    )
+
+
+# --- quotas ------------------------------------------------------------------------------
+
+QUOTA_FIELDS = command_fields(
+    QUOTAS,
+    {"target": "target", "women": "women", "ethnic_minority": "ethnic_minority"},
+)
+
+
+def run_quotas(context: Context, rows: Iterator[ParsedRow], checkpoint: Callable[[], None]) -> int:
+    """A quota already set to the same figures is unchanged; other figures revise it."""
+    count = 0
+    for row in rows:
+        count += 1
+        if not row.values:
+            continue
+        v = row.values
+        unit = context.unit(row, "code")
+        if unit is None:
+            continue
+        if not context.within(unit):
+            context.problem(row, "Mã đơn vị", "forbidden_scope", "Đơn vị ngoài phạm vi của bạn")
+            continue
+        key = f"quota:{v['code']}:{v['period']}"
+        first = context.seen.get(key)
+        if first is not None:
+            context.problem(row, "Kỳ", "duplicate_row", f"Trùng với dòng {first} (cùng đơn vị, kỳ)")
+            continue
+        context.seen[key] = row.number
+        try:
+            period = Period.parse(v["period"])
+            command = c.SetQuota(
+                target=v["target"],
+                sub_targets=SubTargets(
+                    women=v.get("women"),
+                    ethnic_minority=v.get("ethnic_minority"),
+                    youth_union=v.get("youth_union"),
+                ),
+            )
+            current = context.app.quota(unit, period)
+            if (
+                current is not None
+                and current.target == command.target
+                and current.sub_targets == command.sub_targets
+            ):
+                context.unchanged += 1
+                continue
+            context.app.set_quota(unit, period, command, context.actor)
+        except (DomainError, ValidationError, ValueError) as exc:
+            if isinstance(exc, DomainError | ValidationError):
+                context.refused(row, exc, QUOTA_FIELDS)
+            else:
+                context.problem(row, "Kỳ", "invalid_period", str(exc))
+            continue
+        context.recorded += 1
+        checkpoint()
+    return count
+
+
+RUNNERS: dict[Kind, tuple[Layout, RowRunner]] = {
+    "tree": (TREE, run_tree),
+    "roster": (ROSTER, run_roster),
+    "quotas": (QUOTAS, run_quotas),
+}

@@ -1,0 +1,264 @@
+"""Imports of the tree, the roster and quotas from .xlsx and .csv (issue 13): through the
+application's own commands, a dry run that writes nothing and names every problem, the
+same file twice recording nothing new, and a changed row refused."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+
+from api.spreadsheets.importer import ImportReport, run_import
+from api.spreadsheets.kinds import RUNNERS
+from api.spreadsheets.layouts import Kind
+from domain.values import Period
+from tests.scenario import ADMIN, build_tree, make_app
+from workflows.application import Admissions
+
+ROSTER_HEADER = [
+    "Mã chi bộ",
+    "Họ và tên",
+    "Giới tính",
+    "Ngày sinh",
+    "Dân tộc",
+    "Tôn giáo",
+    "Số CCCD",
+    "Ngày vào Đảng",
+    "Ngày chính thức",
+    "Số thẻ đảng viên",
+    "Quê quán",
+    "Nơi sinh",
+]
+
+
+def xlsx(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Dữ liệu"
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def csv_file(path: Path, header: list[str], rows: list[list[Any]], encoding: str = "utf-8") -> Path:
+    lines = [",".join(header)] + [",".join("" if v is None else str(v) for v in r) for r in rows]
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def run(app: Admissions, kind: Kind, path: Path, dry_run: bool = False) -> ImportReport:
+    layout, runner = RUNNERS[kind]
+    return run_import(app, layout, runner, path, actor=ADMIN, dry_run=dry_run, batch_seconds=0)
+
+
+def members(app: Admissions) -> list[Any]:
+    return app.roster.members_on(date(2026, 10, 1))
+
+
+def roster_rows() -> list[list[Any]]:
+    return [
+        ["CB01", "Nguyễn Thị Mai", "Nữ", "12/03/1990", "Kinh", None, "001190000123",
+         "03/02/2015", "03/02/2016", "12345678", "Xã Yên Sở, Hà Nội", "Hà Nội"],
+        ["CB01", "Trần Văn Hùng", "Nam", date(1985, 7, 1), "Tày", "Phật giáo", "001085000456",
+         datetime(2010, 5, 19), None, None, None, None],
+        ["CB02", "Lò Thị Xuân", "nu", 33000, "Thái", None, None, "2019-09-02", "2020-09-02",
+         None, None, None],
+    ]  # fmt: skip
+
+
+def test_a_roster_imports_through_the_application_and_twice_records_nothing_new(
+    tmp_path: Path,
+) -> None:
+    app = make_app()
+    build_tree(app, officials=0)
+    path = xlsx(tmp_path / "roster.xlsx", ROSTER_HEADER, roster_rows())
+    before = len(members(app))
+    dry = run(app, "roster", path, dry_run=True)
+    assert (dry.ok, dry.rows, dry.recorded, dry.unchanged) == (True, 3, 3, 0)
+    assert len(members(app)) == before  # a dry run writes nothing
+
+    first = run(app, "roster", path)
+    assert (first.ok, first.recorded, first.unchanged) == (True, 3, 0)
+    assert len(members(app)) == before + 3
+    again = run(app, "roster", path)
+    assert (again.ok, again.recorded, again.unchanged) == (True, 0, 3)
+    assert len(members(app)) == before + 3
+
+    mai = next(app.member(m) for m in members(app) if app.member(m).national_id == "001190000123")
+    assert (mai.full_name, mai.sex, mai.date_of_birth) == (
+        "Nguyễn Thị Mai",
+        "female",
+        date(1990, 3, 12),
+    )
+    assert (mai.status, mai.official_on, mai.party_card_number) == (
+        "official",
+        date(2016, 2, 3),
+        "12345678",
+    )
+    assert (mai.hometown, mai.birthplace) == ("Xã Yên Sở, Hà Nội", "Hà Nội")
+    xuan = next(app.member(m) for m in members(app) if app.member(m).full_name == "Lò Thị Xuân")
+    assert xuan.date_of_birth == date(1990, 5, 7)  # Excel serial 33000
+
+
+def test_a_dry_run_names_every_problem_by_row_and_column_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    app = make_app()
+    build_tree(app, officials=0)
+    rows = roster_rows()
+    rows[0][0] = "CB99"  # unknown branch
+    rows[1][3] = "31/02/1985"  # no such day
+    rows[2][4] = "Klingon"  # not an ethnic group
+    rows.append(list(rows[0]))  # a duplicate of the first row
+    rows[3][0] = "CB01"
+    rows.append(["CB01", "Phạm Văn Nam", "Nam", "01/01/1990", "Kinh", None, "=A1", "01/01/2020",
+                 None, None, None, None])  # fmt: skip
+    path = xlsx(tmp_path / "bad.xlsx", [*ROSTER_HEADER, "Ghi chú riêng"], rows)
+    report = run(app, "roster", path, dry_run=True)
+    found = {(p.row, p.column, p.rule) for p in report.problems}
+    assert (2, "Mã chi bộ", "unknown_unit") in found
+    assert (3, "Ngày sinh", "invalid_date") in found
+    assert (4, "Dân tộc", "invalid_choice") in found
+    assert (6, "Số CCCD", "formula_not_allowed") in found
+    assert report.ignored_columns == ["Ghi chú riêng"]
+    assert all(p.message for p in report.problems)
+    assert members(app) == []
+    # the duplicate of row 2 (now in CB01) is a new member, not a problem
+    assert report.recorded == 1
+
+
+def test_missing_columns_are_named_and_nothing_is_read(tmp_path: Path) -> None:
+    app = make_app()
+    path = csv_file(tmp_path / "r.csv", ["Họ và tên", "Giới tính"], [["A", "Nam"]])
+    report = run(app, "roster", path, dry_run=True)
+    assert {p.column for p in report.problems if p.rule == "missing_column"} >= {
+        "Mã chi bộ",
+        "Ngày sinh",
+        "Dân tộc",
+        "Ngày vào Đảng",
+    }
+    assert report.rows == 0
+
+
+def test_a_row_changed_since_its_import_is_a_problem_not_a_second_member(
+    tmp_path: Path,
+) -> None:
+    app = make_app()
+    build_tree(app, officials=0)
+    rows = roster_rows()
+    assert run(app, "roster", xlsx(tmp_path / "a.xlsx", ROSTER_HEADER, rows)).recorded == 3
+    rows[0][1] = "Nguyễn Thị Mây"
+    report = run(app, "roster", xlsx(tmp_path / "b.xlsx", ROSTER_HEADER, rows))
+    assert [(p.row, p.rule) for p in report.problems] == [(2, "changed_since_import")]
+    assert (report.recorded, report.unchanged) == (0, 2)
+    assert len(members(app)) == 3
+
+
+def test_a_csv_in_windows_1258_with_semicolons_imports(tmp_path: Path) -> None:
+    app = make_app()
+    build_tree(app, officials=0)
+    path = tmp_path / "r.csv"
+    lines = [
+        ";".join(ROSTER_HEADER),
+        "CB01;Hà Văn Dũng;Nam;05/06/1980;Kinh;;;01/01/2005;01/01/2006;;;",
+    ]
+    path.write_bytes(cp1258("\r\n".join(lines) + "\r\n"))
+    report = run(app, "roster", path)
+    assert (report.ok, report.recorded) == (True, 1), report.problems
+    assert app.member(members(app)[0]).full_name == "Hà Văn Dũng"
+
+
+def cp1258(text: str) -> bytes:
+    """Text as Windows-1258 writes it: a letter's tone as a combining mark after the letter
+    (with its circumflex, breve or horn kept on it when the code page has that letter)."""
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        parts = unicodedata.normalize("NFD", char)
+        base, marks = parts[0], parts[1:]
+        for mark in "\u0302\u0306\u031b":  # circumflex, breve, horn stay on the letter
+            if mark in marks:
+                base, marks = unicodedata.normalize("NFC", base + mark), marks.replace(mark, "")
+        out += (base + marks).encode("cp1258")
+    return bytes(out)
+
+
+TREE_HEADER = ["Mã đơn vị", "Tên đơn vị", "Loại", "Mã đơn vị cấp trên", "Ngày thành lập",
+               "Thay đổi", "Ngày thay đổi", "Sáp nhập vào"]  # fmt: skip
+
+
+def test_a_tree_imports_parents_after_children_in_the_file_and_its_changes(
+    tmp_path: Path,
+) -> None:
+    app = make_app()
+    rows = [
+        ["CB1", "Chi bộ 1", "Chi bộ", "DU1", "01/01/2000", None, None, None],
+        ["DU1", "Đảng ủy cơ sở 1", "Đảng bộ cơ sở", "X1", "01/01/2000", None, None, None],
+        ["X1", "Đảng bộ xã 1", "Đảng bộ xã", "T1", "01/01/2000", None, None, None],
+        ["T1", "Tỉnh 1", "Đảng bộ tỉnh", None, "01/01/1990", None, None, None],
+        ["CB2", "Chi bộ 2", "chi bo", "DU1", "01/01/2000", None, None, None],
+        ["CB2", "Chi bộ 2", None, None, None, "Sáp nhập", "01/07/2025", "CB1"],
+        ["CB1", "Chi bộ Một", None, None, None, "Đổi tên", "01/01/2024", None],
+    ]
+    path = xlsx(tmp_path / "tree.xlsx", TREE_HEADER, rows)
+    dry = run(app, "tree", path, dry_run=True)
+    assert (dry.ok, dry.recorded) == (True, 7), dry.problems
+    report = run(app, "tree", path)
+    assert (report.ok, report.recorded) == (True, 7), report.problems
+    again = run(app, "tree", path)
+    assert (again.recorded, again.unchanged) == (0, 7)
+    from workflows.unit_codes import unit_codes
+
+    codes = unit_codes(app.recorder, app.mapper)
+    cb1 = app.organisation(codes["CB1"][0])
+    assert cb1.name_on(date(2024, 6, 1)) == "Chi bộ Một"
+    cb2 = app.organisation(codes["CB2"][0])
+    assert not cb2.exists_on(date(2025, 7, 2))
+
+
+def test_a_tree_row_whose_parent_is_unknown_is_named(tmp_path: Path) -> None:
+    app = make_app()
+    rows = [["CB1", "Chi bộ 1", "Chi bộ", "NOPE", "01/01/2000", None, None, None]]
+    report = run(app, "tree", xlsx(tmp_path / "t.xlsx", TREE_HEADER, rows), dry_run=True)
+    assert [(p.row, p.column, p.rule) for p in report.problems] == [
+        (2, "Mã đơn vị cấp trên", "unknown_unit")
+    ]
+
+
+def test_quotas_import_and_a_changed_target_revises(tmp_path: Path) -> None:
+    app = make_app()
+    build_tree(app, officials=0)
+    header = ["Mã đơn vị", "Kỳ", "Chỉ tiêu", "Nữ", "Dân tộc thiểu số", "Đoàn viên"]
+    rows: list[list[Any]] = [
+        ["X01", 2025, 40, 20, 5, 10],
+        ["T01", "2020-2025", "1.200", None, None, None],
+    ]
+    path = xlsx(tmp_path / "q.xlsx", header, rows)
+    assert run(app, "quotas", path).recorded == 2
+    assert run(app, "quotas", path).unchanged == 2
+    rows[0][2] = 45
+    assert run(app, "quotas", xlsx(tmp_path / "q2.xlsx", header, rows)).recorded == 1
+    from workflows.unit_codes import unit_codes
+
+    x01 = unit_codes(app.recorder, app.mapper)["X01"][0]
+    quota = app.quota(x01, Period.parse("2025"))
+    assert quota is not None and quota.target == 45
+
+
+@pytest.mark.parametrize("name", ["r.xls", "r.pdf"])
+def test_a_file_of_another_kind_is_refused_with_a_message(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"\xd0\xcf\x11\xe0junk")
+    report = run(make_app(), "roster", path, dry_run=True)
+    assert [p.rule for p in report.problems] == ["unsupported_file"]
