@@ -28,7 +28,8 @@ tone a syllable ending in p/t/c/ch can have) while the text as it is (NFC) is no
 both ways (VNI ``"Thò"``: "thị" or "thò") says nothing; a word valid only as it is counts
 against. An encoding's score is its evidence's share of the words that are evidence or valid
 neither way, and 0 when a word counts against it; the encoding is found when its score is at
-least 0.6 and higher than the other's, else ``None``. Limits: a text of ambiguous words only
+least 0.6 and beats the other's (a tie goes to more evidence, then to more readings that are
+frequent syllables, ``legacy_tables.COMMON``), else ``None``. Limits: a text of ambiguous words only
 (``"Thò Mai"``, ``"Tâm"``) is left as it is; so is legacy text mixed with Unicode letters.
 
 Sources of the tables are listed in ``legacy_tables``.
@@ -146,7 +147,9 @@ def _read_tcvn3(word: _Word, style: _Style) -> str:
     if all(case is None for case in cases):
         capitals = style.upper or style.title
     else:
-        capitals = "lower" not in cases and (cases.count("upper") >= 2 or style.upper)
+        capitals = "lower" not in cases and (
+            cases.count("upper") >= 2 or cases[0] is None or style.upper
+        )
     out: list[str] = []
     for i, (leg, orig) in enumerate(zip(word.legacy, word.original, strict=True)):
         letter = t.TCVN3.get(leg)
@@ -192,33 +195,38 @@ def _outside(text: str) -> bool:
     return any(_is_letter(ch) and ch not in t.BYTE_OF for ch in text)
 
 
-def _score(text: str, encoding: LegacyEncoding) -> float:
-    """The share of evidence for ``encoding`` among the words that read differently and are
-    not valid both ways; 0 when no word is evidence or one counts against it."""
-    evidence = against = neither = 0
+def _score(text: str, encoding: LegacyEncoding) -> tuple[float, int, int]:
+    """The share of evidence for ``encoding`` among the words that are evidence or valid neither
+    way (0 when none is evidence or one counts against it), the evidence, and the words whose
+    reading differs and is a frequent syllable (``legacy_tables.COMMON``; breaks ties)."""
+    evidence = against = neither = common = 0
     for segment, reading in _readings(text, encoding):
         if isinstance(segment, str):
             continue
         as_is, legacy = _nfc(segment.original), _nfc(reading)
-        if legacy == as_is:
-            continue
         legacy_ok, unicode_ok = _is_syllable(legacy), _is_syllable(as_is)
+        if legacy == as_is:  # no evidence; but an odd word left as it is speaks against
+            neither += not (as_is.isascii() or unicode_ok)
+            continue
+        common += legacy.lower() in t.COMMON
         if legacy_ok and not unicode_ok:
             evidence += 1
         elif unicode_ok and not legacy_ok:
             against += 1
         elif not legacy_ok:
             neither += 1
-    return 0.0 if evidence == 0 or against else evidence / (evidence + neither)
+    share = 0.0 if evidence == 0 or against else evidence / (evidence + neither)
+    return share, evidence, common
 
 
 def detect(text: str) -> LegacyEncoding | None:
     """The legacy encoding ``text`` is written in, or None for Unicode (or plain ASCII) text."""
     if text.isascii() or _outside(text):
         return None
-    scores = sorted(((_score(text, e), e) for e in _ENCODINGS), reverse=True)
-    (best, encoding), (second, _other) = scores
-    return encoding if best >= _SHARE and best > second else None
+    (best, encoding), (second, _other) = sorted(
+        ((_score(text, e), e) for e in _ENCODINGS), reverse=True
+    )
+    return encoding if best[0] >= _SHARE and best > second else None
 
 
 def to_unicode(text: str, encoding: LegacyEncoding) -> str:

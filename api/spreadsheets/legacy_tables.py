@@ -126,8 +126,8 @@ BYTE_OF: dict[str, str] = _byte_of()
 
 # ---------------------------------------------------------------- syllables
 LETTERS = frozenset("abcdđeghiklmnopqrstuvxyăâêôơư")
-_INITIAL_TEXT = "ngh ng nh ch gh gi kh ph qu th tr b c d đ g h k l m n p r s t v x"
-# Rhymes without tone; after qu the u is part of the initial (quân: qu + ân).
+_INITIAL_TEXT = "ngh ng nh ch gh gi kh ph qu th tr b c d đ g h k l m n p q r s t v x"
+# Rhymes without tone; q takes a rhyme in u (quỳnh: q + uynh), qu any other (quốc).
 _RHYME_TEXT = """
 a ac ach ai am an ang anh ao ap at au ay ăc ăm ăn ăng ăp ăt
 âc âm ân âng âp ât âu ây e ec em en eng eo ep et ê êch êm ên ênh êp êt êu
@@ -144,3 +144,18 @@ _RHYMES = sorted(set(_RHYME_TEXT.split()), key=len, reverse=True)
 #: initial (optional) and rhyme (group 1) of a syllable without its tone.
 SYLLABLE = re.compile("(?:" + "|".join(_INITIAL_TEXT.split()) + ")?(" + "|".join(_RHYMES) + ")")
 STOP_FINALS = ("p", "t", "c", "ch")
+
+#: Frequent syllables of names, places and a party board's words: only to break a tie between
+#: two readings that are both valid (VNI "THÒ" is "THỊ", TCVN3 reads "THỀ").
+_COMMON_TEXT = """
+    nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô dương lý trịnh đinh đào
+    mai cao lương lâm tạ hà văn thị hữu đức minh thanh ngọc xuân quốc bảo gia kim thế công
+    anh ánh ân bình châu chi cường dũng đạt hải hạnh hiền hùng hương khoa lan linh long nam
+    nga ngân nhung oanh phúc phương quân quỳnh sơn tâm thảo thắng thủy trang trí trung tuấn
+    uyên vân việt yến ý ấn ứng ước khuê nguyệt tường loan huệ tuyết ngoạn khiêm hiếu hòa hoà
+    thành phố tỉnh huyện quận xã phường thị trấn thôn ấp bản tổ chi bộ đảng ủy đoàn viên
+    trường đại học hội đồng nhân dân ban công an quân sự đông tây bắc sơn giang hưng yên
+    hải phòng nội đà nẵng cần thơ huế nghệ tĩnh thái nguyên lạng cao bằng lào cai điện
+    biên hòa kết nạp ngày tháng năm số lớp trưởng phó bí thư ông bà
+"""
+COMMON = frozenset(_COMMON_TEXT.split())
