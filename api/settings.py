@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         default=True,
         description="Whether `ketnap serve` keeps the read models caught up in the background.",
     )
+    max_import_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="The largest spreadsheet an import reads (CLI and uploads; 413 beyond it)",
+    )
     max_body_bytes: int = Field(
         default=1_048_576,
         ge=1024,

@@ -11,6 +11,7 @@ idempotency records say which rows are done). ADR 0022.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from domain.events import AggregateState, DomainEvent
 from domain.idempotency import IdempotencyState
 from domain.organisation import OrganisationState
 from workflows.application import Admissions
+from workflows.existing import existing_ids
 from workflows.store import fold
 
 S = TypeVar("S", bound=AggregateState)
@@ -33,6 +35,7 @@ class Staged(Admissions):
     _states: dict[UUID, AggregateState]
     _pending: list[DomainEvent]
     _read: dict[UUID, AggregateState]
+    _absent: set[UUID]
 
     @classmethod
     def over(cls, base: Admissions, *, key_owner: str | None = None) -> Staged:
@@ -43,13 +46,30 @@ class Staged(Admissions):
         staged._states = {}
         staged._pending = []
         staged._read = {}
+        staged._absent = set()
         staged.key_owner = key_owner
         return staged
 
+    def close(self) -> None:
+        """Nothing to close: the store, its pool and cache belong to the base application
+        (the library's ``Application.__del__`` would otherwise close them when a staged
+        run is collected)."""
+
+    def __del__(self) -> None:
+        pass
+
     # --- reads see what is staged --------------------------------------------------------
+
+    def expect_new(self, ids: Collection[UUID]) -> None:
+        """Of ``ids`` (records the next rows may create), note those not in the store, in
+        one query (``workflows.existing``): reading one of them answers "not found" at once
+        until it is staged."""
+        self._absent = set(ids) - existing_ids(self.recorder, ids)
 
     def _get(self, aggregate_id: UUID, kind: type[S], label: str) -> S:
         state = self._states.get(aggregate_id) or self._read.get(aggregate_id)
+        if state is None and aggregate_id in self._absent:
+            raise NotFound(f"unknown {label} {aggregate_id}")
         if state is None:
             state = super()._get(aggregate_id, kind, label)
             if isinstance(state, OrganisationState):
@@ -82,7 +102,8 @@ class Staged(Admissions):
         for event in events:
             by_aggregate.setdefault(event.originator_id, []).append(event)
         for aggregate_id, its in by_aggregate.items():
-            current = self._current(aggregate_id)
+            new = its[0].originator_version == 1 and aggregate_id not in self._states
+            current = None if new else self._current(aggregate_id)
             self._states[aggregate_id] = fold(current, its)
         self._pending.extend(events)
         return None
@@ -90,6 +111,8 @@ class Staged(Admissions):
     def _current(self, aggregate_id: UUID) -> Any:
         if aggregate_id in self._states:
             return self._states[aggregate_id]
+        if aggregate_id in self._absent:
+            return None
         try:
             return self._base.repository.get(aggregate_id, projector_func=fold)
         except AggregateNotFoundError:

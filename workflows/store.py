@@ -229,20 +229,6 @@ class Store(Application[UUID]):
             aggregate_id, events, name, where, command, actor, key, kind=kind
         )
 
-    def recorded_before(
-        self,
-        command: c.Command,
-        actor: Actor,
-        key: str,
-        kind: type[S],
-        target: UUID | None = None,
-    ) -> S | None:
-        """The state an identical earlier request under ``key`` produced (None: not recorded
-        yet; ``IdempotencyKeyReused`` when the key was used with other content)."""
-        return self._replayed(
-            command.command_name(), str(target) if target else "-", command, actor, key, kind
-        )
-
     # Whose keys these are: the actor's (an API client's Idempotency-Key), or, when set, one
     # owner for every actor (an import's row keys: the same file imported by another token
     # records nothing new either).

@@ -22,6 +22,7 @@ from rich.console import Console
 
 from api.cli.audit import audit
 from api.cli.demo import demo
+from api.cli.imports import imports
 from api.cli.keys import keys
 from api.cli.projections import projections_cli
 from api.cli.serve import serve, tokens
@@ -73,3 +74,4 @@ cli.add_typer(tokens, name="tokens")
 cli.add_typer(audit, name="audit")
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(keys, name="keys")
+cli.add_typer(imports, name="import")

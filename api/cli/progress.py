@@ -26,21 +26,26 @@ if not console.is_terminal and "COLUMNS" not in os.environ:
 
 
 class _Rate(ProgressColumn):
-    """Events per second (rich's speed estimate)."""
+    """Things per second (rich's speed estimate): events, or rows of an import."""
+
+    def __init__(self, unit: str = "events") -> None:
+        super().__init__()
+        self.unit = unit
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} events/s" if speed else "… events/s", style="cyan")
+        text = f"{speed:,.0f} {self.unit}/s" if speed else f"… {self.unit}/s"
+        return Text(text, style="cyan")
 
 
 @contextmanager
-def bar(label: str) -> Iterator[Callable[[int, int], None]]:
+def bar(label: str, unit: str = "events") -> Iterator[Callable[[int, int], None]]:
     """A progress bar fed with ``(done, total)``; silent when not on a terminal."""
     columns = (
         TextColumn(f"[bold]{label}"),
         BarColumn(),
         MofNCompleteColumn(),
-        _Rate(),
+        _Rate(unit),
         TextColumn("ETA"),
         TimeRemainingColumn(),
         TimeElapsedColumn(),

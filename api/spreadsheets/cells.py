@@ -7,10 +7,10 @@ Vietnamese message."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
+from api.spreadsheets.legacy import normalise
 from api.spreadsheets.reading import Formula, Value
 from domain.text import folded
 
@@ -93,7 +93,8 @@ def text(value: Value | Formula) -> str:
 
 
 def _unicode(raw: str) -> str:
-    return unicodedata.normalize("NFC", raw)
+    """NFC; text in TCVN3 (ABC) or VNI-Windows, detected with confidence, converted."""
+    return normalise(raw)[0]
 
 
 def digits(value: Value | Formula, *, lengths: tuple[int, ...], what: str) -> str:
@@ -135,10 +136,23 @@ def whole(value: Value | Formula, *, minimum: int = 0) -> int:
 def choice(value: Value | Formula, options: Mapping[str, str]) -> str:
     """One of ``options`` (code → Vietnamese name), written as its code or its name, case
     and diacritics ignored."""
-    written = text(value)
-    key = folded(written)
-    for code, name in options.items():
-        if key in (folded(code), folded(name)):
-            return code
-    listed = ", ".join(options.values())
-    raise CellProblem("invalid_choice", f"'{written[:40]}' không thuộc danh sách: {listed}")
+    return Choices(options)(value)
+
+
+class Choices:
+    """``choice`` over fixed options, their folded spellings computed once."""
+
+    def __init__(self, options: Mapping[str, str]) -> None:
+        self.options = dict(options)
+        self.by_key: dict[str, str] = {}
+        for code, name in options.items():
+            self.by_key.setdefault(folded(code), code)
+            self.by_key.setdefault(folded(name), code)
+
+    def __call__(self, value: Value | Formula) -> str:
+        written = text(value)
+        found = self.by_key.get(folded(written))
+        if found is None:
+            listed = ", ".join(self.options.values())
+            raise CellProblem("invalid_choice", f"'{written[:40]}' không thuộc danh sách: {listed}")
+        return found

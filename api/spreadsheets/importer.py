@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from pydantic import BaseModel, Field, ValidationError
 
 from api.audit.refusals import refusal_detail, validation_messages
@@ -246,15 +247,46 @@ def run_import(
         nonlocal last_flush
         if dry_run or time.monotonic() - last_flush < batch_seconds:
             return
-        staged.flush()
+        write()
         last_flush = time.monotonic()
 
-    runner(context, counted(), checkpoint)
-    if not dry_run:
-        staged.flush()
+    written = 0  # rows recorded as of the last batch written
+
+    def write() -> None:
+        nonlocal written
+        try:
+            staged.flush()
+        except (DomainError, OperationalError, InterfaceError) as exc:
+            staged.discard()
+            raise WriteInterrupted(done) from exc
+        written = context.recorded
+
+    try:
+        runner(context, counted(), checkpoint)
+        if not dry_run:
+            write()
+    except WriteInterrupted as stop:
+        context.recorded = written
+        cause = type(stop.__cause__).__name__
+        context.problem(
+            None,
+            None,
+            "import_interrupted",
+            f"Ghi vào kho dữ liệu bị gián đoạn quanh dòng {stop.row:,} ({cause}): chạy lại "
+            "cùng tệp; những dòng đã ghi sẽ không bị ghi lại",
+        )
     if progress is not None:
         progress(done, max(done, total))
     return report(done, unknown)
+
+
+class WriteInterrupted(Exception):
+    """A batch could not be written (the store went away, or another writer got there
+    first): the run stops; what was written stays, the batch is written by the next run."""
+
+    def __init__(self, row: int) -> None:
+        super().__init__(row)
+        self.row = row
 
 
 def command_fields(layout: Layout, mapping: dict[str, str]) -> dict[str, str]:

@@ -7,15 +7,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date
 from functools import partial
+from itertools import islice
 from typing import Any
 
 from pydantic import ValidationError
 
-from api.spreadsheets.importer import Context, ParsedRow, RowRunner, command_fields, row_id
+from api.spreadsheets.importer import (
+    KEY_OWNER,
+    Context,
+    ParsedRow,
+    RowRunner,
+    command_fields,
+    row_id,
+)
 from api.spreadsheets.layouts import QUOTAS, ROSTER, TREE, Kind, Layout
 from domain.errors import DomainError
-from domain.member import MemberState
-from domain.organisation import OrganisationState
+from domain.idempotency import idempotency_id
 from domain.quota import SubTargets
 from domain.text import folded
 from domain.values import Period
@@ -48,7 +55,6 @@ def _keyed(
     key: str,
     fields: dict[str, str],
     run: Callable[[], Any],
-    replayed: Callable[[], Any],
 ) -> None:
     """Run one row under ``key``: unchanged when its record exists (same content), a
     problem when the key was used by another row of this file or with other content."""
@@ -57,11 +63,9 @@ def _keyed(
         context.problem(row, None, "duplicate_row", f"Trùng với dòng {first} (cùng đối tượng)")
         return
     context.seen[key] = row.number
+    before = context.app.pending
     try:
-        if replayed() is not None:
-            context.unchanged += 1
-            return
-        run()
+        run()  # an identical earlier row answers from its record and stages nothing
     except IdempotencyKeyReused:
         context.problem(
             row,
@@ -74,7 +78,10 @@ def _keyed(
     except (DomainError, ValidationError) as exc:
         context.refused(row, exc, fields)
         return
-    context.recorded += 1
+    if context.app.pending > before:
+        context.recorded += 1
+    else:
+        context.unchanged += 1
 
 
 # --- roster ------------------------------------------------------------------------------
@@ -90,51 +97,67 @@ def roster_key(values: dict[str, Any]) -> str:
     return f"roster:{values['branch']}:{folded(values['full_name'])}:{born.isoformat()}"
 
 
+CHUNK = 500  # rows whose records are looked up together
+
+
+def batched(rows: Iterator[ParsedRow], size: int) -> Iterator[list[ParsedRow]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
 def run_roster(context: Context, rows: Iterator[ParsedRow], checkpoint: Callable[[], None]) -> int:
     count = 0
-    for row in rows:
-        count += 1
-        if not row.values:
-            continue
-        v = row.values
-        branch = context.unit(row, "branch")
-        if branch is None:
-            continue
-        if not context.within(branch):
-            context.problem(row, "Mã chi bộ", "forbidden_scope", "Chi bộ ngoài phạm vi của bạn")
-            continue
-        key = roster_key(v)
-        try:
-            command = c.RegisterMember(
-                id=row_id(key),
-                full_name=v["full_name"],
-                branch_id=branch,
-                status="official" if v.get("official_on") else "probationary",
-                admitted_on=v["admitted_on"],
-                official_on=v.get("official_on"),
-                sex=v["sex"],
-                date_of_birth=v["date_of_birth"],
-                ethnicity=v["ethnicity"],
-                religion=v.get("religion"),
-                national_id=v.get("national_id"),
-                party_card_number=v.get("party_card_number"),
-                hometown=v.get("hometown"),
-                birthplace=v.get("birthplace"),
-            )
-        except ValidationError as exc:
-            context.refused(row, exc, ROSTER_FIELDS)
-            continue
-        app, actor = context.app, context.actor
-        _keyed(
-            context,
-            row,
-            key,
-            ROSTER_FIELDS,
-            partial(app.register_member, command, actor, idempotency_key=key),
-            partial(app.recorded_before, command, actor, key, MemberState),
+    for chunk in batched(rows, CHUNK):
+        count += len(chunk)
+        keys = [roster_key(r.values) for r in chunk if r.values]
+        context.app.expect_new(
+            [idempotency_id(KEY_OWNER, k) for k in keys] + [row_id(k) for k in keys]
         )
-        checkpoint()
+        for row in chunk:
+            _roster_row(context, row)
+            checkpoint()
     return count
+
+
+def _roster_row(context: Context, row: ParsedRow) -> None:
+    if not row.values:
+        return
+    v = row.values
+    branch = context.unit(row, "branch")
+    if branch is None:
+        return
+    if not context.within(branch):
+        context.problem(row, "Mã chi bộ", "forbidden_scope", "Chi bộ ngoài phạm vi của bạn")
+        return
+    key = roster_key(v)
+    try:
+        command = c.RegisterMember(
+            id=row_id(key),
+            full_name=v["full_name"],
+            branch_id=branch,
+            status="official" if v.get("official_on") else "probationary",
+            admitted_on=v["admitted_on"],
+            official_on=v.get("official_on"),
+            sex=v["sex"],
+            date_of_birth=v["date_of_birth"],
+            ethnicity=v["ethnicity"],
+            religion=v.get("religion"),
+            national_id=v.get("national_id"),
+            party_card_number=v.get("party_card_number"),
+            hometown=v.get("hometown"),
+            birthplace=v.get("birthplace"),
+        )
+    except ValidationError as exc:
+        context.refused(row, exc, ROSTER_FIELDS)
+        return
+    app, actor = context.app, context.actor
+    _keyed(
+        context,
+        row,
+        key,
+        ROSTER_FIELDS,
+        partial(app.register_member, command, actor, idempotency_key=key),
+    )
 
 
 # --- tree --------------------------------------------------------------------------------
@@ -233,7 +256,6 @@ def _found(context: Context, row: ParsedRow) -> None:
         key,
         TREE_FIELDS,
         run,
-        lambda: app.recorded_before(command, actor, key, OrganisationState),
     )
     if context.recorded > before and command.id is not None:
         context.codes.setdefault(code, []).append(command.id)  # its children name it
@@ -287,7 +309,6 @@ def _change(context: Context, row: ParsedRow) -> None:
         key,
         TREE_FIELDS,
         lambda: method(unit, command, actor, idempotency_key=key),  # type: ignore[operator]
-        lambda: app.recorded_before(command, actor, key, OrganisationState, unit),
     )
 
 

@@ -88,7 +88,7 @@ TREE_CHANGES = {
 
 
 def _choice(options: Mapping[str, str]) -> Callable[[Value | Formula], str]:
-    return lambda value: cells.choice(value, options)
+    return cells.Choices(options)
 
 
 def _national_id(value: Value | Formula) -> str:

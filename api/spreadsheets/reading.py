@@ -11,13 +11,17 @@ cached result.
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+
+from api.spreadsheets.legacy import decode_bytes
 
 Value = str | int | float | bool | date | datetime | time | None
 
@@ -101,24 +105,23 @@ def open_sheets(path: Path, *, name: str | None = None, limit: int = DEFAULT_MAX
 
 
 def _xlsx(path: Path) -> Sheet:
-    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
 
     if not zipfile.is_zipfile(path):
         raise FileRefused("not_a_workbook", "Tệp không phải bảng tính .xlsx hợp lệ")
+    formulas, sheet_name = _first_sheet_formulas(path)
     try:
-        # data_only=False keeps formulas as formulas (their text), so they are named.
-        book = load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        book = CalamineWorkbook.from_path(str(path))
+        sheet = book.get_sheet_by_index(0)
+        rows = iter(sheet.iter_rows())
+    except Exception as exc:  # calamine raises its own kinds for a damaged file
         raise FileRefused(
             "not_a_workbook", f"Không đọc được bảng tính .xlsx ({type(exc).__name__})"
         ) from None
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows()
     header_row = 0
     header: tuple[str, ...] = ()
-    for cells in rows:
+    for values in rows:
         header_row += 1
-        values = [_xlsx_value(c) for c in cells]
         if any(v not in (None, "") for v in values):
             header = tuple("" if v is None else str(v).strip() for v in values)
             break
@@ -126,26 +129,79 @@ def _xlsx(path: Path) -> Sheet:
             break
     if not header:
         raise FileRefused("no_header", "Không tìm thấy dòng tiêu đề cột trong 20 dòng đầu")
-    size = sheet.max_row - header_row if sheet.max_row else None
+    # calamine starts at the first used cell; the sheet's own numbering is kept for messages
+    offset, first_column = sheet.start if sheet.start else (0, 0)
+    size = max(sheet.height - header_row, 0)
 
     def body() -> Iterator[Row]:
         number = header_row
-        for cells in rows:
+        for values in rows:
             number += 1
             if number - header_row > MAX_ROWS:
                 raise FileRefused("too_many_rows", f"Bảng tính có hơn {MAX_ROWS:,} dòng")
-            values = [_xlsx_value(c) for c in cells]
-            yield Row(number, _aligned(values, len(header)))
-        book.close()
+            cells: list[Any] = [None if v == "" else v for v in values]
+            shown = number + offset
+            for column, text in formulas.get(shown, {}).items():
+                if 0 <= column - first_column < len(cells):
+                    cells[column - first_column] = Formula(text)
+            yield Row(shown, _aligned(cells, len(header)))
 
-    return Sheet(sheet.title, header, header_row, body(), size)
+    return Sheet(sheet_name or sheet.name, header, header_row + offset, body(), size)
 
 
-def _xlsx_value(cell: Any) -> Value | Formula:
-    value = cell.value
-    if getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value[:1] == "="):
-        return Formula(str(value))
-    return value  # type: ignore[no-any-return]
+# The decompressed size of a workbook's parts read at most (a zip bomb is refused).
+MAX_UNPACKED = 400 * 1024 * 1024
+_CELL_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*>\s*<f(?:\s[^>]*)?(?:/>|>([^<]*)</f>)')
+
+
+def _first_sheet_formulas(path: Path) -> tuple[dict[int, dict[int, str]], str | None]:
+    """The formulas of the workbook's first sheet by row and column (0-based), read from
+    its XML (calamine gives a formula's cached value only)."""
+    with zipfile.ZipFile(path) as archive:
+        if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
+            raise FileRefused("file_too_large", "Bảng tính giải nén quá lớn (trên 400 MB)")
+        part, name = _first_sheet_part(archive)
+        found: dict[int, dict[int, str]] = {}
+        if part is None:
+            return found, name
+        tail = b""
+        with archive.open(part) as stream:
+            while chunk := stream.read(4 * 1024 * 1024):
+                data = tail + chunk
+                cut = data.rfind(b"</c>") + 4 if b"</c>" in data else 0
+                for match in _CELL_FORMULA.finditer(data[:cut]):
+                    letters, row, text = match.groups()
+                    column = 0
+                    for letter in letters.decode():
+                        column = column * 26 + ord(letter) - 64
+                    shown = (text or b"").decode("utf-8", "replace")
+                    found.setdefault(int(row), {})[column - 1] = "=" + shown if shown else "="
+                tail = data[cut:]
+        return found, name
+
+
+def _first_sheet_part(archive: zipfile.ZipFile) -> tuple[str | None, str | None]:
+    """The zip member and name of the workbook's first sheet."""
+    try:
+        book = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None, None
+    sheet = re.search(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"', book)
+    if sheet is None:
+        return None, None
+    name, rid = sheet.group(1).decode(), sheet.group(2)
+    target = re.search(
+        rb'<Relationship\b[^>]*Id="' + re.escape(rid) + rb'"[^>]*Target="([^"]+)"', rels
+    )
+    if target is None:
+        target = re.search(
+            rb'<Relationship\b[^>]*Target="([^"]+)"[^>]*Id="' + re.escape(rid) + rb'"', rels
+        )
+    if target is None:
+        return None, name
+    part = target.group(1).decode().lstrip("/")
+    return (part if part.startswith("xl/") else f"xl/{part}"), html.unescape(name)
 
 
 def _aligned(values: list[Any], width: int) -> tuple[Any, ...]:
@@ -158,20 +214,15 @@ def _aligned(values: list[Any], width: int) -> tuple[Any, ...]:
 
 
 def decode(data: bytes) -> str:
-    """The CSV's text: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1258."""
-    for codec in ("utf-8-sig", "utf-16"):
-        if codec == "utf-16" and data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
-            continue
-        try:
-            return data.decode(codec)
-        except UnicodeDecodeError:
-            continue
+    """The CSV's text: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1258
+    (``api.spreadsheets.legacy.decode_bytes``); legacy TCVN3/VNI text in it is converted
+    cell by cell when read (``cells.text``)."""
     try:
-        return data.decode("cp1258")
-    except UnicodeDecodeError:
+        return decode_bytes(data)[0]
+    except UnicodeDecodeError as exc:
         raise FileRefused(
             "unknown_encoding",
-            "Tệp CSV không ở bảng mã UTF-8 hay Windows-1258: lưu lại với bảng mã UTF-8",
+            f"Tệp CSV không đọc được ({exc.reason}): lưu lại với bảng mã UTF-8",
         ) from None
 
 
