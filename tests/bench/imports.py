@@ -95,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead")
     args = parser.parse_args(argv)
-    admin_url = None if args.sqlite else os.environ.get("KETNAP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL)
+    admin_url = (
+        None if args.sqlite else os.environ.get("KETNAP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL)
+    )
     info = machine(admin_url, ("eventsourcing", "psycopg", "python-calamine", "openpyxl"))
     with tempfile.TemporaryDirectory() as tmp:
         if admin_url is None:
