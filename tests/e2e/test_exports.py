@@ -228,3 +228,21 @@ def test_statistics_form_total_equals_the_admissions_report(demo: Demo) -> None:
         )
         _, rows = _table(sheet)
         assert rows[0][1] == "Tổng số đảng viên mới kết nạp" and rows[0][2] == admitted
+
+
+def test_report_pages_link_their_downloads(demo: Demo) -> None:
+    from tests.e2e.test_web_app import sign_in
+
+    web = TestClient(demo.client.app, follow_redirects=False)
+    assert sign_in(web, ADMIN_TOKEN).status_code == 303
+    unit = PROVINCE_ID
+    for report in ("pipeline", "deadlines", "quota", "coverage", "certificates", "roster"):
+        page = web.get(f"/ui/units/{unit}/{report}")
+        assert page.status_code == 200, report
+        assert f"/ui/units/{unit}/{report}.xlsx" in page.text and "Tải xuống Excel" in page.text
+        for fmt, media in (("xlsx", XLSX), ("csv", "text/csv; charset=utf-8")):
+            got = web.get(f"/ui/units/{unit}/{report}.{fmt}")
+            assert got.status_code == 200, (report, fmt, got.text[:200])
+            assert got.headers["content-type"] == media
+    direct = demo.get("/reports/residential-coverage", organisation_id=str(unit), format="csv")
+    assert web.get(f"/ui/units/{unit}/coverage.csv").content == direct.content
