@@ -3,7 +3,8 @@
 ``ketnap demo`` loads the demo province into the configured store and prints its figures
 and a token per role (``api.cli.demo``); ``ketnap serve`` runs the HTTP API and ``ketnap
 tokens create`` issues a token (both in ``api.cli.serve``); ``ketnap version`` prints the
-version. The groups ``projections`` (``api.cli.projections``) and ``audit``
+version; ``ketnap export`` writes a report or the roster as a spreadsheet
+(``api.cli.export``). The groups ``projections`` (``api.cli.projections``) and ``audit``
 (``api.cli.audit``) register on ``cli`` the same way.
 
 Logs are JSON lines on stderr (``api.logging``) and never carry personal data; what a
@@ -22,6 +23,7 @@ from rich.console import Console
 
 from api.cli.audit import audit
 from api.cli.demo import demo
+from api.cli.export import export
 from api.cli.imports import imports
 from api.cli.keys import keys
 from api.cli.projections import projections_cli
@@ -70,6 +72,7 @@ def version() -> None:
 cli.command()(serve)
 cli.command()(version)
 cli.command()(demo)
+cli.command()(export)
 cli.add_typer(tokens, name="tokens")
 cli.add_typer(audit, name="audit")
 cli.add_typer(projections_cli, name="projections")

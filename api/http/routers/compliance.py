@@ -11,13 +11,16 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.audit.compliance import compliance_for
 from api.audit.trail import audit_read
+from api.http.deps import ProjectionsDep
+from api.http.downloads import ExportFormat, FormatQuery, download, spreadsheet_responses
 from api.http.figures import problem_responses
 from api.http.problems import ApiError
 from api.http.security import READERS, AdmissionsDep, PrincipalDep, require, require_scope
+from api.spreadsheets.export import compliance_export
 from domain.compliance import ComplianceReport
 from domain.values import Period
 
@@ -37,19 +40,21 @@ router = APIRouter(tags=["reports"])
     "not taken whose limit fell in the period and had passed by the cut-off (the period's "
     "end, or today) is `overdue`. `working_days_over` counts working days past the limit "
     "(weekends, public holidays and Tết excluded). Reads every candidacy in the store.",
-    responses=problem_responses(400, 401, 403, 404, 422),
+    responses={**problem_responses(400, 401, 403, 404, 422), **spreadsheet_responses()},
     operation_id="get_deadline_compliance",
 )
 def deadline_compliance(
     admissions: AdmissionsDep,
     principal: PrincipalDep,
+    projections: ProjectionsDep,
     period: Annotated[
         str, Query(description="A year (`2025`) or a term (`2020-2025`)", examples=["2025"])
     ],
     organisation_id: Annotated[
         UUID | None, Query(description="The subtree's root (default: your unit)")
     ] = None,
-) -> ComplianceReport:
+    format: FormatQuery = ExportFormat.JSON,
+) -> ComplianceReport | Response:
     require(principal, *READERS)
     try:
         wanted = Period.parse(period)
@@ -74,4 +79,7 @@ def deadline_compliance(
         organisation_id=unit,
         period=wanted.key,
     )
-    return compliance_for(admissions, unit, wanted)
+    report = compliance_for(admissions, unit, wanted)
+    if not format.spreadsheet:
+        return report
+    return download(compliance_export(report, projections.reader.tree()), format)

@@ -16,11 +16,13 @@ from pydantic import BaseModel, Field
 
 from api.http import examples as ex
 from api.http.deps import ActorDep, FiguresDep, IdempotencyKey
+from api.http.downloads import ExportFormat, FormatQuery, download, spreadsheet_responses
 from api.http.links import MEMBER_LINKS
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
 from api.http.schemas import MemberCreated, MemberOut, errors
 from api.http.security import READERS, WRITERS, AdmissionsDep, PrincipalDep, require, require_scope
-from domain.text import folded, matches
+from api.reports.roster import roster, roster_key
+from api.spreadsheets.export_roster import RosterLayout, roster_export
 from workflows import commands as c
 
 router = APIRouter(prefix="/members", tags=["members"])
@@ -69,7 +71,7 @@ class MemberPage(BaseModel):
     "keeps the members whose name holds every word of it, diacritics and case ignored "
     '("nguyen thi mai" finds "Nguyễn Thị Mai"). Each item is the member\'s record '
     "as it stands now. Ordered by name; paged by `limit` and `cursor`.",
-    responses=errors(401, 403, 404, 422),
+    responses={**errors(401, 403, 404, 422), **spreadsheet_responses()},
     operation_id="list_members",
 )
 def list_members(
@@ -88,27 +90,37 @@ def list_members(
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name words")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> MemberPage:
+    format: FormatQuery = ExportFormat.JSON,
+    layout: Annotated[
+        RosterLayout,
+        Query(
+            description="With `format=xlsx|csv`: `standard`, the roster import's columns "
+            "(the file imports back), or `csdl3`, the member record of CSDL đảng viên 3.0 "
+            "(docs/csdl-3.0.md)."
+        ),
+    ] = RosterLayout.STANDARD,
+) -> MemberPage | Response:
+    # Readers are exactly the roles that may see the person (``sees_person``): a
+    # spreadsheet carries the member's record (birth, ethnicity, religion, CCCD).
     require(principal, *READERS)
     day = as_of or admissions.today()
-    branches: set[UUID] | None
+    root = None
     if branch_id is not None:
         admissions.organisation(branch_id)  # 404 for an unknown unit
         require_scope(admissions, principal, branch_id)
-        branches = {branch_id}
     else:
         root = organisation_id or principal.organisation_id
         if root is not None:
             admissions.organisation(root)
             require_scope(admissions, principal, root)
+    members = roster(
+        admissions, projections, day, branch_id=branch_id, root=root, status=member_status, q=q
+    )
+    if format.spreadsheet:
         tree = projections.reader.tree()
-        branches = None if root is None else {root, *tree.descendants_on(root, day)}
-    ids = admissions.roster.members_on(day, branches, member_status)
-    members = [admissions.member(i) for i in ids]
-    if q is not None:
-        members = [m for m in members if matches(q, m.full_name)]
-    members.sort(key=lambda m: (folded(m.full_name), str(m.id)))
-    page, next_cursor = paginate(members, lambda m: (folded(m.full_name), str(m.id)), limit, cursor)
+        sheet = roster_export(members, tree, branch_id or root, day, layout)
+        return download(sheet, format)
+    page, next_cursor = paginate(members, roster_key, limit, cursor)
     return MemberPage(items=[MemberOut.of(m) for m in page], next_cursor=next_cursor)
 
 

@@ -6,17 +6,20 @@ branch's path on that date (domain.md, "Quotas and the figures boards report").
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Response
 from pydantic import BaseModel, ConfigDict
 
 from api.http.deps import ActorDep, FiguresDep
-from api.http.figures import AsOf, BreakdownOut, KnownAt, percent, problem_responses
+from api.http.downloads import ExportFormat, FormatQuery, download, spreadsheet_responses
+from api.http.figures import AsOf, KnownAt, problem_responses
 from api.http.problems import ApiError
 from api.http.security import FIGURES, WRITERS, AdmissionsDep, PrincipalDep, require, require_scope
+from api.reports import quotas as quota_use
+from api.reports.quotas import QUOTA_EXAMPLE_ID, ChildFulfilment, QuotaFulfilment
+from api.spreadsheets import export
 from domain.quota import QuotaState, SubTargets
 from domain.values import Period
 from workflows import commands as c
@@ -32,7 +35,8 @@ PeriodPath = Annotated[
 ]
 _ERRORS = problem_responses(401, 403, 404, 422)
 _WRITE_ERRORS = problem_responses(400, 401, 403, 404, 422)
-_EXAMPLE_ID = "5f0c6a58-2d7e-5b8e-9a51-3c1b8f3e2a10"
+_EXAMPLE_ID = QUOTA_EXAMPLE_ID
+__all__ = ["ChildFulfilment", "Quota", "QuotaFulfilment"]
 
 
 class Quota(BaseModel):
@@ -68,63 +72,6 @@ class Quota(BaseModel):
             sub_targets=state.sub_targets,
             version=state.version,
         )
-
-
-class ChildFulfilment(BaseModel):
-    organisation_id: UUID
-    name: str
-    target: int | None
-    admitted: int
-    fulfilment_percent: float | None
-
-
-class QuotaFulfilment(BaseModel):
-    """How far a unit got against its target (api.md). ``fulfilment_percent`` is admitted ÷
-    target × 100 rounded half-up to 2 decimals; null, like ``target``, without a quota."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "organisation_id": _EXAMPLE_ID,
-                "name": "Đảng ủy Thành phố Đà Lạt",
-                "period": "2013",
-                "target": 175,
-                "sub_targets": None,
-                "admitted": 189,
-                "fulfilment_percent": 108.0,
-                "breakdown": {
-                    "women": 101,
-                    "ethnic_minority": 12,
-                    "religious": 9,
-                    "youth_union": 150,
-                    "aged_30_or_under": 131,
-                },
-                "children": [
-                    {
-                        "organisation_id": "0c1d2e3f-4a5b-5c6d-8e7f-8091a2b3c4d5",
-                        "name": "Đảng bộ Phường 1",
-                        "target": 8,
-                        "admitted": 9,
-                        "fulfilment_percent": 112.5,
-                    }
-                ],
-                "as_of": None,
-                "known_at": None,
-            }
-        }
-    )
-
-    organisation_id: UUID
-    name: str
-    period: str
-    target: int | None
-    sub_targets: SubTargets | None
-    admitted: int
-    fulfilment_percent: float | None
-    breakdown: BreakdownOut
-    children: list[ChildFulfilment]
-    as_of: date | None = None
-    known_at: datetime | None = None
 
 
 def _period(text: str) -> Period:
@@ -184,7 +131,7 @@ def set_quota(
     "/organisations/{organisation_id}/quotas/{period}",
     response_model=QuotaFulfilment,
     summary="Fulfilment of a unit's admission target, with its children",
-    responses=_ERRORS,
+    responses={**_ERRORS, **spreadsheet_responses()},
     operation_id="get_quota_fulfilment",
 )
 def quota_fulfilment(
@@ -195,7 +142,8 @@ def quota_fulfilment(
     projections: FiguresDep,
     as_of: AsOf = None,
     known_at: KnownAt = None,
-) -> QuotaFulfilment:
+    format: FormatQuery = ExportFormat.JSON,
+) -> QuotaFulfilment | Response:
     """Admissions decided in the period, counted for every unit on the branch's path on the
     decision date, against the target; ``children`` are the units directly under it on
     some day of the period. A unit without a quota still answers (target null). Every
@@ -204,33 +152,14 @@ def quota_fulfilment(
     quota_period = _period(period)
     admissions.organisation(organisation_id)
     require_scope(admissions, principal, organisation_id)
-    day = min(quota_period.ends_on, as_of or admissions.today())
-    reader = projections.reader
-    report = reader.quota_report(organisation_id, quota_period, as_of=as_of, known_at=known_at)
-    quota = reader.quota_sets([organisation_id], quota_period, as_of, known_at).get(organisation_id)
-    tree = reader.tree(known_at)
-    children = [
-        ChildFulfilment(
-            organisation_id=child_id,
-            name=tree.display_name(child_id, day),
-            target=target,
-            admitted=admitted,
-            fulfilment_percent=percent(child_percent),
-        )
-        for child_id, target, admitted, child_percent in report.children
-    ]
-    name = tree.display_name(organisation_id, day)
-    sub_targets = SubTargets.model_validate(quota[1]) if quota is not None else None
-    return QuotaFulfilment(
-        organisation_id=organisation_id,
-        name=name,
-        period=report.period,
-        target=report.target,
-        sub_targets=sub_targets,
-        admitted=report.admitted,
-        fulfilment_percent=percent(report.fulfilment_percent),
-        breakdown=BreakdownOut.of(report.breakdown),
-        children=children,
+    report = quota_use.quota_fulfilment(
+        projections,
+        organisation_id,
+        quota_period,
+        admissions.today(),
         as_of=as_of,
         known_at=known_at,
     )
+    if not format.spreadsheet:
+        return report
+    return download(export.quota_export(report, projections.reader.tree(known_at)), format)

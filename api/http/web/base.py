@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlencode
 from uuid import UUID
 
@@ -137,6 +137,17 @@ def home_of(principal: Principal | None) -> str:
     if principal is not None and principal.organisation_id is not None:
         return f"/ui/units/{principal.organisation_id}"
     return "/ui/units"
+
+
+T = TypeVar("T")
+
+
+def answer(value: T | Response) -> T:
+    """The JSON answer of an API operation a page called without ``format`` (the
+    operation answers a download only when asked for one)."""
+    if isinstance(value, Response):
+        raise TypeError("a page asked an API operation for its JSON answer, got a download")
+    return value
 
 
 def figures_of(request: Request) -> ReadSide:

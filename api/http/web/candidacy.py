@@ -22,6 +22,7 @@ from api.http.web.base import (
     Picked,
     When,
     admissions_of,
+    answer,
     check_csrf,
     figures_of,
     in_thread,
@@ -113,17 +114,19 @@ def suggestions_members(
     request: Request, principal: Principal, branch_id: UUID, on: date
 ) -> list[tuple[str, str]]:
     """The branch's members on ``on`` for the member fields' suggestions (id, name)."""
-    found = member_api.list_members(
-        admissions_of(request),
-        figures_of(request),
-        principal,
-        branch_id=branch_id,
-        organisation_id=None,
-        member_status=None,
-        as_of=on,
-        q=None,
-        limit=500,
-        cursor=None,
+    found = answer(
+        member_api.list_members(
+            admissions_of(request),
+            figures_of(request),
+            principal,
+            branch_id=branch_id,
+            organisation_id=None,
+            member_status=None,
+            as_of=on,
+            q=None,
+            limit=500,
+            cursor=None,
+        )
     ).items
     return [(str(m.id), m.full_name) for m in found]
 

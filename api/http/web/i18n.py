@@ -48,6 +48,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "coverage": ("Địa bàn dân cư", "Residential coverage"),
     "certificates": ("Giấy chứng nhận sắp hết hạn", "Certificates expiring"),
     "roster": ("Danh sách đảng viên", "Roster"),
+    "download_xlsx": ("Tải xuống Excel", "Download Excel"),
+    "download_csv": ("Tải xuống CSV", "Download CSV"),
     "candidacies": ("Hồ sơ kết nạp", "Candidacies"),
     "nominate": ("Giới thiệu quần chúng vào nguồn", "Nominate a candidate"),
     "search": ("Tìm kiếm", "Search"),

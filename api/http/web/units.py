@@ -27,6 +27,7 @@ from api.http.web.base import (
     Picked,
     When,
     admissions_of,
+    answer,
     check_csrf,
     figures_of,
     in_thread,
@@ -75,21 +76,25 @@ def unit(request: Request, unit_id: UUID, principal: Board, when: When) -> Respo
 def pipeline(request: Request, unit_id: UUID, principal: Board, when: When) -> Response:
     admissions, figures = admissions_of(request), figures_of(request)
     here = unit_of(request, principal, unit_id, when)
-    report = register_api.pipeline(
-        admissions, principal, figures, unit_id, as_of=when.as_of, known_at=when.known_at
+    report = answer(
+        register_api.pipeline(
+            admissions, principal, figures, unit_id, as_of=when.as_of, known_at=when.known_at
+        )
     )
     overdue = {
         row.candidacy_id
-        for row in register_api.open_deadlines(
-            admissions,
-            principal,
-            figures,
-            unit_id,
-            status="overdue",
-            as_of=when.as_of,
-            known_at=when.known_at,
-            limit=500,
-            cursor=None,
+        for row in answer(
+            register_api.open_deadlines(
+                admissions,
+                principal,
+                figures,
+                unit_id,
+                status="overdue",
+                as_of=when.as_of,
+                known_at=when.known_at,
+                limit=500,
+                cursor=None,
+            )
         ).items
     }
     cards = candidacy_api.list_candidacies(
@@ -136,15 +141,17 @@ def deadlines(
     here = unit_of(request, principal, unit_id, when)
     on = when.as_of or admissions.today()
     rows = []
-    for row in register_api.open_deadlines(
-        admissions,
-        principal,
-        figures,
-        unit_id,
-        as_of=when.as_of,
-        known_at=when.known_at,
-        limit=500,
-        cursor=None,
+    for row in answer(
+        register_api.open_deadlines(
+            admissions,
+            principal,
+            figures,
+            unit_id,
+            as_of=when.as_of,
+            known_at=when.known_at,
+            limit=500,
+            cursor=None,
+        )
     ).items:
         left = admissions.calendar.working_days_between(on, row.due_on)
         if row.status != "overdue" and left > within:
@@ -182,14 +189,16 @@ def quota(
     here = unit_of(request, principal, unit_id, when)
     period = period or str((when.as_of or admissions.today()).year)
     try:
-        report = quota_api.quota_fulfilment(
-            unit_id,
-            period,
-            admissions,
-            principal,
-            figures_of(request),
-            as_of=when.as_of,
-            known_at=when.known_at,
+        report = answer(
+            quota_api.quota_fulfilment(
+                unit_id,
+                period,
+                admissions,
+                principal,
+                figures_of(request),
+                as_of=when.as_of,
+                known_at=when.known_at,
+            )
         )
     except (ApiError, NotFound) as exc:
         if isinstance(exc, ApiError) and exc.status != 404:
@@ -209,13 +218,15 @@ def quota(
 @router.get("/units/{unit_id}/coverage", response_class=HTMLResponse)
 def coverage(request: Request, unit_id: UUID, principal: Board, when: When) -> Response:
     here = unit_of(request, principal, unit_id, when)
-    report = report_api.residential_coverage(
-        admissions_of(request),
-        principal,
-        figures_of(request),
-        unit_id,
-        as_of=when.as_of,
-        known_at=when.known_at,
+    report = answer(
+        report_api.residential_coverage(
+            admissions_of(request),
+            principal,
+            figures_of(request),
+            unit_id,
+            as_of=when.as_of,
+            known_at=when.known_at,
+        )
     )
     return page(
         request, "coverage.html", unit=here, path=path_of(request, here), report=report, when=when
@@ -226,17 +237,19 @@ def coverage(request: Request, unit_id: UUID, principal: Board, when: When) -> R
 def certificates(request: Request, unit_id: UUID, principal: Board, when: When) -> Response:
     admissions = admissions_of(request)
     here = unit_of(request, principal, unit_id, when)
-    report = register_api.certificates_expiring(
-        admissions,
-        principal,
-        figures_of(request),
-        unit_id,
-        within_days=90,
-        include_expired=True,
-        as_of=when.as_of,
-        known_at=when.known_at,
-        limit=500,
-        cursor=None,
+    report = answer(
+        register_api.certificates_expiring(
+            admissions,
+            principal,
+            figures_of(request),
+            unit_id,
+            within_days=90,
+            include_expired=True,
+            as_of=when.as_of,
+            known_at=when.known_at,
+            limit=500,
+            cursor=None,
+        )
     )
     names = {
         i.candidacy_id: admissions.candidacy(i.candidacy_id).person.full_name for i in report.items
@@ -269,17 +282,19 @@ def _roster(
     admissions = admissions_of(request)
     here = unit_of(request, principal, unit_id, when)
     is_branch = here.kind.value == "branch"
-    found = member_api.list_members(
-        admissions,
-        figures_of(request),
-        principal,
-        branch_id=unit_id if is_branch else None,
-        organisation_id=None if is_branch else unit_id,
-        member_status=None,
-        as_of=when.as_of,
-        q=q or None,
-        limit=500,
-        cursor=None,
+    found = answer(
+        member_api.list_members(
+            admissions,
+            figures_of(request),
+            principal,
+            branch_id=unit_id if is_branch else None,
+            organisation_id=None if is_branch else unit_id,
+            member_status=None,
+            as_of=when.as_of,
+            q=q or None,
+            limit=500,
+            cursor=None,
+        )
     ).items
     t = words_for(request)
     form = None
@@ -392,17 +407,19 @@ def search(
             cursor=None,
         ).items
         if not q.strip().isdigit():
-            members = member_api.list_members(
-                admissions_of(request),
-                figures_of(request),
-                principal,
-                branch_id=None,
-                organisation_id=None,
-                member_status=None,
-                as_of=None,
-                q=q.strip(),
-                limit=100,
-                cursor=None,
+            members = answer(
+                member_api.list_members(
+                    admissions_of(request),
+                    figures_of(request),
+                    principal,
+                    branch_id=None,
+                    organisation_id=None,
+                    member_status=None,
+                    as_of=None,
+                    q=q.strip(),
+                    limit=100,
+                    cursor=None,
+                )
             ).items
     template = "search_results.html" if request.headers.get("HX-Request") else "search.html"
     return page(request, template, q=q, found=found, members=members)
