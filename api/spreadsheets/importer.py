@@ -216,7 +216,9 @@ def run_import(
         )
 
     try:
-        sheet = open_sheets(path, name=file_name, limit=max_bytes)
+        sheet = open_sheets(
+            path, name=file_name, limit=max_bytes, is_header=lambda row: layout.fits(row)
+        )
     except FileRefused as exc:
         context.problem(None, None, exc.rule, exc.message)
         return report(0, [])

@@ -46,6 +46,10 @@ class Layout:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.field == name)
 
+    def fits(self, header: tuple[str, ...]) -> bool:
+        """Whether ``header`` is this layout's header row (two of its columns at least)."""
+        return len(self.match(header)[0]) >= 2
+
     def match(self, header: tuple[str, ...]) -> tuple[dict[int, Column], list[str], list[str]]:
         """The layout's columns by their index in ``header``, the headers it does not know,
         and the required headers missing."""

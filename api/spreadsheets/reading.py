@@ -15,9 +15,10 @@ import html
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -91,20 +92,51 @@ def check_size(size: int, limit: int) -> None:
         )
 
 
-def open_sheets(path: Path, *, name: str | None = None, limit: int = DEFAULT_MAX_BYTES) -> Sheet:
+HeaderTest = Callable[[tuple[str, ...]], bool]
+HEADER_SEARCH = 30  # rows searched for the header (an export's header block sits above it)
+
+
+def open_sheets(
+    path: Path,
+    *,
+    name: str | None = None,
+    limit: int = DEFAULT_MAX_BYTES,
+    is_header: HeaderTest = lambda _: False,
+) -> Sheet:
     """The first sheet of the workbook at ``path`` (or the CSV's one table). ``name`` is the
-    file's name as the user gave it (an upload keeps its name, not the temporary path's)."""
+    file's name as the user gave it (an upload keeps its name, not the temporary path's).
+    The header is the first of the top rows ``is_header`` accepts, else the first row with
+    anything in it."""
     kind = file_kind(name or path.name)
     check_size(path.stat().st_size, limit)
     if kind == "xlsx":
-        return _xlsx(path)
-    return _csv(path.read_bytes())
+        return _xlsx(path, is_header)
+    return _csv(path.read_bytes(), is_header)
+
+
+def _header(
+    rows: Iterator[Sequence[Any]], is_header: HeaderTest
+) -> tuple[int, tuple[str, ...], Iterator[Sequence[Any]]]:
+    """(the header's 1-based position among ``rows``, the header, the rows after it)."""
+    buffer: list[Sequence[Any]] = list(islice(rows, HEADER_SEARCH))
+
+    def cleaned(values: Sequence[Any]) -> tuple[str, ...]:
+        return tuple("" if v is None else str(v).strip() for v in values)
+
+    chosen = next((i for i, v in enumerate(buffer) if is_header(cleaned(v))), None)
+    if chosen is None:
+        chosen = next((i for i, v in enumerate(buffer) if any(cleaned(v))), None)
+    if chosen is None:
+        raise FileRefused(
+            "no_header", f"Không tìm thấy dòng tiêu đề cột trong {HEADER_SEARCH} dòng đầu"
+        )
+    return chosen + 1, cleaned(buffer[chosen]), chain(buffer[chosen + 1 :], rows)
 
 
 # --- xlsx --------------------------------------------------------------------------------
 
 
-def _xlsx(path: Path) -> Sheet:
+def _xlsx(path: Path, is_header: HeaderTest) -> Sheet:
     from python_calamine import CalamineWorkbook
 
     if not zipfile.is_zipfile(path):
@@ -113,22 +145,12 @@ def _xlsx(path: Path) -> Sheet:
     try:
         book = CalamineWorkbook.from_path(str(path))
         sheet = book.get_sheet_by_index(0)
-        rows = iter(sheet.iter_rows())
+        cells_by_row: Iterator[Sequence[Any]] = iter(sheet.iter_rows())
     except Exception as exc:  # calamine raises its own kinds for a damaged file
         raise FileRefused(
             "not_a_workbook", f"Không đọc được bảng tính .xlsx ({type(exc).__name__})"
         ) from None
-    header_row = 0
-    header: tuple[str, ...] = ()
-    for values in rows:
-        header_row += 1
-        if any(v not in (None, "") for v in values):
-            header = tuple("" if v is None else str(v).strip() for v in values)
-            break
-        if header_row > 20:
-            break
-    if not header:
-        raise FileRefused("no_header", "Không tìm thấy dòng tiêu đề cột trong 20 dòng đầu")
+    header_row, header, rows = _header(cells_by_row, is_header)
     # calamine starts at the first used cell; the sheet's own numbering is kept for messages
     offset, first_column = sheet.start if sheet.start else (0, 0)
     size = max(sheet.height - header_row, 0)
@@ -226,7 +248,7 @@ def decode(data: bytes) -> str:
         ) from None
 
 
-def _csv(data: bytes) -> Sheet:
+def _csv(data: bytes, is_header: HeaderTest) -> Sheet:
     text = decode(data)
     sample = text[:8192]
     try:
@@ -234,22 +256,12 @@ def _csv(data: bytes) -> Sheet:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    header_row = 0
-    header: tuple[str, ...] = ()
-    for record in reader:
-        header_row += 1
-        if any(v.strip() for v in record):
-            header = tuple(v.strip() for v in record)
-            break
-        if header_row > 20:
-            break
-    if not header:
-        raise FileRefused("no_header", "Không tìm thấy dòng tiêu đề cột trong 20 dòng đầu")
+    header_row, header, records = _header(reader, is_header)
     size = text.count("\n") - header_row + 1
 
     def body() -> Iterator[Row]:
         number = header_row
-        for record in reader:
+        for record in records:
             number += 1
             if number - header_row > MAX_ROWS:
                 raise FileRefused("too_many_rows", f"Tệp có hơn {MAX_ROWS:,} dòng")

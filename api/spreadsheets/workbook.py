@@ -161,6 +161,11 @@ def to_xlsx(export: Export) -> bytes:
             sheet.cell(row=row, column=1, value=label).font = bold
             sheet.cell(row=row, column=2, value=value)
             row += 1
+        # Notes (the base of each percentage, what empty means) above the table, so the rows
+        # below the header are data only and the file imports back.
+        for note in table.notes:
+            sheet.cell(row=row, column=1, value=note).font = Font(italic=True)
+            row += 1
         header_row = row + 1
         for index, column in enumerate(table.columns, start=1):
             cell = sheet.cell(row=header_row, column=index, value=column.header)
@@ -180,10 +185,6 @@ def to_xlsx(export: Export) -> bytes:
                 if column.kind in FORMATS:
                     written.number_format = FORMATS[column.kind]
         sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
-        note_row = header_row + len(table.rows) + 2
-        for note in table.notes:
-            sheet.cell(row=note_row, column=1, value=note).font = Font(italic=True)
-            note_row += 1
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -41,8 +41,9 @@ def roster_file(path: Path) -> Path:
     for n in range(ROWS):
         branch = "CB01" if n % 2 else "CB02"
         national_id = f"0011{n:08d}"
-        sheet.append([branch, f"Đảng viên Số {n}", "Nữ" if n % 3 else "Nam", "12/03/1980",
-                      "Kinh", None, national_id, "03/02/2010", "03/02/2011", None, None, None])  # fmt: skip
+        sex = "Nữ" if n % 3 else "Nam"
+        sheet.append([branch, f"Đảng viên Số {n}", sex, "12/03/1980", "Kinh", None,
+                      national_id, "03/02/2010", "03/02/2011", None, None, None])  # fmt: skip
     book.save(path)
     return path
 
