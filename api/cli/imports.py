@@ -1,8 +1,8 @@
-"""``ketnap import tree|roster|quotas FILE [--dry-run]`` and ``ketnap import template KIND
--o FILE.xlsx``: a board's spreadsheet into the store through the application's own commands
-(``api.spreadsheets``; ADR 0022). Exit codes: 0 every row recorded or unchanged, 1 some row
-has a problem (the others were recorded, or in a dry run would be), 2 the file or the
-command line itself is refused."""
+"""``ketnap import tree|roster|quotas|candidacies FILE [--dry-run]`` and ``ketnap import
+template KIND -o FILE.xlsx``: a board's spreadsheet into the store through the
+application's own commands (``api.spreadsheets``; ADR 0022). Exit codes: 0 every row
+recorded or unchanged, 1 some row has a problem (the others were recorded, or in a dry run
+would be), 2 the file or the command line itself is refused."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from api.spreadsheets.layouts import KINDS, Kind
 from api.spreadsheets.template import write_template
 
 imports = typer.Typer(
-    help="Import a spreadsheet (.xlsx or .csv): the tree, the roster or quotas.",
+    help="Import a spreadsheet (.xlsx or .csv): the tree, the roster, quotas, candidacies.",
     no_args_is_help=True,
 )
 log = structlog.get_logger("ketnap.import")
@@ -117,6 +117,13 @@ def import_roster(file: FileArg, dry_run: DryRun = False) -> None:
 def import_quotas(file: FileArg, dry_run: DryRun = False) -> None:
     """Admission targets per unit and period (a year or a term)."""
     _run("quotas", file, dry_run)
+
+
+@imports.command("candidacies")
+def import_candidacies(file: FileArg, dry_run: DryRun = False) -> None:
+    """Past candidacies step by step: one row a step, named by the candidacy's reference
+    (Mã hồ sơ); the first row of a reference is its nomination, with the person."""
+    _run("candidacies", file, dry_run)
 
 
 @imports.command("template")

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from api.spreadsheets.candidacies import CANDIDACIES, run_candidacies
 from api.spreadsheets.importer import (
     KEY_OWNER,
     Context,
@@ -374,4 +375,5 @@ RUNNERS: dict[Kind, tuple[Layout, RowRunner]] = {
     "tree": (TREE, run_tree),
     "roster": (ROSTER, run_roster),
     "quotas": (QUOTAS, run_quotas),
+    "candidacies": (CANDIDACIES, run_candidacies),
 }

@@ -4,6 +4,7 @@ same file twice recording nothing new, and a changed row refused."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from datetime import date, datetime
 from pathlib import Path
@@ -262,3 +263,94 @@ def test_a_file_of_another_kind_is_refused_with_a_message(tmp_path: Path, name: 
     path.write_bytes(b"\xd0\xcf\x11\xe0junk")
     report = run(make_app(), "roster", path, dry_run=True)
     assert [p.rule for p in report.problems] == ["unsupported_file"]
+
+
+# --- past candidacies ---------------------------------------------------------------------
+
+CANDIDACY_HEADER = ["Mã hồ sơ", "Bước", "Ngày", "Mã chi bộ", "Họ và tên", "Giới tính",
+                    "Ngày sinh", "Dân tộc", "Trình độ", "Nguồn giới thiệu", "Số biểu quyết",
+                    "Số tán thành", "Kết quả", "Cấp quyết định", "Số giấy chứng nhận",
+                    "Nơi cấp", "Số văn bản", "Chi tiết (JSON)"]  # fmt: skip
+
+
+def candidacy_rows(ref: str, tree: Any) -> list[list[Any]]:
+    """One candidacy from nomination to official membership as a file's rows: the columns
+    where the layout has one, the rest of each command in its JSON details."""
+    from api.spreadsheets.candidacies import DAY_FIELD
+    from tests.scenario import path_to_official
+    from workflows import commands as c
+
+    segments = {command: segment for segment, command in c.CANDIDACY_COMMANDS.items()}
+    rows: list[list[Any]] = [
+        [ref, "Giới thiệu quần chúng ưu tú vào nguồn", "10/01/2023", "CB01", "Nguyễn Thị Lan",
+         "Nữ", "01/05/2000", "Tày", "Đại học", "Hội Liên hiệp Phụ nữ", None, None, None, None,
+         None, None, None, json.dumps({"helper_member_id": str(tree.officials[0])})],
+    ]  # fmt: skip
+    for command in path_to_official(tree):
+        data = command.model_dump(mode="json", exclude_defaults=True)
+        day_field = "recorded_on" if "result" in data else DAY_FIELD[type(command)]
+        day = data.pop(day_field)
+        voters = data.pop("eligible_official_members", None) or data.pop("committee_members", None)
+        in_favour = data.pop("in_favour", None)
+        outcome = data.pop("decision", None) or data.pop("result", None)
+        body = data.pop("deciding_body_id", None)
+        number = data.pop("number", None) or data.pop("certificate_number", None)
+        issuer = data.pop("issuer", None)
+        code = {str(tree.grassroots): "DU01", str(tree.commune): "X01"}.get(body or "")
+        rows.append(
+            [ref, segments[type(command)], day, None, None, None, None, None, None, None,
+             voters, in_favour, outcome, code, number, issuer, None,
+             json.dumps(data) if data else None]
+        )  # fmt: skip
+    return rows
+
+
+def test_past_candidacies_import_step_by_step_to_official_membership(tmp_path: Path) -> None:
+    from domain.candidacy.state import Stage
+    from domain.member_ids import member_id_for
+
+    app = make_app()
+    tree = build_tree(app)
+    rows = candidacy_rows("HS-001", tree)
+    rows[1:] = reversed(rows[1:])  # the file's order does not matter, the days do
+    path = xlsx(tmp_path / "c.xlsx", CANDIDACY_HEADER, rows)
+    dry = run(app, "candidacies", path, dry_run=True)
+    assert (dry.ok, dry.recorded) == (True, len(rows)), dry.problems
+    assert app.roster.members_on(date(2026, 10, 1)) == sorted(tree.officials)
+
+    report = run(app, "candidacies", path)
+    assert (report.ok, report.recorded) == (True, len(rows)), report.problems
+    from api.spreadsheets.importer import row_id
+
+    state = app.candidacy(row_id("cand:HS-001"))
+    assert state.stage == Stage.OFFICIAL
+    assert state.person.full_name == "Nguyễn Thị Lan"
+    assert app.member(member_id_for(state.id)).status == "official"
+    again = run(app, "candidacies", path)
+    assert (again.recorded, again.unchanged) == (0, len(rows))
+
+
+def test_a_step_the_rules_refuse_is_named_and_the_roster_override_records_an_old_vote(
+    tmp_path: Path,
+) -> None:
+    app = make_app()
+    tree = build_tree(app)
+    rows = candidacy_rows("HS-002", tree)
+    vote = next(r for r in rows if r[1] == "branch-votes")
+    vote[10], vote[11] = 5, 4  # five official members then, not the nine on the roster
+    header = [*CANDIDACY_HEADER, "Không đối chiếu danh sách (lý do)"]
+    for r in rows:
+        r.append(None)
+    path = xlsx(tmp_path / "c.xlsx", header, rows)
+    report = run(app, "candidacies", path, dry_run=True)
+    assert len(report.problems) == 1, report.problems
+    problem = report.problems[0]
+    assert problem.row == rows.index(vote) + 2
+    assert problem.rule == "eligible_count_mismatch"
+    assert report.recorded == rows.index(vote)  # the steps before it; none after it
+
+    vote_row = rows.index(vote)
+    rows[vote_row][16] = "12-NQ/CB"  # the resolution's number, the override's document
+    rows[vote_row][-1] = "Danh sách đảng viên năm 2023 chưa được nhập"
+    report = run(app, "candidacies", xlsx(tmp_path / "c2.xlsx", header, rows))
+    assert (report.ok, report.recorded) == (True, len(rows)), report.problems
