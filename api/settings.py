@@ -44,10 +44,12 @@ class Settings(BaseSettings):
         description="The largest JSON request body accepted (413 beyond it, before the body "
         "is read past the limit; the token is checked before any of it is read).",
     )
-    max_upload_bytes: int = Field(
-        default=50 * 1_048_576,
+    max_import_bytes: int = Field(
+        default=20 * 1_048_576,
         ge=1024,
-        description="The largest file upload (spreadsheet imports, issue 13), streamed to disk.",
+        description="The largest spreadsheet a `POST /imports/{kind}` or the web app's import "
+        "page accepts (413 beyond it, before the upload is read past the limit); uploads are "
+        "streamed to a temporary file on disk, never held in memory.",
     )
     auth_failures_per_minute: int = Field(
         default=20,
