@@ -301,3 +301,16 @@ def test_old_uploads_are_swept(tmp_path: Any) -> None:
     os.utime(old, (time.time() - KEEP_SECONDS - 5,) * 2)
     sweep(tmp_path)
     assert not old.exists() and new.exists()
+
+
+def test_the_log_line_has_counts_and_never_a_value(in_process: TestClient) -> None:
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        post(in_process, workbook(bad_rows()), dry_run=True)
+    done = [entry for entry in logs if entry["event"] == "import.done"]
+    assert len(done) == 1
+    assert (done[0]["rows"], done[0]["recorded"], done[0]["problems"]) == (4, 2, 2)
+    everything = str(logs)
+    for value in ("Nguyễn Thị Mai", "001190000123", "CB99", "31/02/1985", "roster.xlsx"):
+        assert value not in everything
