@@ -38,21 +38,19 @@ class Settings(BaseSettings):
         default=True,
         description="Whether `ketnap serve` keeps the read models caught up in the background.",
     )
-    max_import_bytes: int = Field(
-        default=20 * 1024 * 1024,
-        ge=1024,
-        description="The largest spreadsheet an import reads (CLI and uploads; 413 beyond it)",
-    )
     max_body_bytes: int = Field(
         default=1_048_576,
         ge=1024,
         description="The largest JSON request body accepted (413 beyond it, before the body "
         "is read past the limit; the token is checked before any of it is read).",
     )
-    max_upload_bytes: int = Field(
-        default=50 * 1_048_576,
+    max_import_bytes: int = Field(
+        default=20 * 1_048_576,
         ge=1024,
-        description="The largest file upload (spreadsheet imports, issue 13), streamed to disk.",
+        description="The largest spreadsheet an import reads: `ketnap import`, `POST "
+        "/imports/{kind}` and the web app's import page (413 beyond it, before the upload is "
+        "read past the limit); uploads are streamed to a temporary file on disk, never held "
+        "in memory.",
     )
     auth_failures_per_minute: int = Field(
         default=20,

@@ -36,6 +36,7 @@ TAGS = [
     {"name": "quotas", "description": "Admission targets (chỉ tiêu) and their fulfilment."},
     {"name": "reports", "description": "Figures boards publish, and deadlines."},
     {"name": "audit", "description": "Tamper evidence and histories."},
+    {"name": "imports", "description": "Spreadsheets (.xlsx, .csv) of the tree, roster, quotas."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 

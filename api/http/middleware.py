@@ -99,7 +99,9 @@ class BodyGate:
     PUT, PATCH) has its bearer token checked **before** a byte of the body is read, and is
     answered 401 otherwise; the principal is kept for the endpoint. A declared
     Content-Length over ``KETNAP_MAX_BODY_BYTES`` is answered 413 at once; a body sent
-    without one is cut, 413, as soon as what was read passes the limit."""
+    without one is cut, 413, as soon as what was read passes the limit. A spreadsheet
+    upload (``POST /imports/{kind}``, ``POST /ui/imports``) is held to
+    ``KETNAP_MAX_IMPORT_BYTES`` instead (plus ``UPLOAD_SLACK`` for its multipart framing)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -148,7 +150,7 @@ class BodyGate:
     ) -> None:
         """Pass the request on with its body held to ``KETNAP_MAX_BODY_BYTES``."""
         declared = headers.get("content-length", "")
-        limit = app.state.settings.max_body_bytes
+        limit = body_limit(app.state.settings, scope)
         if declared.isascii() and declared.isdigit() and int(declared) > limit:
             detail = f"the body is {int(declared):,} bytes; at most {limit:,} are accepted"
             await problem(413, "Payload too large", detail, "body_too_large")(scope, receive, send)
@@ -165,6 +167,19 @@ class BodyGate:
             return message
 
         await self.app(scope, bounded, send)
+
+
+# What a multipart upload adds to its file (boundaries, part headers, the small fields).
+UPLOAD_SLACK = 64 * 1024
+UPLOAD_PATHS = ("/imports/", "/ui/imports")
+
+
+def body_limit(settings: Any, scope: Scope) -> int:
+    """The largest body accepted on the request's path: a spreadsheet upload's, or JSON's."""
+    path = str(scope.get("path", ""))
+    if scope["method"] == "POST" and path.startswith(UPLOAD_PATHS):
+        return int(settings.max_import_bytes) + UPLOAD_SLACK
+    return int(settings.max_body_bytes)
 
 
 def _has_session(app: Any, headers: Headers) -> bool:

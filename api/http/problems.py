@@ -256,6 +256,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         404: "Unknown id",
         409: "A domain rule refused the command (see `rule`)",
         412: "If-Match does not match the current version",
+        413: "The body is over the size limit (`body_too_large`)",
         422: "Malformed or invalid input",
         429: "Too many failed authentications from this address (see `Retry-After`)",
         503: "The event store does not answer (`store_unavailable`), or stopped answering "

@@ -44,8 +44,9 @@ KEY_OWNER = "ketnap-import"
 VI = "vi"
 
 
-class Problem(BaseModel):
-    """One problem of the file: where (sheet, row, column), the value, the rule, why."""
+class ImportProblem(BaseModel):
+    """One problem of the file: where (sheet, row, column), the value, the rule, why.
+    (Named apart from the HTTP API's ``Problem`` (RFC 9457), as OpenAPI names schemas.)"""
 
     sheet: str
     row: int | None = Field(description="The row's number as the spreadsheet shows it")
@@ -55,6 +56,9 @@ class Problem(BaseModel):
     message: str
 
 
+Problem = ImportProblem
+
+
 class ImportReport(BaseModel):
     kind: Kind
     file: str
@@ -62,7 +66,7 @@ class ImportReport(BaseModel):
     rows: int = Field(description="Rows read (blank rows not counted)")
     recorded: int = Field(description="Rows recorded now (in a dry run: that would be)")
     unchanged: int = Field(description="Rows recorded before (by an earlier import)")
-    problems: list[Problem]
+    problems: list[ImportProblem]
     ignored_columns: list[str] = Field(description="Columns the layout does not know")
 
     @property
@@ -97,7 +101,7 @@ class Context:
     layout: Layout
     within: Within
     dry_run: bool
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
     recorded: int = 0
     unchanged: int = 0
     codes: dict[str, list[UUID]] = field(default_factory=dict)

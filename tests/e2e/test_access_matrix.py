@@ -231,6 +231,8 @@ class Call:
     path: str
     params: dict[str, str] = field(default_factory=dict)
     json: Json | None = None
+    files: dict[str, Any] | None = None  # a multipart upload (with ``data``, its fields)
+    data: dict[str, str] | None = None
 
 
 Build = Callable[[World, Side], Call]
@@ -273,7 +275,22 @@ def _figures(path: str, access: Access = Access.FIGURES) -> Route:
 
 
 ON = "2024-01-15"
+ROSTER_CSV = (
+    "Mã chi bộ,Họ và tên,Giới tính,Ngày sinh,Dân tộc,Ngày vào Đảng\n"
+    "XA-branch,Nguyễn Văn An,Nam,01/01/1990,Kinh,01/01/2015\n"
+).encode()
 ROUTES: dict[tuple[str, str], Route] = {
+    # A dry run of one roster row; the subtree is checked row by row (a row outside is a
+    # ``forbidden_scope`` problem in a 200 report: tests/e2e/test_imports_http.py).
+    ("POST", "/imports/{kind}"): Route(
+        Access.WRITE,
+        lambda w, s: Call(
+            "/imports/roster",
+            files={"file": ("roster.csv", ROSTER_CSV, "text/csv")},
+            data={"dry_run": "true"},
+        ),
+        scoped=False,
+    ),
     ("GET", "/health"): Route(Access.PUBLIC, lambda w, s: Call("/health"), scoped=False),
     ("GET", "/ready"): Route(Access.PUBLIC, lambda w, s: Call("/ready"), scoped=False),
     # ops.py: any role may scrape the metrics (no personal data, no unit).
@@ -535,7 +552,13 @@ def send(env: Env, principal: str, method: str, call: Call) -> httpx.Response:
     token = env.world.tokens[principal]
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response: httpx.Response = env.client.request(
-        method, call.path, params=call.params, json=call.json, headers=headers
+        method,
+        call.path,
+        params=call.params,
+        json=call.json,
+        files=call.files,
+        data=call.data,
+        headers=headers,
     )
     return response
 

@@ -9,6 +9,7 @@ def include_all(app: FastAPI) -> None:
     from api.http.routers import (
         audit,
         candidacies,
+        imports,
         members,
         ops,
         organisations,
@@ -26,5 +27,6 @@ def include_all(app: FastAPI) -> None:
         reports,
         register_reports,
         audit,
+        imports,
     ):
         app.include_router(module.router)

@@ -1,6 +1,6 @@
-"""The board's web app under ``/ui`` (the pages in ``signin``, ``units``, ``candidacy``
-and ``audit``, what they share in ``base``), its vendored assets under ``/ui/static``, and
-``/`` sending a browser to it.
+"""The board's web app under ``/ui`` (the pages in ``signin``, ``units``, ``candidacy``,
+``audit`` and ``imports``, what they share in ``base``), its vendored assets under
+``/ui/static``, and ``/`` sending a browser to it.
 
 Errors on a page are pages too: the API's exception handlers answer problem+json; for a
 path under ``/ui`` they answer an HTML page in the reader's language instead (403 outside
@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.audit.refusals import refusal_detail
 from api.http.problems import STORE_ERRORS, ApiError, domain_status
-from api.http.web import audit, candidacy, downloads, signin, units
+from api.http.web import audit, candidacy, downloads, imports, signin, units
 from api.http.web.base import SignInNeeded, page, words_for
 from api.http.web.session import Sealer
 from domain.errors import DomainError
@@ -33,7 +33,7 @@ log = structlog.get_logger("ketnap.web")
 def install(app: FastAPI) -> None:
     app.state.web_sealer = Sealer.from_settings(app.state.settings)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
-    for pages in (signin, downloads, units, candidacy, audit):
+    for pages in (signin, downloads, units, candidacy, audit, imports):
         app.include_router(pages.router)
 
     @app.get("/", include_in_schema=False)

@@ -171,6 +171,43 @@ WORDS: dict[str, tuple[str, str]] = {
     "members": ("đảng viên", "members"),
     "open_candidacy": ("Mở hồ sơ", "Open"),
     "view_as_of": ("Xem trạng thái vào một ngày", "See it as it stood on a day"),
+    "imports": ("Nhập từ Excel", "Import from Excel"),
+    "imports_help": (
+        "Chọn loại dữ liệu và tệp .xlsx hoặc .csv (dòng đầu là tiêu đề cột). Bước đầu chỉ "
+        "kiểm tra, chưa ghi gì; xem kết quả rồi mới xác nhận nhập.",
+        "Choose what the file holds and an .xlsx or .csv file (headers in the first row). "
+        "It is checked first and nothing is recorded until you confirm.",
+    ),
+    "import_kind": ("Loại dữ liệu", "What the file holds"),
+    "import_kind_tree": ("Cây tổ chức (đơn vị)", "Organisation tree (units)"),
+    "import_kind_roster": ("Danh sách đảng viên", "Roster of members"),
+    "import_kind_quotas": ("Chỉ tiêu kết nạp", "Admission quotas"),
+    "import_file": ("Tệp (.xlsx hoặc .csv)", "File (.xlsx or .csv)"),
+    "import_check": ("Kiểm tra tệp", "Check the file"),
+    "import_preview": ("Kết quả kiểm tra (chưa ghi gì)", "Check (nothing recorded yet)"),
+    "import_done": ("Đã nhập", "Imported"),
+    "rows_read": ("Số dòng đã đọc", "Rows read"),
+    "would_record": ("Sẽ ghi nhận", "Would be recorded"),
+    "recorded_rows": ("Đã ghi nhận", "Recorded"),
+    "unchanged_rows": ("Đã có từ trước (không đổi)", "Recorded before (unchanged)"),
+    "problem_rows": ("Số lỗi", "Problems"),
+    "row": ("Dòng", "Row"),
+    "column": ("Cột", "Column"),
+    "value": ("Giá trị", "Value"),
+    "problem": ("Lỗi", "Problem"),
+    "no_problems": ("Không có lỗi.", "No problems."),
+    "ignored_columns": ("Cột không dùng (bỏ qua)", "Columns ignored"),
+    "download_problems": ("Tải các dòng có lỗi (.xlsx) để sửa", "Download the rows to fix (.xlsx)"),
+    "import_confirm": ("Xác nhận nhập", "Confirm the import"),
+    "import_confirm_help": (
+        "Các dòng không có lỗi sẽ được ghi nhận; các dòng có lỗi bị bỏ qua, sửa rồi nhập lại.",
+        "The rows without a problem are recorded; fix the others and import them again.",
+    ),
+    "import_another": ("Nhập tệp khác", "Import another file"),
+    "import_gone": (
+        "Tệp đã hết hạn (giữ tối đa một giờ) hoặc đã được nhập: tải tệp lên lại.",
+        "The file has expired (kept an hour at most) or was imported already: upload it again.",
+    ),
 }
 
 ROLE_WORDS: dict[str, tuple[str, str]] = {
