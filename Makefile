@@ -97,6 +97,7 @@ run: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run && $(BIN)/python -m tests.bench.http && \
 		$(BIN)/python -m tests.bench.pages && \
+		$(BIN)/python -m tests.bench.imports && \
 		$(BIN)/python -m tests.bench.projections
 
 format: $(STAMP)
