@@ -6,6 +6,7 @@ the national id column as text (Excel would drop its leading zeros)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -20,7 +21,7 @@ HEADER_FILL = PatternFill("solid", fgColor="FFDDEBF7")
 TEMPLATE_ROWS = 5_000
 
 
-def write_template(layout: Layout, path: Path) -> None:
+def write_template(layout: Layout, path: Path | BinaryIO) -> None:
     book = Workbook()
     sheet = book.active
     assert sheet is not None

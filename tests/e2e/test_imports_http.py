@@ -21,6 +21,7 @@ from openpyxl import Workbook, load_workbook
 
 from api.http.app import create_app
 from api.settings import Settings
+from api.spreadsheets.layouts import ROSTER
 from domain.access import Role
 from tests.e2e.support import ADMIN_TOKEN, PROBLEM_JSON
 from tests.scenario import ADMIN
@@ -316,3 +317,16 @@ def test_the_log_line_has_counts_and_never_a_value(in_process: TestClient) -> No
     everything = str(logs)
     for value in ("Nguyễn Thị Mai", "001190000123", "CB99", "31/02/1985", "roster.xlsx"):
         assert value not in everything
+
+
+def test_the_web_page_links_each_kinds_template(web: TestClient) -> None:
+    page = web.get("/ui/imports")
+    for kind in ("tree", "roster", "quotas", "candidacies"):
+        assert f'href="/ui/imports/templates/{kind}.xlsx"' in page.text
+    answer = web.get("/ui/imports/templates/roster.xlsx")
+    assert answer.status_code == 200 and answer.headers["content-type"] == XLSX
+    book = load_workbook(io.BytesIO(answer.content))
+    sheet = book.worksheets[0]
+    assert [c.value for c in sheet[1]] == [column.header for column in ROSTER.columns]
+    assert "Hướng dẫn" in book.sheetnames
+    assert web.get("/ui/imports/templates/people.xlsx").status_code == 404

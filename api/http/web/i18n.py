@@ -182,6 +182,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "import_kind_tree": ("Cây tổ chức (đơn vị)", "Organisation tree (units)"),
     "import_kind_roster": ("Danh sách đảng viên", "Roster of members"),
     "import_kind_quotas": ("Chỉ tiêu kết nạp", "Admission quotas"),
+    "import_kind_candidacies": ("Hồ sơ kết nạp (từng bước)", "Past candidacies (step by step)"),
+    "import_templates": ("Tải mẫu trống (.xlsx)", "Empty templates (.xlsx)"),
     "import_file": ("Tệp (.xlsx hoặc .csv)", "File (.xlsx or .csv)"),
     "import_check": ("Kiểm tra tệp", "Check the file"),
     "import_preview": ("Kết quả kiểm tra (chưa ghi gì)", "Check (nothing recorded yet)"),

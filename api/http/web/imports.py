@@ -12,6 +12,7 @@ run the API's own use case (``routers.imports.import_file``), as ``POST /imports
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -30,6 +31,7 @@ from api.http.web.base import Board, admissions_of, check_csrf, page, request_id
 from api.spreadsheets.importer import ImportReport
 from api.spreadsheets.kinds import RUNNERS
 from api.spreadsheets.problems_file import XLSX_MEDIA_TYPE, problems_workbook
+from api.spreadsheets.template import write_template
 from domain.errors import NotFound
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -126,6 +128,20 @@ def checked_kind(kind: str) -> str:
         importable(kind)  # 404 or 422 as the API answers
         raise ApiError(404, "Not found", f"no import kind '{kind}'", "unknown_import_kind")
     return kind
+
+
+@router.get("/imports/templates/{kind}.xlsx")
+def template(request: Request, principal: Board, kind: str) -> Response:
+    """The empty template of a kind (``ketnap import template KIND``)."""
+    require(principal, *WRITERS)
+    layout, _ = RUNNERS[checked_kind(kind)]  # type: ignore[index]
+    buffer = io.BytesIO()
+    write_template(layout, buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="mau-{kind}.xlsx"'},
+    )
 
 
 @router.get("/imports", response_class=HTMLResponse)
