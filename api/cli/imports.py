@@ -20,6 +20,7 @@ from api.settings import DatabaseUrlError, current
 from api.spreadsheets.importer import ImportReport, run_import
 from api.spreadsheets.kinds import RUNNERS
 from api.spreadsheets.layouts import KINDS, Kind
+from api.spreadsheets.problems_file import problems_workbook
 from api.spreadsheets.template import write_template
 
 imports = typer.Typer(
@@ -27,16 +28,27 @@ imports = typer.Typer(
     no_args_is_help=True,
 )
 log = structlog.get_logger("ketnap.import")
-SHOWN = 50  # problems printed; the rest are counted (and all are in --problems FILE)
+SHOWN = 50  # problems printed; the rest are counted (all are in the --problems file)
 
 FileArg = Annotated[
     Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=".xlsx or .csv")
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Check every row; write nothing.")]
+ProblemsOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--problems",
+        dir_okay=False,
+        help="Write the rows that have a problem to this .xlsx, with a column «Lỗi», to fix "
+        "and import again.",
+    ),
+]
 
 
-def _run(kind: Kind, path: Path, dry_run: bool) -> None:
+def _run(kind: Kind, path: Path, dry_run: bool, problems: Path | None) -> None:
     settings = current()
+    if problems is not None and problems.suffix.lower() != ".xlsx":
+        raise typer.BadParameter("the problems file is an .xlsx", param_hint="--problems")
     try:
         app = build_app(settings)
     except DatabaseUrlError as exc:
@@ -59,6 +71,11 @@ def _run(kind: Kind, path: Path, dry_run: bool) -> None:
     finally:
         app.close()
     _print(report)
+    if problems is not None and report.problems:
+        problems_workbook(path, path.name, report, problems, limit=settings.max_import_bytes)
+        console.print(f"Các dòng có lỗi: {problems} (sửa cột được chỉ ra rồi nhập lại tệp này)")
+    elif report.problems:
+        console.print("Ghi các dòng có lỗi ra một tệp để sửa: thêm --problems loi.xlsx")
     log.info(
         "import.done",
         kind=kind,
@@ -101,29 +118,31 @@ def _print(report: ImportReport) -> None:
 
 
 @imports.command("tree")
-def import_tree(file: FileArg, dry_run: DryRun = False) -> None:
+def import_tree(file: FileArg, dry_run: DryRun = False, problems: ProblemsOut = None) -> None:
     """Units with their founding dates and parents, and later renames, moves, merges and
     dissolutions (columns: ketnap import template tree)."""
-    _run("tree", file, dry_run)
+    _run("tree", file, dry_run, problems)
 
 
 @imports.command("roster")
-def import_roster(file: FileArg, dry_run: DryRun = False) -> None:
+def import_roster(file: FileArg, dry_run: DryRun = False, problems: ProblemsOut = None) -> None:
     """Official and probationary members with the party member's record (CSDL 3.0 fields)."""
-    _run("roster", file, dry_run)
+    _run("roster", file, dry_run, problems)
 
 
 @imports.command("quotas")
-def import_quotas(file: FileArg, dry_run: DryRun = False) -> None:
+def import_quotas(file: FileArg, dry_run: DryRun = False, problems: ProblemsOut = None) -> None:
     """Admission targets per unit and period (a year or a term)."""
-    _run("quotas", file, dry_run)
+    _run("quotas", file, dry_run, problems)
 
 
 @imports.command("candidacies")
-def import_candidacies(file: FileArg, dry_run: DryRun = False) -> None:
+def import_candidacies(
+    file: FileArg, dry_run: DryRun = False, problems: ProblemsOut = None
+) -> None:
     """Past candidacies step by step: one row a step, named by the candidacy's reference
     (Mã hồ sơ); the first row of a reference is its nomination, with the person."""
-    _run("candidacies", file, dry_run)
+    _run("candidacies", file, dry_run, problems)
 
 
 @imports.command("template")
