@@ -411,6 +411,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/reports/admissions"): _figures("/reports/admissions"),
     ("GET", "/reports/pipeline"): _figures("/reports/pipeline"),
+    # The yearly statistics of new members are figures (counts, no names).
+    ("GET", "/reports/new-members-statistics"): Route(
+        Access.FIGURES,
+        lambda w, s: Call(
+            "/reports/new-members-statistics", {"organisation_id": str(s.commune), "year": "2024"}
+        ),
+    ),
     ("GET", "/reports/residential-coverage"): _figures("/reports/residential-coverage"),
     # Expiring certificates name candidacies: read like records.
     ("GET", "/reports/certificates-expiring"): _figures(

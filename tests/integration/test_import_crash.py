@@ -69,17 +69,33 @@ def test_an_import_killed_mid_file_and_run_again_records_every_row_once(
     command = [ketnap, "import", "roster", str(path)]
     rnd = random.Random(13)
     mid_file_kills = 0
-    for _attempt in range(12):
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(rnd.uniform(0.8, 2.5))
-        if process.poll() is not None:
-            break
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        done = sum(national_ids(database_url).values())
-        assert done <= ROWS
-        if 0 < done < ROWS:
-            mid_file_kills += 1
+    watcher = make_app(persistence_env(database_url, pool_size=1))
+    try:
+        for _attempt in range(8):
+            start = watcher.recorder.max_notification_id() or 0
+            process = subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            # Kill only once a batch has been committed (however slow the start under load),
+            # a moment later, so the kill lands in the middle of the file.
+            deadline = time.monotonic() + 60
+            while process.poll() is None and time.monotonic() < deadline:
+                if (watcher.recorder.max_notification_id() or 0) > start:
+                    break
+                time.sleep(0.05)
+            time.sleep(rnd.uniform(0.0, 0.6))
+            if process.poll() is not None:
+                break
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            done = sum(national_ids(database_url).values())
+            assert done <= ROWS
+            if 0 < done < ROWS:
+                mid_file_kills += 1
+            if mid_file_kills >= 3:
+                break
+    finally:
+        watcher.close()
     final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stdout + final.stderr
     found = national_ids(database_url)

@@ -92,7 +92,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
         f"{_RULE_LIST}, or the code of a rule of the regulations that refused the row.",
         "content": {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
     },
-    **problem_responses(401, 403, 404, 413, 422),
+    **problem_responses(400, 401, 403, 404, 413, 422),
 }
 _RESPONSES[413] = {**_RESPONSES[413], "description": "Over `KETNAP_MAX_IMPORT_BYTES`"}
 _RESPONSES[422] = {
