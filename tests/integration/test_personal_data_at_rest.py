@@ -20,13 +20,21 @@ from psycopg import sql
 from api.bootstrap import build_app, build_projections
 from api.demo.loader import DemoClock, load_demo
 from api.settings import Settings
+from api.spreadsheets.importer import run_import
+from api.spreadsheets.kinds import RUNNERS
 from domain.candidacy.events import CandidacyEvent
 from domain.events import DomainEvent
 from domain.member import MemberRegistered
 from tests.naive_figures import decode_all
+from tests.scenario import ADMIN
+from tests.unit.test_imports import ROSTER_HEADER, xlsx
 from workflows.application import Admissions
+from workflows.unit_codes import unit_codes
 
 KEY = AESCipher.create_key(32)
+# The personal fields scanned for (a member's record as imported has the last three too).
+PERSONAL = ("full_name", "national_id", "ethnicity", "religion", "party_card_number",
+            "hometown", "birthplace")  # fmt: skip
 
 
 def _needles(app: Admissions) -> tuple[set[str], set[str]]:
@@ -42,11 +50,7 @@ def _needles(app: Admissions) -> tuple[set[str], set[str]]:
         if isinstance(event, MemberRegistered):
             person = data
         if isinstance(person, dict):
-            texts |= {
-                str(person[k])
-                for k in ("full_name", "national_id", "ethnicity", "religion")
-                if person.get(k)
-            }
+            texts |= {str(person[k]) for k in PERSONAL if person.get(k)}
             births.add(str(person["date_of_birth"]))
         other_dates |= {
             str(v)
@@ -117,10 +121,24 @@ def _postgres_cells(url: str) -> list[tuple[str, str, str]]:
     return cells
 
 
-def _demo(url: str, key: str | None) -> Admissions:
+def _demo(url: str, key: str | None, folder: Path) -> Admissions:
+    """The demo province, and a roster imported from a workbook with the member's record
+    (party card, hometown, birthplace), then every view caught up."""
     settings = Settings(database_url=url, cipher_key=key)
     app = build_app(settings, clock=DemoClock())
     load_demo(app)
+    codes = unit_codes(app.recorder, app.mapper)
+    branch = next(code for code, ids in codes.items() if app.organisation(ids[0]).kind.is_branch)
+    rows = [
+        [branch, "Hoàng Thị Quỳnh Như", "Nữ", "14/09/1979", "Nùng", "Công giáo", "008179004321",
+         "03/02/2004", "03/02/2005", "TDV-557733", "Thôn Nà Phặc, Hà Giang", "Bệnh viện Hà Giang"],
+        [branch, "Vi Văn Thoại", "Nam", "22/11/1983", "Sán Dìu", None, None, "19/05/2008",
+         None, "TDV-991188", "Xóm Đồng Tâm, Thái Nguyên", "Trạm y tế Đồng Tâm"],
+    ]  # fmt: skip
+    layout, runner = RUNNERS["roster"]
+    path = xlsx(folder / "ds.xlsx", ROSTER_HEADER, rows)
+    report = run_import(app, layout, runner, path, actor=ADMIN)
+    assert (report.ok, report.recorded) == (True, 2), report.problems
     build_projections(app).catch_up()
     return app
 
@@ -134,13 +152,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Any]:
     return url, lambda: _postgres_cells(url)
 
 
-def test_with_a_key_no_table_holds_a_person_in_clear(store: tuple[str, Any]) -> None:
+def test_with_a_key_no_table_holds_a_person_in_clear(
+    store: tuple[str, Any], tmp_path: Path
+) -> None:
     url, cells_of = store
-    app = _demo(url, KEY)
+    app = _demo(url, KEY, tmp_path)
     try:
         texts, births = _needles(app)
         assert len(texts) > 100 and len(births) > 100  # the scan looks for real people
         assert "Kinh" in texts and any(t.startswith("Nguyễn") for t in texts)
+        assert {"TDV-557733", "Thôn Nà Phặc, Hà Giang", "Trạm y tế Đồng Tâm"} <= texts
         cells = cells_of()
         assert {"stored_events", "admissions_g1_source"} <= {table for table, _, _ in cells} or {
             "ketnap_events",
@@ -155,7 +176,7 @@ def test_with_a_key_no_table_holds_a_person_in_clear(store: tuple[str, Any]) -> 
 def test_the_scan_finds_people_without_a_key(tmp_path: Path) -> None:
     """The check can fail: without a key the event table holds every person in clear."""
     path = tmp_path / "plain.db"
-    app = _demo(f"sqlite:///{path}", None)
+    app = _demo(f"sqlite:///{path}", None, tmp_path)
     try:
         texts, births = _needles(app)
         cells = _sqlite_cells(path)
