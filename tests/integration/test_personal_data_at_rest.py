@@ -129,7 +129,7 @@ def _demo(url: str, key: str | None, folder: Path) -> Admissions:
     load_demo(app)
     codes = unit_codes(app.recorder, app.mapper)
     branch = next(code for code, ids in codes.items() if app.organisation(ids[0]).kind.is_branch)
-    rows = [
+    rows: list[list[Any]] = [
         [branch, "Hoàng Thị Quỳnh Như", "Nữ", "14/09/1979", "Nùng", "Công giáo", "008179004321",
          "03/02/2004", "03/02/2005", "TDV-557733", "Thôn Nà Phặc, Hà Giang", "Bệnh viện Hà Giang"],
         [branch, "Vi Văn Thoại", "Nam", "22/11/1983", "Sán Dìu", None, None, "19/05/2008",
