@@ -246,3 +246,23 @@ def test_report_pages_link_their_downloads(demo: Demo) -> None:
             assert got.headers["content-type"] == media
     direct = demo.get("/reports/residential-coverage", organisation_id=str(unit), format="csv")
     assert web.get(f"/ui/units/{unit}/coverage.csv").content == direct.content
+
+
+def test_the_quota_page_links_the_periods_reports(demo: Demo) -> None:
+    from tests.e2e.test_web_app import sign_in
+
+    web = TestClient(demo.client.app, follow_redirects=False)
+    assert sign_in(web, ADMIN_TOKEN).status_code == 303
+    unit = PROVINCE_ID
+    page = web.get(f"/ui/units/{unit}/quota", params={"period": "2025"})
+    for report in ("admissions", "compliance", "statistics"):
+        assert f"/ui/units/{unit}/{report}.xlsx?period=2025" in page.text, report
+        for fmt, media in (("xlsx", XLSX), ("csv", "text/csv; charset=utf-8")):
+            got = web.get(f"/ui/units/{unit}/{report}.{fmt}", params={"period": "2025"})
+            assert got.status_code == 200, (report, fmt, got.text[:200])
+            assert got.headers["content-type"] == media
+    direct = demo.get(
+        "/reports/new-members-statistics", year="2025", organisation_id=str(unit), format="csv"
+    )
+    web_csv = web.get(f"/ui/units/{unit}/statistics.csv", params={"period": "2025"})
+    assert web_csv.content == direct.content

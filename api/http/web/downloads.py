@@ -13,15 +13,29 @@ from fastapi.responses import Response
 
 from api.http.downloads import ExportFormat
 from api.http.pagination import MAX_LIMIT
+from api.http.routers import compliance as compliance_api
 from api.http.routers import members as member_api
 from api.http.routers import quotas as quota_api
 from api.http.routers import register_reports as register_api
 from api.http.routers import reports as report_api
-from api.http.web.base import Board, When, admissions_of, figures_of, unit_of
+from api.http.security import Principal
+from api.http.web.base import Board, Picked, When, admissions_of, figures_of, unit_of
+from domain.values import Period
+from projections.reports import GroupBy
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
-Report = Literal["pipeline", "deadlines", "quota", "coverage", "certificates", "roster"]
+Report = Literal[
+    "pipeline",
+    "deadlines",
+    "quota",
+    "coverage",
+    "certificates",
+    "roster",
+    "admissions",
+    "compliance",
+    "statistics",
+]
 
 
 @router.get("/units/{unit_id}/{report}.{fmt}")
@@ -55,11 +69,9 @@ def download(
         answer = report_api.residential_coverage(
             admissions, principal, figures, unit_id, as_of, known_at, format
         )
-    elif report == "quota":
+    elif report in ("quota", "admissions", "compliance", "statistics"):
         wanted = period or str((as_of or admissions.today()).year)
-        answer = quota_api.quota_fulfilment(
-            unit_id, wanted, admissions, principal, figures, as_of, known_at, format
-        )
+        answer = _for_period(request, principal, unit_id, report, wanted, when, format)
     else:
         is_branch = here.kind.value == "branch"
         answer = member_api.list_members(
@@ -77,3 +89,36 @@ def download(
         )
     assert isinstance(answer, Response)  # asked with a spreadsheet format
     return answer
+
+
+def _for_period(
+    request: Request,
+    principal: Principal,
+    unit_id: UUID,
+    report: str,
+    period: str,
+    when: Picked,
+    format: ExportFormat,
+) -> object:
+    """The reports of a period (the quota page's): the quota with its children, the
+    admissions by child unit over the period, deadline compliance, and the year's
+    statistics of new members (the period's last year)."""
+    admissions, figures = admissions_of(request), figures_of(request)
+    as_of, known_at = when.as_of, when.known_at
+    if report == "quota":
+        return quota_api.quota_fulfilment(
+            unit_id, period, admissions, principal, figures, as_of, known_at, format
+        )
+    span = Period.parse(period)
+    if report == "admissions":
+        return report_api.admissions_figures(
+            admissions, principal, figures, unit_id, span.starts_on, span.ends_on, GroupBy.CHILD,
+            as_of, known_at, MAX_LIMIT, None, format,
+        )  # fmt: skip
+    if report == "compliance":
+        return compliance_api.deadline_compliance(
+            admissions, principal, figures, period, unit_id, format
+        )
+    return report_api.new_members_statistics(
+        admissions, principal, figures, span.ends_on.year, unit_id, as_of, known_at, format
+    )
