@@ -4,16 +4,14 @@ parameters, the unit a request covers, and the breakdown boards publish."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime
 
 from api.http.problems import PROBLEM_RESPONSES
 from api.http.security import Principal, require_scope
-from projections.figures import Breakdown
 from workflows.application import Admissions
 
 AsOf = Annotated[
@@ -72,41 +70,3 @@ def covered_unit(
     admissions.organisation(organisation_id)
     require_scope(admissions, principal, organisation_id)
     return organisation_id
-
-
-def percent(value: Decimal | None) -> float | None:
-    """A rounded percentage as a JSON number (108.0, 66.67), None without a target."""
-    return None if value is None else float(value)
-
-
-class BreakdownOut(BaseModel):
-    """Admissions by the groups boards publish; each counts people, so one admission can
-    count in several."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "women": 21,
-                "ethnic_minority": 9,
-                "religious": 4,
-                "youth_union": 30,
-                "aged_30_or_under": 27,
-            }
-        }
-    )
-
-    women: int
-    ethnic_minority: int
-    religious: int
-    youth_union: int
-    aged_30_or_under: int
-
-    @classmethod
-    def of(cls, breakdown: Breakdown) -> BreakdownOut:
-        return cls(
-            women=breakdown.women,
-            ethnic_minority=breakdown.ethnic_minority,
-            religious=breakdown.religious,
-            youth_union=breakdown.youth_union,
-            aged_30_or_under=breakdown.aged_30_or_under,
-        )

@@ -139,6 +139,15 @@ class Context:
             return None
         return ids[0]
 
+    def unit_within(self, row: ParsedRow, field_name: str) -> UUID | None:
+        """``unit``, and a problem when the unit lies outside what the importer may write."""
+        unit = self.unit(row, field_name)
+        if unit is not None and not self.within(unit):
+            header = self.layout.column(field_name).header
+            self.problem(row, header, "forbidden_scope", "Đơn vị ngoài phạm vi của bạn")
+            return None
+        return unit
+
     def refused(self, row: ParsedRow, exc: Exception, fields: dict[str, str]) -> None:
         """A command refused: a pydantic error at its fields' columns, a domain refusal
         (in Vietnamese, with its rule) at the column of the field it names, if any."""

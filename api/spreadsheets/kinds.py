@@ -124,11 +124,8 @@ def _roster_row(context: Context, row: ParsedRow) -> None:
     if not row.values:
         return
     v = row.values
-    branch = context.unit(row, "branch")
+    branch = context.unit_within(row, "branch")
     if branch is None:
-        return
-    if not context.within(branch):
-        context.problem(row, "Mã chi bộ", "forbidden_scope", "Chi bộ ngoài phạm vi của bạn")
         return
     key = roster_key(v)
     try:
@@ -268,11 +265,8 @@ def _change(context: Context, row: ParsedRow) -> None:
     if "changed_on" not in v:
         context.problem(row, "Ngày thay đổi", "missing", "Thay đổi cần «Ngày thay đổi»")
         return
-    unit = context.unit(row, "code")
+    unit = context.unit_within(row, "code")
     if unit is None:
-        return
-    if not context.within(unit):
-        context.problem(row, "Mã đơn vị", "forbidden_scope", "Đơn vị ngoài phạm vi của bạn")
         return
     day: date = v["changed_on"]
     key = f"tree:{change}:{v['code']}:{day.isoformat()}"
@@ -329,11 +323,8 @@ def run_quotas(context: Context, rows: Iterator[ParsedRow], checkpoint: Callable
         if not row.values:
             continue
         v = row.values
-        unit = context.unit(row, "code")
+        unit = context.unit_within(row, "code")
         if unit is None:
-            continue
-        if not context.within(unit):
-            context.problem(row, "Mã đơn vị", "forbidden_scope", "Đơn vị ngoài phạm vi của bạn")
             continue
         key = f"quota:{v['code']}:{v['period']}"
         first = context.seen.get(key)
