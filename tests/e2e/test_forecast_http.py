@@ -17,6 +17,7 @@ from api.demo.loader import PROVINCE_ID, DemoClock, load_demo
 from api.http.app import create_app
 from api.settings import Settings
 from domain.access import Role
+from tests.e2e.test_web_app import csrf_of
 from tests.scenario import ADMIN
 from workflows.application import Admissions
 from workflows.calendar import VietnamCalendar
@@ -81,3 +82,17 @@ def test_known_at_before_any_record_sees_nothing_and_reporters_get_figures_only(
     assert bad.status_code == 422 and bad.headers["content-type"].startswith(
         "application/problem+json"
     )
+
+
+def test_the_quota_page_draws_the_forecast_bar_and_links_the_deciding_candidates(client):
+    http, tokens = client
+    form = http.get("/ui/login")
+    http.post("/ui/login", data={"token": tokens["admin"], "csrf": csrf_of(form.text)})
+    page = http.get(f"/ui/units/{P1}/quota", params={"period": "2025", "as_of": "2025-06-30"})
+    assert page.status_code == 200
+    html = page.text
+    assert 'id="bar-forecast"' in html and 'class="band"' in html
+    body = get(client, f"/organisations/{P1}/quotas/2025/forecast", as_of="2025-06-30").json()
+    assert f"{body['low']}–{body['high']}" in html
+    for row in body["deciding"]:
+        assert f'href="/ui/candidacies/{row["candidacy_id"]}"' in html
