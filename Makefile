@@ -98,7 +98,8 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run && $(BIN)/python -m tests.bench.http && \
 		$(BIN)/python -m tests.bench.pages && \
 		$(BIN)/python -m tests.bench.imports && \
-		$(BIN)/python -m tests.bench.projections
+		$(BIN)/python -m tests.bench.projections && \
+		$(BIN)/python -m tests.bench.forecast
 
 format: $(STAMP)
 	$(BIN)/ruff format .

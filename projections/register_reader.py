@@ -80,6 +80,17 @@ class StageStanding:
 
 
 @dataclass(frozen=True, slots=True)
+class StageSpan:
+    """A candidacy in ``stage`` at ``branch_id`` (entered on ``since``) from ``from_date``."""
+
+    candidacy_id: UUID
+    stage: Stage
+    branch_id: UUID
+    since: date
+    from_date: date
+
+
+@dataclass(frozen=True, slots=True)
 class OpenDeadline:
     candidacy_id: UUID
     branch_id: UUID
@@ -134,6 +145,34 @@ class RegisterReader:
                 UUID(r["candidacy_id"]), Stage(r["value"]), UUID(r["branch_id"]), _day(r["since"])
             )
             for r in self._spans("stage", as_of, known_at)
+        ]
+
+    def stage_history(self, known_at: datetime | None = None) -> list[StageSpan]:
+        """Every stage span of every candidacy, as recorded by ``known_at`` (the forecast's
+        evidence: the days each entered each stage, and its branch then)."""
+        with snapshot(self._view_for, NAME) as snap:
+            cursor, prefix, m = snap.cursor, snap.prefix, snap.dialect.param
+            sql = f"SELECT candidacy_id, value, branch_id, since, from_date FROM {prefix}span "
+            sql += "WHERE kind = 'stage'"
+            params: list[Any] = []
+            if known_at is not None:
+                sql += f" AND recorded_at <= {m}"
+                params.append(utc_text(known_at) if snap.dialect.name == "sqlite" else known_at)
+            sql += (
+                " GROUP BY candidacy_id, value, branch_id, since, from_date, to_date "
+                "HAVING SUM(delta) > 0"
+            )
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return [
+            StageSpan(
+                UUID(r["candidacy_id"]),
+                Stage(r["value"]),
+                UUID(r["branch_id"]),
+                _day(r["since"]),
+                _day(r["from_date"]),
+            )
+            for r in rows
         ]
 
     def open_deadlines(

@@ -4,8 +4,9 @@
 and a token per role (``api.cli.demo``); ``ketnap serve`` runs the HTTP API and ``ketnap
 tokens create`` issues a token (both in ``api.cli.serve``); ``ketnap version`` prints the
 version; ``ketnap export`` writes a report or the roster as a spreadsheet
-(``api.cli.export``). The groups ``projections`` (``api.cli.projections``) and ``audit``
-(``api.cli.audit``) register on ``cli`` the same way.
+(``api.cli.export``). The groups ``projections`` (``api.cli.projections``), ``audit``
+(``api.cli.audit``) and ``quotas`` (``ketnap quotas forecast``, ``api.cli.quotas``) register
+on ``cli`` the same way.
 
 Logs are JSON lines on stderr (``api.logging``) and never carry personal data; what a
 person asked for (tables, progress) goes to stdout through rich.
@@ -27,6 +28,7 @@ from api.cli.export import export
 from api.cli.imports import imports
 from api.cli.keys import keys
 from api.cli.projections import projections_cli
+from api.cli.quotas import quotas
 from api.cli.serve import serve, tokens
 from api.logging import configure_logging
 from api.settings import read
@@ -78,3 +80,4 @@ cli.add_typer(audit, name="audit")
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(keys, name="keys")
 cli.add_typer(imports, name="import")
+cli.add_typer(quotas, name="quotas")

@@ -409,6 +409,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/organisations/{organisation_id}/quotas/{period}"): Route(
         Access.FIGURES, lambda w, s: Call(f"/organisations/{s.commune}/quotas/2024")
     ),
+    # The forecast is figures; the candidacies that decide it are named for READ roles only.
+    ("GET", "/organisations/{organisation_id}/quotas/{period}/forecast"): Route(
+        Access.FIGURES, lambda w, s: Call(f"/organisations/{s.commune}/quotas/2024/forecast")
+    ),
     ("GET", "/reports/admissions"): _figures("/reports/admissions"),
     ("GET", "/reports/pipeline"): _figures("/reports/pipeline"),
     # The yearly statistics of new members are figures (counts, no names).

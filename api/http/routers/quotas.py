@@ -16,8 +16,18 @@ from api.http.deps import ActorDep, FiguresDep
 from api.http.downloads import ExportFormat, FormatQuery, download, spreadsheet_responses
 from api.http.figures import AsOf, KnownAt, problem_responses
 from api.http.problems import ApiError
-from api.http.security import FIGURES, WRITERS, AdmissionsDep, PrincipalDep, require, require_scope
+from api.http.security import (
+    FIGURES,
+    READERS,
+    WRITERS,
+    AdmissionsDep,
+    PrincipalDep,
+    require,
+    require_scope,
+)
+from api.reports import forecast as forecast_use
 from api.reports import quotas as quota_use
+from api.reports.forecast import QuotaForecast
 from api.reports.quotas import QUOTA_EXAMPLE_ID, ChildFulfilment, QuotaFulfilment
 from api.spreadsheets import export
 from domain.quota import QuotaState, SubTargets
@@ -36,7 +46,7 @@ PeriodPath = Annotated[
 _ERRORS = problem_responses(401, 403, 404, 422)
 _WRITE_ERRORS = problem_responses(400, 401, 403, 404, 422)
 _EXAMPLE_ID = QUOTA_EXAMPLE_ID
-__all__ = ["ChildFulfilment", "Quota", "QuotaFulfilment"]
+__all__ = ["ChildFulfilment", "Quota", "QuotaForecast", "QuotaFulfilment"]
 
 
 class Quota(BaseModel):
@@ -163,3 +173,43 @@ def quota_fulfilment(
     if not format.spreadsheet:
         return report
     return download(export.quota_export(report, projections.reader.tree(known_at)), format)
+
+
+@router.get(
+    "/organisations/{organisation_id}/quotas/{period}/forecast",
+    response_model=QuotaForecast,
+    summary="Admissions expected by the period's end, with a 10–90 % band",
+    responses=_ERRORS,
+    operation_id="get_quota_forecast",
+)
+def quota_forecast(
+    organisation_id: UUID,
+    period: PeriodPath,
+    admissions: AdmissionsDep,
+    principal: PrincipalDep,
+    projections: FiguresDep,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> QuotaForecast:
+    """From the pipeline on ``as_of`` (default today) and the unit's own history (the
+    nearest unit above it, or the whole store, for a stage it has too few past
+    candidacies in): each candidate whose path can still end in the period, given the
+    working-day minimums of the steps ahead, counts with the share of comparable past
+    candidacies admitted in the same window; the band is the 10th–90th percentile of their
+    sum (ADR 0025). Deterministic for a given ``as_of`` and ``known_at``. Every role may
+    read it within its subtree; ``deciding`` (the candidacies that decide it) only the
+    roles that read records (a reporter gets null and the count)."""
+    require(principal, *FIGURES)
+    quota_period = _period(period)
+    admissions.organisation(organisation_id)
+    require_scope(admissions, principal, organisation_id)
+    return forecast_use.quota_forecast(
+        projections,
+        admissions.calendar,
+        organisation_id,
+        quota_period,
+        admissions.today(),
+        as_of=as_of,
+        known_at=known_at,
+        name_candidacies=principal.role in READERS,
+    )

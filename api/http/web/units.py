@@ -38,6 +38,8 @@ from api.http.web.base import (
     unit_of,
     words_for,
 )
+from api.reports.forecast import QuotaForecast
+from api.reports.quotas import QuotaFulfilment
 from domain.candidacy.state import Stage
 from domain.errors import DomainError, NotFound
 from workflows import commands as c
@@ -188,6 +190,8 @@ def quota(
     admissions = admissions_of(request)
     here = unit_of(request, principal, unit_id, when)
     period = period or str((when.as_of or admissions.today()).year)
+    report: QuotaFulfilment | None
+    forecast: QuotaForecast | None
     try:
         report = answer(
             quota_api.quota_fulfilment(
@@ -200,16 +204,36 @@ def quota(
                 known_at=when.known_at,
             )
         )
+        forecast = quota_api.quota_forecast(
+            unit_id,
+            period,
+            admissions,
+            principal,
+            figures_of(request),
+            as_of=when.as_of,
+            known_at=when.known_at,
+        )
     except (ApiError, NotFound) as exc:
         if isinstance(exc, ApiError) and exc.status != 404:
             raise
-        report = None
+        report = forecast = None
+    on = when.as_of or admissions.today()
+    deciding = [
+        {
+            "row": row,
+            "name": admissions.candidacy(row.candidacy_id).person.full_name,
+            "branch": admissions.organisation(row.branch_id).name_on(on),
+        }
+        for row in ((forecast.deciding or []) if forecast else [])
+    ]
     return page(
         request,
         "quota.html",
         unit=here,
         path=path_of(request, here),
         report=report,
+        forecast=forecast,
+        deciding=deciding,
         period=period,
         when=when,
     )
