@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from api.labels import STAGE_LABELS as STAGE_LABELS
 from domain.candidacy.events import CandidacyEvent, GrassrootsVoteHeld, IntroducersRecorded
 from domain.candidacy.state import CandidacyState, Stage
 from domain.rules import CheckResult, Param
@@ -93,22 +94,6 @@ _FORMS = {
     "RecognitionDecided": "16-KNĐ",
 }
 
-STAGE_LABELS: dict[str, str] = {
-    "source_pool": "Nguồn kết nạp",
-    "awareness_class": "Học lớp nhận thức về Đảng",
-    "certified": "Đã có giấy chứng nhận",
-    "dossier": "Lập hồ sơ",
-    "verification": "Thẩm tra lý lịch",
-    "branch_approved": "Chi bộ đề nghị kết nạp",
-    "awaiting_decision": "Chờ quyết định",
-    "admitted": "Đã có quyết định kết nạp",
-    "probation": "Đảng viên dự bị",
-    "recognition_review": "Xét công nhận chính thức",
-    "official": "Đảng viên chính thức",
-    "rejected": "Không kết nạp",
-    "withdrawn": "Rút khỏi danh sách",
-    "removed": "Xóa tên khỏi danh sách đảng viên dự bị",
-}
 
 DEADLINE_LABELS: dict[str, str] = {
     "certificate_expiry": "Hiệu lực giấy chứng nhận (60 tháng)",

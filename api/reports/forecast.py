@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.labels import STAGE_LABELS
 from api.reports.common import Views
 from api.reports.quotas import QUOTA_EXAMPLE_ID
 from domain.calendar import WorkingCalendar
@@ -192,9 +193,10 @@ def _notes(result: Forecast, names: dict[UUID | None, str], minimum: int) -> lis
     for stage, basis, n in result.fallbacks:
         if not any(s.stage == stage and s.candidates for s in result.stages):
             continue
+        label = STAGE_LABELS.get(stage.value, stage.value)
         notes.append(
-            f"Giai đoạn {stage.value}: đơn vị có ít hơn {minimum} hồ sơ đã "
-            f"qua giai đoạn này; tỷ lệ lấy theo {names[basis]} ({n} hồ sơ)."
+            f"Giai đoạn «{label}»: đơn vị có ít hơn {minimum} hồ sơ đã qua giai đoạn này; "
+            f"tỷ lệ lấy theo {names[basis]} ({n} hồ sơ)."
         )
     notes.append(
         f"Khoảng {result.low}–{result.high}: phân vị 10–90 của số được kết nạp, coi mỗi "
