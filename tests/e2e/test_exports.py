@@ -266,3 +266,16 @@ def test_the_quota_page_links_the_periods_reports(demo: Demo) -> None:
     )
     web_csv = web.get(f"/ui/units/{unit}/statistics.csv", params={"period": "2025"})
     assert web_csv.content == direct.content
+
+
+def test_the_quota_page_of_a_period_without_a_target_says_so(demo: Demo) -> None:
+    from tests.e2e.test_web_app import sign_in
+
+    web = TestClient(demo.client.app, follow_redirects=False)
+    assert sign_in(web, ADMIN_TOKEN).status_code == 303
+    page = web.get(f"/ui/units/{PROVINCE_ID}/quota", params={"period": "2031"})
+    assert page.status_code == 200
+    target = page.text.split('id="quota-target">')[1].split("<")[0]
+    percent = page.text.split('id="quota-percent">')[1].split("</dd>")[0]
+    assert (target, percent) == ("Chưa giao chỉ tiêu", "—")
+    assert ">None<" not in page.text
