@@ -21,28 +21,39 @@ class QuotaWrites(Store):
     # --- quotas ---------------------------------------------------------------------
 
     def set_quota(
-        self, organisation_id: UUID, period: Period, command: c.SetQuota, actor: Actor
+        self,
+        organisation_id: UUID,
+        period: Period,
+        command: c.SetQuota,
+        actor: Actor,
+        *,
+        idempotency_key: str | None = None,
     ) -> QuotaState:
-        self.organisation(organisation_id)
-        envelope = self._envelope(actor, command)
-        current = self.quota(organisation_id, period)
-        data: dict[str, Any] = {
-            "organisation_id": organisation_id,
-            "period": period.key,
-            "target": command.target,
-            "sub_targets": command.sub_targets,
-            "set_on": self.today(),
-        }
-        if current is None:
-            event: DomainEvent = QuotaSet(
-                originator_id=quota_id(organisation_id, period.key),
-                originator_version=1,
-                **QuotaSet.envelope_fields(envelope),
-                **data,
-            )
-        else:
-            event = self._next(current, QuotaSet, envelope, **data)
-        self._save(event)
-        state = self.quota(organisation_id, period)
-        assert state is not None
-        return state
+        """Set (or revise) the unit's target for the period. Under ``idempotency_key`` a
+        repeated request answers from its record (an import's row: a file imported again
+        never revises a target set later)."""
+
+        def build() -> list[DomainEvent]:
+            self.organisation(organisation_id)
+            envelope = self._envelope(actor, command)
+            current = self.quota(organisation_id, period)
+            data: dict[str, Any] = {
+                "organisation_id": organisation_id,
+                "period": period.key,
+                "target": command.target,
+                "sub_targets": command.sub_targets,
+                "set_on": self.today(),
+            }
+            if current is None:
+                return [
+                    QuotaSet(
+                        originator_id=quota_id(organisation_id, period.key),
+                        originator_version=1,
+                        **QuotaSet.envelope_fields(envelope),
+                        **data,
+                    )
+                ]
+            return [self._next(current, QuotaSet, envelope, **data)]
+
+        target = quota_id(organisation_id, period.key)
+        return self._write(QuotaState, target, command, actor, idempotency_key, build)

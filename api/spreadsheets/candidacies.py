@@ -123,7 +123,9 @@ CANDIDACIES = Layout(
             False,
             ETHNICITIES,
         ),
-        Column("Tôn giáo", "religion", cells.text, "Để trống nếu không theo tôn giáo", False),
+        Column(
+            "Tôn giáo", "religion", cells.optional_text, "Để trống nếu không theo tôn giáo", False
+        ),
         Column(
             "Trình độ", "education", cells.Choices(EDUCATION), "Trình độ học vấn", False, EDUCATION
         ),
@@ -244,41 +246,78 @@ def run_candidacies(
 
 
 def _candidacy(context: Context, ref: str, rows: list[ParsedRow], refs: dict[str, UUID]) -> None:
+    """Run a candidacy's rows in order; a file may hold only later steps of a candidacy
+    recorded before (by an earlier file or in ketnap). A step refused stops the rest, each
+    of which is named as not run."""
     candidacy_id = row_id(f"cand:{ref}")
     first = rows[0]
-    if first.values["step"] != NOMINATE:
+    if first.values["step"] != NOMINATE and not _recorded(context, candidacy_id):
         context.problem(
-            first, "Bước", "nomination_first", f"Hồ sơ {ref}: bước đầu phải là giới thiệu nguồn"
+            first,
+            "Bước",
+            "nomination_first",
+            f"Hồ sơ {ref} chưa có trong ketnap: dòng đầu (theo ngày) phải là bước giới thiệu "
+            "nguồn, với thông tin của người được giới thiệu",
         )
+        _not_run(context, rows[1:], first)
         return
     seen: dict[tuple[str, date], int] = {}
-    for row in rows:
+    for index, row in enumerate(rows):
         step, day = row.values["step"], row.values["day"]
         seen[(step, day)] = seen.get((step, day), 0) + 1
         key = f"cand:{ref}:{step}:{day.isoformat()}:{seen[(step, day)]}"
-        try:
-            run = _command(context, row, candidacy_id, key, refs)
-        except (ValidationError, DomainError) as exc:
-            context.refused(row, exc, FIELDS)
-            return  # the later steps of this candidacy depend on this one
-        except cells.CellProblem as exc:
-            context.problem(row, None, exc.rule, exc.message)
+        if not _step(context, row, candidacy_id, key, refs):
+            _not_run(context, rows[index + 1 :], row)  # they depend on this one
             return
-        before = context.app.pending
-        try:
-            run()
-        except IdempotencyKeyReused:
-            context.problem(
-                row, None, "changed_since_import", "Bước này đã được nhập với nội dung khác"
-            )
-            return
-        except (ValidationError, DomainError) as exc:
-            context.refused(row, exc, FIELDS)
-            return
-        if context.app.pending > before:
-            context.recorded += 1
-        else:
-            context.unchanged += 1
+
+
+def _recorded(context: Context, candidacy_id: UUID) -> bool:
+    try:
+        context.app.candidacy(candidacy_id)
+    except DomainError:
+        return False
+    return True
+
+
+def _not_run(context: Context, rows: list[ParsedRow], failed: ParsedRow) -> None:
+    for row in rows:
+        context.problem(
+            row,
+            None,
+            "earlier_step_refused",
+            f"Chưa ghi: bước trước của hồ sơ này (dòng {failed.number}) có lỗi; sửa dòng đó "
+            "rồi nhập lại",
+        )
+
+
+def _step(
+    context: Context, row: ParsedRow, candidacy_id: UUID, key: str, refs: dict[str, UUID]
+) -> bool:
+    """Run one step; False when it was refused (a problem is recorded)."""
+    try:
+        run = _command(context, row, candidacy_id, key, refs)
+    except (ValidationError, DomainError) as exc:
+        context.refused(row, exc, FIELDS)
+        return False
+    except cells.CellProblem as exc:
+        context.problem(row, None, exc.rule, exc.message)
+        return False
+    before = context.app.pending
+    try:
+        run()
+    except IdempotencyKeyReused:
+        context.problem(
+            row, None, "changed_since_import", "Bước này đã được nhập với nội dung khác"
+        )
+        return False
+    except (ValidationError, DomainError) as exc:
+        context.refused(row, exc, FIELDS)
+        return False
+    if context.app.pending > before:
+        context.recorded += 1
+    else:
+        context.unchanged += 1
+    return True
 
 
 def _command(

@@ -92,9 +92,24 @@ def text(value: Value | Formula) -> str:
     return _unicode(raw)
 
 
+# Letters typed with a look-alike: the Icelandic eth for the Vietnamese Đ.
+_LOOK_ALIKES = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111"})
+
+
 def _unicode(raw: str) -> str:
-    """NFC; text in TCVN3 (ABC) or VNI-Windows, detected with confidence, converted."""
-    return normalise(raw)[0]
+    """NFC; text in TCVN3 (ABC) or VNI-Windows, detected with confidence, converted; runs
+    of spaces made one; a look-alike Đ made the Vietnamese letter."""
+    return " ".join(normalise(raw)[0].translate(_LOOK_ALIKES).split())
+
+
+NONE_WORDS = frozenset({"khong", "none", "-", "—", "khong co", "khong theo"})
+
+
+def optional_text(value: Value | Formula) -> str | None:
+    """Text, or None when the cell says there is none («Không», «-»): a religion column
+    with «Không» means no religion, not a religion named Không."""
+    written = text(value)
+    return None if folded(written) in NONE_WORDS else written
 
 
 def digits(value: Value | Formula, *, lengths: tuple[int, ...], what: str) -> str:

@@ -107,6 +107,8 @@ class Context:
     codes: dict[str, list[UUID]] = field(default_factory=dict)
     # Each row key's first row, to name a duplicate.
     seen: dict[str, int] = field(default_factory=dict)
+    # The members on the roster by their references (``workflows.member_refs``).
+    members: dict[str, UUID] = field(default_factory=dict)
 
     def problem(self, row: ParsedRow | None, column: str | None, rule: str, message: str) -> None:
         value = None

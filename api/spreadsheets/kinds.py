@@ -28,6 +28,7 @@ from domain.quota import SubTargets
 from domain.text import folded
 from domain.values import Period
 from workflows import commands as c
+from workflows.member_refs import member_refs, person_refs
 from workflows.store import IdempotencyKeyReused
 
 ROSTER_FIELDS = command_fields(
@@ -107,6 +108,7 @@ def batched(rows: Iterator[ParsedRow], size: int) -> Iterator[list[ParsedRow]]:
 
 
 def run_roster(context: Context, rows: Iterator[ParsedRow], checkpoint: Callable[[], None]) -> int:
+    context.members = member_refs(context.app.recorder, context.app.mapper)
     count = 0
     for chunk in batched(rows, CHUNK):
         count += len(chunk)
@@ -128,6 +130,8 @@ def _roster_row(context: Context, row: ParsedRow) -> None:
     if branch is None:
         return
     key = roster_key(v)
+    if _already_on_roster(context, row, key):
+        return
     try:
         command = c.RegisterMember(
             id=row_id(key),
@@ -156,6 +160,47 @@ def _roster_row(context: Context, row: ParsedRow) -> None:
         ROSTER_FIELDS,
         partial(app.register_member, command, actor, idempotency_key=key),
     )
+    if command.id is not None:
+        for ref in _refs_of(v):
+            context.members.setdefault(ref, command.id)  # a later row of the file finds it
+
+
+def _refs_of(v: dict[str, Any]) -> list[str]:
+    return person_refs(
+        v["full_name"], v["date_of_birth"], v.get("national_id"), v.get("party_card_number")
+    )
+
+
+# The fields a row must agree on with the member already on the roster.
+COMPARED = {
+    "date_of_birth": "Ngày sinh",
+    "sex": "Giới tính",
+    "admitted_on": "Ngày vào Đảng",
+    "official_on": "Ngày chính thức",
+}
+
+
+def _already_on_roster(context: Context, row: ParsedRow, key: str) -> bool:
+    """Whether the row's person is on the roster already, recorded otherwise than by this
+    row's key (by the API, the web app, an admission, another file): then the row records
+    nothing; it is unchanged when it agrees with the roster, a problem when it does not."""
+    v = row.values
+    found = next((context.members[r] for r in _refs_of(v) if r in context.members), None)
+    if found is None or found == row_id(key):
+        return False
+    member = context.app.member(found)
+    differs = [header for name, header in COMPARED.items() if getattr(member, name) != v.get(name)]
+    if differs:
+        context.problem(
+            row,
+            differs[0],
+            "differs_from_roster",
+            f"Đảng viên này đã có trong danh sách với {', '.join(differs)} khác: sửa bằng "
+            "đính chính trong ketnap, không nhập lại",
+        )
+    else:
+        context.unchanged += 1
+    return True
 
 
 # --- tree --------------------------------------------------------------------------------
@@ -316,50 +361,55 @@ QUOTA_FIELDS = command_fields(
 
 
 def run_quotas(context: Context, rows: Iterator[ParsedRow], checkpoint: Callable[[], None]) -> int:
-    """A quota already set to the same figures is unchanged; other figures revise it."""
+    """A row's figures are recorded once (its key holds them): the same file again, even
+    after the target was revised since, records nothing; other figures revise the target;
+    figures equal to the target as it stands are unchanged."""
     count = 0
     for row in rows:
         count += 1
-        if not row.values:
-            continue
-        v = row.values
-        unit = context.unit_within(row, "code")
-        if unit is None:
-            continue
-        key = f"quota:{v['code']}:{v['period']}"
-        first = context.seen.get(key)
-        if first is not None:
-            context.problem(row, "Kỳ", "duplicate_row", f"Trùng với dòng {first} (cùng đơn vị, kỳ)")
-            continue
-        context.seen[key] = row.number
-        try:
-            period = Period.parse(v["period"])
-            command = c.SetQuota(
-                target=v["target"],
-                sub_targets=SubTargets(
-                    women=v.get("women"),
-                    ethnic_minority=v.get("ethnic_minority"),
-                    youth_union=v.get("youth_union"),
-                ),
-            )
-            current = context.app.quota(unit, period)
-            if (
-                current is not None
-                and current.target == command.target
-                and current.sub_targets == command.sub_targets
-            ):
-                context.unchanged += 1
-                continue
-            context.app.set_quota(unit, period, command, context.actor)
-        except (DomainError, ValidationError, ValueError) as exc:
-            if isinstance(exc, DomainError | ValidationError):
-                context.refused(row, exc, QUOTA_FIELDS)
-            else:
-                context.problem(row, "Kỳ", "invalid_period", str(exc))
-            continue
-        context.recorded += 1
-        checkpoint()
+        if row.values:
+            _quota_row(context, row)
+            checkpoint()
     return count
+
+
+def _quota_row(context: Context, row: ParsedRow) -> None:
+    v = row.values
+    unit = context.unit_within(row, "code")
+    if unit is None:
+        return
+    first = context.seen.get(f"quota:{v['code']}:{v['period']}")
+    if first is not None:
+        context.problem(row, "Kỳ", "duplicate_row", f"Trùng với dòng {first} (cùng đơn vị, kỳ)")
+        return
+    context.seen[f"quota:{v['code']}:{v['period']}"] = row.number
+    try:
+        period = Period.parse(v["period"])
+        subs = SubTargets(
+            women=v.get("women"),
+            ethnic_minority=v.get("ethnic_minority"),
+            youth_union=v.get("youth_union"),
+        )
+        command = c.SetQuota(target=v["target"], sub_targets=subs)
+        current = context.app.quota(unit, period)
+    except (DomainError, ValidationError) as exc:
+        context.refused(row, exc, QUOTA_FIELDS)
+        return
+    except ValueError as exc:
+        context.problem(row, "Kỳ", "invalid_period", str(exc))
+        return
+    figures = f"{command.target}:{subs.women}:{subs.ethnic_minority}:{subs.youth_union}"
+    key = f"quota:{v['code']}:{period.key}:{figures}"
+    if current is not None and (current.target, current.sub_targets) == (command.target, subs):
+        context.unchanged += 1  # the target as it stands: nothing to record
+        return
+    _keyed(
+        context,
+        row,
+        key,
+        QUOTA_FIELDS,
+        partial(context.app.set_quota, unit, period, command, context.actor, idempotency_key=key),
+    )
 
 
 RUNNERS: dict[Kind, tuple[Layout, RowRunner]] = {

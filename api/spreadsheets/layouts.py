@@ -159,7 +159,9 @@ ROSTER = Layout(
         Column(
             "Dân tộc", "ethnicity", _choice(ETHNICITIES), "Một trong 54 dân tộc", True, ETHNICITIES
         ),
-        Column("Tôn giáo", "religion", cells.text, "Để trống nếu không theo tôn giáo", False),
+        Column(
+            "Tôn giáo", "religion", cells.optional_text, "Để trống nếu không theo tôn giáo", False
+        ),
         Column("Số CCCD", "national_id", _national_id, "12 chữ số, ô định dạng Văn bản", False),
         Column("Ngày vào Đảng", "admitted_on", cells.day, "Ngày kết nạp, dd/mm/yyyy"),
         Column("Ngày chính thức", "official_on", cells.day, "Để trống: đảng viên dự bị", False),

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from api.spreadsheets.importer import ImportReport, Problem
+from api.spreadsheets.kinds import RUNNERS
 from api.spreadsheets.reading import FileRefused, Formula, open_sheets
 
 ERRORS_HEADER = "Lỗi"
@@ -43,7 +44,8 @@ def problems_workbook(
     assert rows_sheet is not None
     rows_sheet.title = ROWS_SHEET
     try:
-        sheet = open_sheets(path_in, name=name, limit=limit)
+        layout = RUNNERS[report.kind][0]
+        sheet = open_sheets(path_in, name=name, limit=limit, is_header=layout.fits)
     except FileRefused:
         header: tuple[str, ...] = ()
         found: dict[int, tuple[Any, ...]] = {}

@@ -255,6 +255,11 @@ def test_quotas_import_and_a_changed_target_revises(tmp_path: Path) -> None:
     x01 = unit_codes(app.recorder, app.mapper)["X01"][0]
     quota = app.quota(x01, Period.parse("2025"))
     assert quota is not None and quota.target == 45
+    # the first file again does not put the target back: its rows were recorded once
+    again = run(app, "quotas", path)
+    assert (again.recorded, again.unchanged) == (0, 2)
+    quota = app.quota(x01, Period.parse("2025"))
+    assert quota is not None and quota.target == 45
 
 
 @pytest.mark.parametrize("name", ["r.xls", "r.pdf"])
@@ -343,14 +348,58 @@ def test_a_step_the_rules_refuse_is_named_and_the_roster_override_records_an_old
         r.append(None)
     path = xlsx(tmp_path / "c.xlsx", header, rows)
     report = run(app, "candidacies", path, dry_run=True)
-    assert len(report.problems) == 1, report.problems
     problem = report.problems[0]
     assert problem.row == rows.index(vote) + 2
     assert problem.rule == "eligible_count_mismatch"
     assert report.recorded == rows.index(vote)  # the steps before it; none after it
+    later = [(p.row, p.rule) for p in report.problems[1:]]
+    assert later == [
+        (n + 2, "earlier_step_refused") for n in range(rows.index(vote) + 1, len(rows))
+    ]
 
     vote_row = rows.index(vote)
     rows[vote_row][16] = "12-NQ/CB"  # the resolution's number, the override's document
     rows[vote_row][-1] = "Danh sách đảng viên năm 2023 chưa được nhập"
     report = run(app, "candidacies", xlsx(tmp_path / "c2.xlsx", header, rows))
     assert (report.ok, report.recorded) == (True, len(rows)), report.problems
+
+
+def test_a_member_already_on_the_roster_is_recognised_however_recorded(tmp_path: Path) -> None:
+    from workflows import commands as c
+
+    app = make_app()
+    tree = build_tree(app, officials=0)
+    app.register_member(
+        c.RegisterMember(full_name="Nguyễn Thị Mai", branch_id=tree.branch, status="official",
+                         admitted_on=date(2015, 2, 3), official_on=date(2016, 2, 3), sex="female",
+                         date_of_birth=date(1990, 3, 12), ethnicity="Kinh"),
+        ADMIN,
+    )  # fmt: skip
+    rows = roster_rows()
+    rows[0][6] = None  # no CCCD: found by name and birth date
+    rows[0][1] = "nguyễn  thị mai"  # another spelling of the same name
+    report = run(app, "roster", xlsx(tmp_path / "a.xlsx", ROSTER_HEADER, rows))
+    assert (report.ok, report.recorded, report.unchanged) == (True, 2, 1), report.problems
+    rows[0][7] = "03/02/2014"  # the file says another admission day than the roster
+    report = run(app, "roster", xlsx(tmp_path / "b.xlsx", ROSTER_HEADER, rows))
+    assert [(p.row, p.column, p.rule) for p in report.problems] == [
+        (2, "Ngày vào Đảng", "differs_from_roster")
+    ]
+    assert len(members(app)) == 3
+
+
+def test_a_later_file_holds_only_the_later_steps_of_a_recorded_candidacy(tmp_path: Path) -> None:
+    from api.spreadsheets.importer import row_id
+    from domain.candidacy.state import Stage
+
+    app = make_app()
+    tree = build_tree(app)
+    rows = candidacy_rows("HS-003", tree)
+    first, later = rows[:6], rows[6:]
+    assert run(app, "candidacies", xlsx(tmp_path / "a.xlsx", CANDIDACY_HEADER, first)).ok
+    report = run(app, "candidacies", xlsx(tmp_path / "b.xlsx", CANDIDACY_HEADER, later))
+    assert (report.ok, report.recorded) == (True, len(later)), report.problems
+    assert app.candidacy(row_id("cand:HS-003")).stage == Stage.OFFICIAL
+    unknown = [["HS-404", *r[1:]] for r in later[:2]]
+    report = run(app, "candidacies", xlsx(tmp_path / "c.xlsx", CANDIDACY_HEADER, unknown))
+    assert [p.rule for p in report.problems] == ["nomination_first", "earlier_step_refused"]
