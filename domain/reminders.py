@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import ClassVar, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from domain.calendar import WorkingCalendar
 from domain.events import ChainedState, DomainEvent
@@ -126,14 +126,14 @@ class DigestState(ChainedState):
     due_on: date
     status: DigestStatus
     claims: int
-    lease_until: datetime
     attempts: int = 0
     items: int = 0
     reason: str | None = None
 
-    def reclaimable(self, now: datetime) -> bool:
-        """A claim whose sender went quiet past its lease (it died mid-send, ADR 0024)."""
-        return self.status == "claimed" and now >= self.lease_until
+    def reclaimable(self, now: datetime, lease: timedelta) -> bool:
+        """A claim older than ``lease`` that was never settled: its sender died mid-send
+        (or hangs); it may be claimed again (ADR 0024)."""
+        return self.status == "claimed" and now >= self.modified_on + lease
 
 
 class DigestClaimed(DomainEvent):
@@ -143,7 +143,6 @@ class DigestClaimed(DomainEvent):
     subscription_id: UUID
     organisation_id: UUID
     due_on: date
-    lease_until: AwareDatetime
     items: int = Field(ge=0)
 
     def evolve(self, state: DigestState | None) -> DigestState:
@@ -157,7 +156,6 @@ class DigestClaimed(DomainEvent):
             due_on=self.due_on,
             status="claimed",
             claims=(state.claims if state else 0) + 1,
-            lease_until=self.lease_until,
             items=self.items,
         )
 

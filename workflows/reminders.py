@@ -135,16 +135,15 @@ class ReminderWrites(Store):
         actor: Actor,
     ) -> DigestState | None:
         """Take the digest of ``day`` to send it; None when it was sent, failed, or another
-        process holds it (its lease not yet over, or it won the race to claim it)."""
+        process holds it (claimed less than ``lease`` ago, or it won the race to claim it)."""
         now = self.clock()
         current = self.digest(subscription.id, day)
-        if current is not None and not current.reclaimable(now):
+        if current is not None and not current.reclaimable(now, lease):
             return None
         data = {
             "subscription_id": subscription.id,
             "organisation_id": subscription.organisation_id,
             "due_on": day,
-            "lease_until": now + lease,
             "items": items,
         }
         envelope = self._plain_envelope(actor)

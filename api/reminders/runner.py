@@ -152,7 +152,7 @@ def _one(
         return Outcome(sub.id, sub.organisation_id, day, "skipped", reason=reason)
 
     recorded = admissions.digest(sub.id, day)
-    if recorded is not None and not recorded.reclaimable(admissions.clock()):
+    if recorded is not None and not recorded.reclaimable(admissions.clock(), lease):
         return skipped(recorded.status)  # sent, failed, or claimed by a live sender
     digest = deadline_digest(views, admissions, sub.organisation_id, day, days_ahead=sub.days_ahead)
     claim = admissions.claim_digest(sub, day, lease=lease, items=len(digest.items), actor=actor)

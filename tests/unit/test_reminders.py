@@ -76,17 +76,22 @@ def smtp() -> Iterator[tuple[str, Inbox]]:
 
 
 class Hook:
-    """A webhook receiver: records each POST, answers ``statuses`` in turn (then 200)."""
+    """A webhook receiver: records each POST, answers ``statuses`` in turn (then 200);
+    while ``hold`` is set, it records a request and answers nothing until it is cleared."""
 
     def __init__(self, statuses: list[int] | None = None) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.statuses = list(statuses or [])
+        self.hold = threading.Event()
+        self.released = threading.Event()
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 hook.requests.append((dict(self.headers), body))
+                if hook.hold.is_set():
+                    hook.released.wait(60)
                 code = hook.statuses.pop(0) if hook.statuses else 200
                 self.send_response(code)
                 self.send_header("Content-Length", "0")
@@ -100,6 +105,7 @@ class Hook:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
