@@ -71,6 +71,26 @@ class Settings(BaseSettings):
         le=24 * 30,
         description="How long a web app sign-in lasts before the board signs in again.",
     )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="Where reminders' e-mail goes: smtp://[user:password@]host:port "
+        "(STARTTLS when the server offers it) or smtps://… (TLS from the start).",
+    )
+    smtp_from: str = Field(
+        default="ketnap@localhost", description="The From address of reminders' e-mail."
+    )
+    reminders: bool = Field(
+        default=True,
+        description="Whether `ketnap serve` sends the reminders' digests itself (a scheduler "
+        "thread checking every minute); false when `ketnap reminders run` runs from cron.",
+    )
+    reminder_lease_minutes: int = Field(
+        default=15,
+        ge=0,
+        le=24 * 60,
+        description="How long a claimed digest stays with the process that claimed it; a "
+        "claim older than this whose sender died may be claimed and sent again (ADR 0024).",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

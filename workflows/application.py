@@ -20,6 +20,7 @@ from workflows.handlers import HANDLERS
 from workflows.members import MemberWrites
 from workflows.organisations import OrganisationWrites
 from workflows.quotas import QuotaWrites
+from workflows.reminders import ReminderWrites
 from workflows.roster import RosterIndex
 from workflows.store import ConcurrentWrite as ConcurrentWrite
 from workflows.store import IdempotencyKeyReused as IdempotencyKeyReused
@@ -28,7 +29,7 @@ from workflows.store import fold as fold
 from workflows.tokens import TokenWrites
 
 
-class Admissions(OrganisationWrites, MemberWrites, QuotaWrites, TokenWrites):
+class Admissions(OrganisationWrites, MemberWrites, QuotaWrites, TokenWrites, ReminderWrites):
     """Records every step of every candidacy, checked against the rules of its day."""
 
     name = "Ketnap"

@@ -36,6 +36,7 @@ from workflows.roster_commands import RecordMemberDeparture as RecordMemberDepar
 from workflows.roster_commands import RegisterMember as RegisterMember
 from workflows.roster_commands import RenameOrganisation as RenameOrganisation
 from workflows.roster_commands import SetQuota as SetQuota
+from workflows.roster_commands import SubscribeReminders as SubscribeReminders
 from workflows.roster_commands import TransferMember as TransferMember
 
 # --- candidacy -----------------------------------------------------------------------

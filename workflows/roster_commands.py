@@ -5,14 +5,17 @@ catalogue of commands.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import date
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 from uuid import UUID
 
 from pydantic import Field, model_validator
 
 from domain.organisation import AreaKind, OrganisationKind
 from domain.quota import SubTargets
+from domain.reminders import Channel, Frequency
 from domain.rules import whole_months
 from domain.rulesets import youngest_nomination_age_months
 from domain.values import NationalId, PartyCardNumber, PartyDay, PlaceText, Sex
@@ -168,3 +171,45 @@ class TransferMember(Command):
 class SetQuota(Command):
     target: int = Field(ge=0)
     sub_targets: SubTargets = SubTargets()
+
+
+# --- reminders (issue 14) -------------------------------------------------------------------
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_WEBHOOK = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+
+
+class SubscribeReminders(Command):
+    """Send a unit's deadline digest to an e-mail address or a webhook (ADR 0024)."""
+
+    channel: Channel
+    address: str = Field(min_length=3, max_length=500)
+    secret: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=500,
+        description="A webhook's signing key (16 characters or more); never answered back.",
+    )
+    frequency: Frequency = Frequency.DAILY
+    days_ahead: int = Field(default=5, ge=0, le=60, description="Working days ahead.")
+    hour: int = Field(default=7, ge=0, le=23, description="The hour in Asia/Ho_Chi_Minh.")
+
+    @model_validator(mode="after")
+    def _fits_channel(self) -> Self:
+        if self.channel is Channel.EMAIL:
+            problems = [] if _EMAIL.match(self.address) else ["address: not an e-mail address"]
+            if self.secret is not None:
+                problems.append("secret: only a webhook has a signing key")
+        else:
+            problems = [] if _WEBHOOK.match(self.address) else ["address: not an http(s) URL"]
+            if self.secret is None:
+                problems.append("secret: a webhook needs a signing key")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def fingerprint_body(self) -> dict[str, Any]:
+        """The secret stays out of the idempotency record: only its digest is kept."""
+        body = super().fingerprint_body()
+        if body.get("secret") is not None:
+            body["secret"] = hashlib.sha256(body["secret"].encode()).hexdigest()
+        return body

@@ -29,6 +29,7 @@ from api.cli.imports import imports
 from api.cli.keys import keys
 from api.cli.projections import projections_cli
 from api.cli.quotas import quotas
+from api.cli.reminders import reminders
 from api.cli.serve import serve, tokens
 from api.logging import configure_logging
 from api.settings import read
@@ -81,3 +82,4 @@ cli.add_typer(projections_cli, name="projections")
 cli.add_typer(keys, name="keys")
 cli.add_typer(imports, name="import")
 cli.add_typer(quotas, name="quotas")
+cli.add_typer(reminders, name="reminders")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from api.http import docs_pages, middleware, openapi_doc, problems, web
 from api.http.security import FailedAuthLimit
 from api.metrics import Metrics
+from api.reminders.runner import Deliverer, Scheduler
 from api.settings import Settings, current, read
 from projections.live import ReadSide
 from workflows.application import Admissions
@@ -37,6 +39,7 @@ TAGS = [
     {"name": "reports", "description": "Figures boards publish, and deadlines."},
     {"name": "audit", "description": "Tamper evidence and histories."},
     {"name": "imports", "description": "Spreadsheets (.xlsx, .csv) of the tree, roster, quotas."},
+    {"name": "reminders", "description": "Deadline digests by e-mail and webhook."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -47,11 +50,14 @@ def create_app(
     admissions: Admissions | None = None,
     projections: ReadSide | None = None,
     keep_projections_caught_up: bool | None = None,
+    send_reminders: bool | None = None,
 ) -> FastAPI:
     """Build the HTTP application.
 
     ``admissions`` may be handed in (tests); otherwise the lifespan builds one from the
-    settings and closes it on shutdown.
+    settings and closes it on shutdown. ``send_reminders`` (default: ``KETNAP_REMINDERS``
+    for a server that builds its own application, off when one is handed in) runs the
+    reminders' scheduler thread.
     """
     from api.bootstrap import build_app, build_read_side
 
@@ -70,9 +76,13 @@ def create_app(
         read_side.on_caught_up = lambda: metrics.observe_lag(read_side.status())
         app.state.projections = read_side
         read_side.start()
+        send = settings.reminders and own if send_reminders is None else send_reminders
+        scheduler = _reminders(settings, app.state.admissions, read_side, send)
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             read_side.stop()
             if own:
                 app.state.admissions.close()
@@ -101,6 +111,23 @@ def create_app(
     app.include_router(compliance.router)  # GET /reports/deadline-compliance
     web.install(app)  # the board's web app under /ui (after the API's error handlers)
     return app
+
+
+def _reminders(
+    settings: Settings, admissions: Admissions, read_side: ReadSide, send: bool
+) -> Scheduler | None:
+    """The reminders' scheduler, started (None when turned off)."""
+    if not send:
+        return None
+    scheduler = Scheduler(
+        admissions,
+        read_side,
+        Deliverer(settings),
+        settle=read_side.settle,
+        lease=timedelta(minutes=settings.reminder_lease_minutes),
+    )
+    scheduler.start()
+    return scheduler
 
 
 def create_served_app() -> FastAPI:

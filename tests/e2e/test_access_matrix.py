@@ -274,6 +274,13 @@ def _figures(path: str, access: Access = Access.FIGURES) -> Route:
     return Route(access, lambda w, s: Call(path, {"organisation_id": str(s.commune)}))
 
 
+def _fresh_subscription(w: World, s: Side) -> str:
+    """The path of a new subscription of the side's commune (each DELETE ends its own)."""
+    command = c.SubscribeReminders(channel="email", address="bantochuc@xa.vn")
+    sub = w.admissions.subscribe_reminders(s.commune, command, ADMIN)
+    return f"/organisations/{s.commune}/reminder-subscriptions/{sub.id}"
+
+
 ON = "2024-01-15"
 ROSTER_CSV = (
     "Mã chi bộ,Họ và tên,Giới tính,Ngày sinh,Dân tộc,Ngày vào Đảng\n"
@@ -412,6 +419,26 @@ ROUTES: dict[tuple[str, str], Route] = {
     # The forecast is figures; the candidacies that decide it are named for READ roles only.
     ("GET", "/organisations/{organisation_id}/quotas/{period}/forecast"): Route(
         Access.FIGURES, lambda w, s: Call(f"/organisations/{s.commune}/quotas/2024/forecast")
+    ),
+    # Reminders (issue 14): a unit's board (or an admin) manages its subscriptions and
+    # previews its digest (names in it: not for reporters; writes: not for auditors).
+    ("POST", "/organisations/{organisation_id}/reminder-subscriptions"): Route(
+        Access.WRITE,
+        lambda w, s: Call(
+            f"/organisations/{s.commune}/reminder-subscriptions",
+            json={"channel": "email", "address": "bantochuc@xa.vn"},
+        ),
+        answer=CREATED,
+    ),
+    ("GET", "/organisations/{organisation_id}/reminder-subscriptions"): Route(
+        Access.WRITE, lambda w, s: Call(f"/organisations/{s.commune}/reminder-subscriptions")
+    ),
+    ("DELETE", "/organisations/{organisation_id}/reminder-subscriptions/{subscription_id}"): Route(
+        Access.WRITE, lambda w, s: Call(_fresh_subscription(w, s))
+    ),
+    ("GET", "/organisations/{organisation_id}/reminder-digest"): Route(
+        Access.WRITE,
+        lambda w, s: Call(f"/organisations/{s.commune}/reminder-digest", {"on": ON}),
     ),
     ("GET", "/reports/admissions"): _figures("/reports/admissions"),
     ("GET", "/reports/pipeline"): _figures("/reports/pipeline"),

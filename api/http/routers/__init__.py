@@ -15,6 +15,7 @@ def include_all(app: FastAPI) -> None:
         organisations,
         quotas,
         register_reports,
+        reminders,
         reports,
     )
 
@@ -28,5 +29,6 @@ def include_all(app: FastAPI) -> None:
         register_reports,
         audit,
         imports,
+        reminders,
     ):
         app.include_router(module.router)

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.audit.refusals import refusal_detail
 from api.http.problems import STORE_ERRORS, ApiError, domain_status
-from api.http.web import audit, candidacy, downloads, imports, signin, units
+from api.http.web import audit, candidacy, downloads, imports, reminders, signin, units
 from api.http.web.base import SignInNeeded, page, words_for
 from api.http.web.session import Sealer
 from domain.errors import DomainError
@@ -33,7 +33,7 @@ log = structlog.get_logger("ketnap.web")
 def install(app: FastAPI) -> None:
     app.state.web_sealer = Sealer.from_settings(app.state.settings)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
-    for pages in (signin, downloads, units, candidacy, audit, imports):
+    for pages in (signin, downloads, units, candidacy, audit, imports, reminders):
         app.include_router(pages.router)
 
     @app.get("/", include_in_schema=False)
