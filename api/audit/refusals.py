@@ -132,6 +132,16 @@ VALIDATION_VI = {
     "greater_than_equal": "Quá nhỏ",
     "less_than_equal": "Quá lớn",
     "too_short": "Chưa điền",
+    # The refusals of input that cannot be true (workflows.plausible, the commands' checks).
+    "before_party_founded": "Ngày không thể trước ngày thành lập Đảng (03/02/1930)",
+    "date_too_early": "Ngày không thể trước năm 1900",
+    "control_character": "Có ký tự điều khiển không hợp lệ",
+    "admitted_before_birth": "Ngày vào Đảng trước ngày sinh",
+    "too_young_at_admission": "Chưa đủ tuổi vào Đảng tại ngày vào Đảng (có thể ghi nhầm ngày)",
+    "official_before_admission": "Ngày chính thức trước ngày vào Đảng",
+    "probationary_with_official_date": "Đảng viên dự bị chưa có ngày chính thức",
+    "born_after_nomination": "Ngày sinh sau ngày giới thiệu vào nguồn",
+    "too_young_at_nomination": "Chưa đủ tuổi tại ngày giới thiệu vào nguồn",
 }
 
 

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.responses import RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -152,7 +152,11 @@ class BodyGate:
         declared = headers.get("content-length", "")
         limit = body_limit(app.state.settings, scope)
         if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            detail = f"the body is {int(declared):,} bytes; at most {limit:,} are accepted"
+            size = int(declared)
+            if str(scope.get("path", "")).startswith("/ui/"):
+                await _too_large_page(size, limit)(scope, receive, send)
+                return
+            detail = f"the body is {size:,} bytes; at most {limit:,} are accepted"
             await problem(413, "Payload too large", detail, "body_too_large")(scope, receive, send)
             return
         read = 0
@@ -167,6 +171,20 @@ class BodyGate:
             return message
 
         await self.app(scope, bounded, send)
+
+
+def _too_large_page(size: int, limit: int) -> HTMLResponse:
+    """A board's upload over the limit, said on a page in Vietnamese (with a way back)."""
+    megabytes = f"{size / 1_048_576:.1f} MB"
+    body = (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Tệp quá lớn</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>'
+        f"<main><h1>Tệp quá lớn</h1><p>Tệp gửi lên {megabytes} vượt giới hạn "
+        f"{limit / 1_048_576:.0f} MB (KETNAP_MAX_IMPORT_BYTES). Chia tệp thành nhiều phần nhỏ "
+        'hơn rồi nhập từng phần.</p><p><a href="/ui/imports">Quay lại trang nhập</a></p>'
+        "</main></body></html>"
+    )
+    return HTMLResponse(body, status_code=413)
 
 
 # What a multipart upload adds to its file (boundaries, part headers, the small fields).

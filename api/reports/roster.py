@@ -33,7 +33,8 @@ def roster(
 ) -> list[MemberState]:
     """The members on the roster at the end of ``day`` in ``branch_id``, else in every
     branch under ``root`` as the tree stood that day (None: everywhere), ``status`` on that
-    day, names holding every word of ``q``; ordered by ``roster_key``."""
+    day, names holding every word of ``q`` (or, all digits, that national id); ordered by
+    ``roster_key``."""
     branches: set[UUID] | None
     if branch_id is not None:
         branches = {branch_id}
@@ -43,6 +44,11 @@ def roster(
     ids = admissions.roster.members_on(day, branches, status)
     members = [admissions.member(i) for i in ids]
     if q is not None:
-        members = [m for m in members if matches(q, m.full_name)]
+        wanted = q.strip()
+        members = [
+            m
+            for m in members
+            if (m.national_id == wanted if wanted.isdigit() else matches(wanted, m.full_name))
+        ]
     members.sort(key=roster_key)
     return members

@@ -330,3 +330,37 @@ def test_the_web_page_links_each_kinds_template(web: TestClient) -> None:
     assert [c.value for c in sheet[1]] == [column.header for column in ROSTER.columns]
     assert "Hướng dẫn" in book.sheetnames
     assert web.get("/ui/imports/templates/people.xlsx").status_code == 404
+
+
+def test_a_member_imported_with_a_national_id_is_found_by_it(
+    in_process: TestClient, world: World
+) -> None:
+    assert post(in_process, workbook(good_rows())).status_code == 200
+    national_id = next(r[5] for r in good_rows() if r[5])
+    found = in_process.get("/members", params={"q": national_id, "as_of": "2026-10-01"})
+    assert found.status_code == 200, found.text
+    assert len(found.json()["items"]) == 1
+
+
+def test_a_web_upload_over_the_limit_is_told_on_a_page_in_vietnamese(world: World) -> None:
+    app = create_app(
+        Settings(admin_token=ADMIN_TOKEN, max_import_bytes=64 * 1024), admissions=world.app
+    )
+    before = members(world)
+    with TestClient(app, follow_redirects=False) as client:
+        form = client.get("/ui/login")
+        signed = client.post(
+            "/ui/login", data={"token": ADMIN_TOKEN, "csrf": csrf_of(form.text), "next": "/ui"}
+        )
+        assert signed.status_code == 303
+        page = client.get("/ui/imports")
+        big = b"x" * (300 * 1024)
+        answer = client.post(
+            "/ui/imports",
+            files={"file": ("ds.csv", big, "text/csv")},
+            data={"kind": "roster", "csrf": csrf_of(page.text)},
+        )
+    assert answer.status_code == 413
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Tệp quá lớn" in answer.text and "/ui/imports" in answer.text
+    assert members(world) == before

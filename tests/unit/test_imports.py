@@ -403,3 +403,18 @@ def test_a_later_file_holds_only_the_later_steps_of_a_recorded_candidacy(tmp_pat
     unknown = [["HS-404", *r[1:]] for r in later[:2]]
     report = run(app, "candidacies", xlsx(tmp_path / "c.xlsx", CANDIDACY_HEADER, unknown))
     assert [p.rule for p in report.problems] == ["nomination_first", "earlier_step_refused"]
+
+
+def test_input_that_cannot_be_true_is_named_in_vietnamese(tmp_path: Path) -> None:
+    app = make_app()
+    build_tree(app, officials=0)
+    rows = roster_rows()
+    rows[0][3] = "07/08/2030"  # born after the admission
+    rows[1][7], rows[1][8] = "19/05/2010", "01/01/2009"  # official before admission
+    rows[2][7] = "01/01/1920"  # before the Party's founding
+    report = run(app, "roster", xlsx(tmp_path / "r.xlsx", ROSTER_HEADER, rows), dry_run=True)
+    messages = {p.row: p.message for p in report.problems}
+    assert "Ngày vào Đảng trước ngày sinh" in messages[2]
+    assert "Ngày chính thức trước ngày vào Đảng" in messages[3]
+    assert "03/02/1930" in messages[4]
+    assert not any("cannot" in m for m in messages.values())

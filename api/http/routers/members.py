@@ -87,7 +87,10 @@ def list_members(
         Query(alias="status", description="Official or probationary on `as_of`"),
     ] = None,
     as_of: Annotated[date | None, Query(description="End of this day (default today)")] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name words")] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="Words of the name, or a national id"),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     format: FormatQuery = ExportFormat.JSON,
