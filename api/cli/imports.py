@@ -74,8 +74,10 @@ def _run(kind: Kind, path: Path, dry_run: bool, problems: Path | None) -> None:
     if problems is not None and report.problems:
         problems_workbook(path, path.name, report, problems, limit=settings.max_import_bytes)
         console.print(f"Các dòng có lỗi: {problems} (sửa cột được chỉ ra rồi nhập lại tệp này)")
-    elif report.problems:
+    elif report.problems and report.rows:
         console.print("Ghi các dòng có lỗi ra một tệp để sửa: thêm --problems loi.xlsx")
+    if not report.problems and report.rows == 0:
+        console.print("[yellow]Tệp không có dòng dữ liệu nào dưới dòng tiêu đề.")
     log.info(
         "import.done",
         kind=kind,

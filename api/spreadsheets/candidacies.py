@@ -24,7 +24,15 @@ from api.audit.dossier_text import STEP_LABELS
 from api.audit.words import ENUM_WORDS
 from api.spreadsheets import cells
 from api.spreadsheets.importer import Context, ParsedRow, command_fields, row_id
-from api.spreadsheets.layouts import EDUCATION, ETHNICITIES, SECTORS, SEX, Column, Layout
+from api.spreadsheets.layouts import (
+    EDUCATION,
+    ETHNIC_ALIASES,
+    ETHNICITIES,
+    SECTORS,
+    SEX,
+    Column,
+    Layout,
+)
 from api.spreadsheets.reading import Formula, Value
 from domain.errors import DomainError
 from domain.text import folded
@@ -118,7 +126,7 @@ CANDIDACIES = Layout(
         Column(
             "Dân tộc",
             "ethnicity",
-            cells.Choices(ETHNICITIES),
+            cells.Choices(ETHNICITIES, ETHNIC_ALIASES),
             "Một trong 54 dân tộc",
             False,
             ETHNICITIES,

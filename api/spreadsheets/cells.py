@@ -154,20 +154,33 @@ def choice(value: Value | Formula, options: Mapping[str, str]) -> str:
     return Choices(options)(value)
 
 
-class Choices:
-    """``choice`` over fixed options, their folded spellings computed once."""
+def _loose(text: str) -> str:
+    """Folded, without the hyphens, apostrophes and spaces spellings differ by (Ê-đê, Ê Đê)."""
+    return re.sub(r"[\s\-'’.]", "", folded(text))
 
-    def __init__(self, options: Mapping[str, str]) -> None:
+
+class Choices:
+    """``choice`` over fixed options, their folded spellings computed once; ``aliases`` are
+    other names of an option (its code by the other name)."""
+
+    def __init__(self, options: Mapping[str, str], aliases: Mapping[str, str] | None = None):
         self.options = dict(options)
         self.by_key: dict[str, str] = {}
         for code, name in options.items():
-            self.by_key.setdefault(folded(code), code)
-            self.by_key.setdefault(folded(name), code)
+            self.by_key.setdefault(_loose(code), code)
+            self.by_key.setdefault(_loose(name), code)
+        for other, code in (aliases or {}).items():
+            self.by_key.setdefault(_loose(other), code)
 
     def __call__(self, value: Value | Formula) -> str:
         written = text(value)
-        found = self.by_key.get(folded(written))
+        found = self.by_key.get(_loose(written))
         if found is None:
-            listed = ", ".join(self.options.values())
-            raise CellProblem("invalid_choice", f"'{written[:40]}' không thuộc danh sách: {listed}")
+            if len(self.options) > 12:
+                listed = "xem danh sách ở trang «Danh sách» của tệp mẫu"
+            else:
+                listed = "một trong: " + ", ".join(self.options.values())
+            raise CellProblem(
+                "invalid_choice", f"'{written[:40]}' không có trong danh sách ({listed})"
+            )
         return found

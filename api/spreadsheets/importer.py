@@ -133,6 +133,9 @@ class Context:
         code = row.values.get(field_name)
         header = self.layout.column(field_name).header
         ids = self.codes.get(str(code).strip(), []) if code else []
+        if code and not ids:  # written in another case: the one code that matches
+            same = [c for c in self.codes if c.casefold() == str(code).strip().casefold()]
+            ids = self.codes[same[0]] if len(same) == 1 else []
         if not ids:
             self.problem(row, header, "unknown_unit", f"Không có đơn vị mã '{code}'")
             return None
@@ -226,7 +229,7 @@ def run_import(
             rows=rows,
             recorded=context.recorded,
             unchanged=context.unchanged,
-            problems=context.problems,
+            problems=sorted(context.problems, key=lambda p: p.row or 0),
             ignored_columns=ignored,
         )
 

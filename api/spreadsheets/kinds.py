@@ -267,8 +267,9 @@ def _found(context: Context, row: ParsedRow) -> None:
         parent_id = context.unit(row, "parent")
         if parent_id is None:
             return
-    if "kind" not in v or "founded_on" not in v:
-        missing = "Loại" if "kind" not in v else "Ngày thành lập"
+    needed = {"name": "Tên đơn vị", "kind": "Loại", "founded_on": "Ngày thành lập"}
+    missing = next((header for name, header in needed.items() if name not in v), None)
+    if missing is not None:
         context.problem(row, missing, "missing", f"Thành lập đơn vị cần «{missing}»")
         return
     if not context.within(parent_id):
@@ -319,6 +320,9 @@ def _change(context: Context, row: ParsedRow) -> None:
     command: c.Command
     try:
         if change == "rename":
+            if not v.get("name"):
+                context.problem(row, "Tên đơn vị", "missing", "Đổi tên cần «Tên đơn vị» mới")
+                return
             command = c.RenameOrganisation(name=v["name"], effective_on=day)
         elif change == "dissolve":
             command = c.DissolveOrganisation(effective_on=day)

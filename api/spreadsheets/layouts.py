@@ -81,7 +81,9 @@ UNIT_KINDS = {
 }
 EDUCATION = {e.value: ENUM_WORDS.get(e.value, (e.value, ""))[0] for e in Education}
 SECTORS = {s.value: ENUM_WORDS.get(s.value, (s.value, ""))[0] for s in Sector}
-ETHNICITIES = {name: name for name in sorted(ETHNIC_GROUPS)}
+ETHNICITIES = {name: name for name in sorted(ETHNIC_GROUPS, key=folded)}
+# Other names boards write for an ethnic group (the GSO list's name is stored).
+ETHNIC_ALIASES = {"Mông": "H'Mông", "Hmông": "H'Mông", "Mèo": "H'Mông", "Ê-đê": "Ê Đê"}
 TREE_CHANGES = {
     "found": "Thành lập",
     "rename": "Đổi tên",
@@ -116,7 +118,13 @@ TREE = Layout(
     "Cây tổ chức",
     (
         Column("Mã đơn vị", "code", cells.text, "Mã của đơn vị, duy nhất trong tệp"),
-        Column("Tên đơn vị", "name", cells.text, "Tên đầy đủ (với «Đổi tên»: tên mới)"),
+        Column(
+            "Tên đơn vị",
+            "name",
+            cells.text,
+            "Tên đầy đủ (với «Đổi tên»: tên mới; các thay đổi khác: để trống được)",
+            may_be_empty=True,
+        ),
         Column(
             "Loại",
             "kind",
@@ -157,7 +165,12 @@ ROSTER = Layout(
         Column("Giới tính", "sex", _choice(SEX), "Nam hoặc Nữ", choices=SEX),
         Column("Ngày sinh", "date_of_birth", cells.day, "dd/mm/yyyy"),
         Column(
-            "Dân tộc", "ethnicity", _choice(ETHNICITIES), "Một trong 54 dân tộc", True, ETHNICITIES
+            "Dân tộc",
+            "ethnicity",
+            cells.Choices(ETHNICITIES, ETHNIC_ALIASES),
+            "Một trong 54 dân tộc",
+            True,
+            ETHNICITIES,
         ),
         Column(
             "Tôn giáo", "religion", cells.optional_text, "Để trống nếu không theo tôn giáo", False

@@ -108,7 +108,10 @@ def open_sheets(
     The header is the first of the top rows ``is_header`` accepts, else the first row with
     anything in it."""
     kind = file_kind(name or path.name)
-    check_size(path.stat().st_size, limit)
+    size = path.stat().st_size
+    if size == 0:
+        raise FileRefused("empty_file", "Tệp rỗng (0 byte): không có gì để nhập")
+    check_size(size, limit)
     if kind == "xlsx":
         return _xlsx(path, is_header)
     return _csv(path.read_bytes(), is_header)

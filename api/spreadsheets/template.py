@@ -18,7 +18,10 @@ from api.spreadsheets.layouts import Layout
 
 HEADER_FILL = PatternFill("solid", fgColor="FFDDEBF7")
 # Rows the validation lists and formats cover.
-TEMPLATE_ROWS = 5_000
+TEMPLATE_ROWS = 2_000
+# Columns typed as text (codes and ids: Excel would drop a leading zero or read a date).
+TEXT_FIELDS = frozenset({"national_id", "code", "parent", "into", "branch", "ref", "period",
+                         "deciding_body", "party_card_number"})  # fmt: skip
 
 
 def write_template(layout: Layout, path: Path | BinaryIO) -> None:
@@ -27,7 +30,7 @@ def write_template(layout: Layout, path: Path | BinaryIO) -> None:
     assert sheet is not None
     sheet.title = layout.title[:31]
     lists = book.create_sheet("Danh sách")
-    lists.sheet_state = "hidden"
+    lists.sheet_state = "hidden" if any(c.choices for c in layout.columns) else "visible"
     notes = book.create_sheet("Hướng dẫn")
     notes.append(["Cột", "Bắt buộc", "Ghi chú"])
     for cell in notes[1]:
@@ -43,12 +46,18 @@ def write_template(layout: Layout, path: Path | BinaryIO) -> None:
         required = "có" if column.required and not column.may_be_empty else "không"
         notes.append([column.header, required, column.note])
         cell_range = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
-        if column.read is cells.day:
-            for (cell,) in sheet.iter_rows(min_row=2, max_row=201, min_col=index, max_col=index):
-                cell.number_format = "dd/mm/yyyy"
-        if column.field == "national_id":
-            for (cell,) in sheet.iter_rows(min_row=2, max_row=201, min_col=index, max_col=index):
-                cell.number_format = "@"
+        number_format = (
+            "dd/mm/yyyy"
+            if column.read is cells.day
+            else "@"
+            if column.field in TEXT_FIELDS
+            else None
+        )
+        if number_format is not None:
+            for (cell,) in sheet.iter_rows(
+                min_row=2, max_row=TEMPLATE_ROWS + 1, min_col=index, max_col=index
+            ):
+                cell.number_format = number_format
         if column.choices:
             list_column += 1
             list_letter = get_column_letter(list_column)
@@ -69,9 +78,9 @@ def write_template(layout: Layout, path: Path | BinaryIO) -> None:
             sheet.add_data_validation(validation)
     notes.append([])
     notes.append(["", "", layout.about])
-    notes.append(
-        ["", "", "Ngày ghi dd/mm/yyyy (hoặc ô định dạng Ngày). Không dùng công thức: dán giá trị."]
-    )
+    if any(column.read is cells.day for column in layout.columns):
+        notes.append(["", "", "Ngày ghi dd/mm/yyyy (hoặc ô định dạng Ngày)."])
+    notes.append(["", "", "Không dùng công thức: dán giá trị (Paste Values)."])
     notes.column_dimensions["A"].width = 24
     notes.column_dimensions["B"].width = 10
     notes.column_dimensions["C"].width = 90

@@ -418,3 +418,23 @@ def test_input_that_cannot_be_true_is_named_in_vietnamese(tmp_path: Path) -> Non
     assert "Ngày chính thức trước ngày vào Đảng" in messages[3]
     assert "03/02/1930" in messages[4]
     assert not any("cannot" in m for m in messages.values())
+
+
+def test_spellings_boards_write_are_read(tmp_path: Path) -> None:
+    app = make_app()
+    build_tree(app, officials=0)
+    rows = roster_rows()
+    rows[0][0] = "cb01"  # the code in another case
+    rows[0][4] = "Mông"  # H'Mông, as many boards write it
+    rows[1][4] = "Ê-đê"
+    rows[1][5] = "Không"  # no religion
+    rows[2][4] = "Klingon"
+    report = run(app, "roster", xlsx(tmp_path / "r.xlsx", ROSTER_HEADER, rows))
+    assert [(p.row, p.rule) for p in report.problems] == [(4, "invalid_choice")]
+    assert len(report.problems[0].message) < 120  # not the 54 names
+    found = {app.member(m).full_name: app.member(m) for m in members(app)}
+    assert found["Nguyễn Thị Mai"].ethnicity == "H'Mông"
+    assert (found["Trần Văn Hùng"].ethnicity, found["Trần Văn Hùng"].religion) == ("Ê Đê", None)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert [p.rule for p in run(app, "roster", empty).problems] == ["empty_file"]
