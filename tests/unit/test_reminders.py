@@ -9,8 +9,9 @@ import hashlib
 import hmac
 import socket
 import threading
+import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -269,3 +270,36 @@ def test_the_hour_in_vietnam_and_an_ended_subscription(world: World, hook: Hook)
     world.app.end_subscription(world.tree.commune, sid, ADMIN)
     assert due_subscriptions(world.app, on) == []
     assert world.app.subscription(sid).secret == SECRET  # kept for the record, never shown
+
+
+def test_the_servers_scheduler_sends_a_due_digest_once_at_its_hour(
+    world: World, hook: Hook
+) -> None:
+    """The thread ``ketnap serve`` starts: each tick sends what is due at the current hour
+    in Vietnam, and a later tick of the same day sends nothing again."""
+    from api.reminders.runner import Scheduler
+
+    world.subscribe(channel="webhook", address=hook.url, secret=SECRET, hour=9)
+    # 02:30 UTC is 09:30 in Vietnam, on a working day before the decision is due
+    on = world.working_day_before_due(3)
+    world.clock.now = datetime(on.year, on.month, on.day, 2, 30, tzinfo=UTC)
+    scheduler = Scheduler(
+        world.app, world.views, deliverer(), settle=world.views.catch_up, lease=timedelta(0),
+        interval=0.05,
+    )  # fmt: skip
+    early = Scheduler(
+        world.app, world.views, deliverer(), settle=world.views.catch_up, lease=timedelta(0)
+    )
+    world.clock.now -= timedelta(hours=2)  # 07:30 in Vietnam: not yet
+    assert [o.status for o in early.tick()] == []
+    world.clock.now += timedelta(hours=2)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not hook.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # several more ticks of the same hour
+    finally:
+        scheduler.stop()
+    assert len(hook.requests) == 1
+    assert "Hoàng Thị Mai" in hook.requests[0][1].decode()
