@@ -25,6 +25,7 @@ VIETNAMESE, ENGLISH = "vi", "en"
 # Refusals that are not checks of a step: rule code -> what a board reads.
 MESSAGES: dict[str, str] = {
     "not_found": "Không tìm thấy hồ sơ hoặc đơn vị được nêu",
+    "subscription_ended": "Đăng ký nhận nhắc hạn này đã kết thúc",
     "no_rule_set": "Chưa có quy định áp dụng cho ngày này",
     "missing_date": "Thiếu ngày của bước này",
     "date_in_future": "Ngày ghi nhận không được sau ngày hôm nay",

@@ -30,7 +30,9 @@ from workflows import commands as c
 
 ROOT = Path(__file__).resolve().parents[2]
 # Raised outside any HTTP command: the token workflows (``ketnap tokens``, authentication).
-ELSEWHERE = ("workflows/tokens.py", "workflows/token_use.py")
+# Raised by endpoints that take no command body (tokens; ending a reminder subscription is a
+# DELETE): their codes are described on those operations, not listed by a command.
+ELSEWHERE = ("workflows/tokens.py", "workflows/token_use.py", "workflows/reminders.py")
 # Recorded with every vote, never a refusal (a failed vote is a fact).
 NEVER_REFUSES = {"vote_threshold"}
 
