@@ -112,7 +112,9 @@ def admissions_export(report: AdmissionsReportPage, tree: OrganisationTree, toda
     total = report.total.model_copy(update={"code": None, "name": "Tổng cộng"})
     rows.append(_admissions_cells(total))
     table = Table("Kết nạp", columns, rows, (BREAKDOWN_NOTE,))
-    stem = _stem("ket-nap", heading.unit_code, report.group_by.value)
+    grouped = "theo-chi-bo" if report.group_by is GroupBy.BRANCH else "theo-don-vi-truc-thuoc"
+    days = [d.isoformat() for d in (report.from_, report.to) if d is not None]
+    stem = _stem("ket-nap", heading.unit_code, grouped, *days)
     return Export(heading, [table], stem)
 
 
@@ -365,7 +367,7 @@ def compliance_export(report: ComplianceReport, tree: OrganisationTree) -> Expor
     )
     columns = [
         Column("Bước", C, 34),
-        Column("Giới hạn (ngày làm việc)", C, 14),
+        Column("Giới hạn (ngày làm việc)", N, 14),
         Column("Số bước", N),
         Column("Đúng hạn", N),
         Column("Trễ hạn", N),
