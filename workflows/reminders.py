@@ -26,6 +26,7 @@ from domain.reminders import (
 )
 from workflows import commands as c
 from workflows.context import Actor
+from workflows.scan import events_of
 from workflows.store import ConcurrentWrite, Store, fold
 
 SUBSCRIPTION_TOPICS = (ReminderSubscribed.topic(), ReminderSubscriptionEnded.topic())
@@ -95,22 +96,11 @@ class ReminderWrites(Store):
         self._remember(ended)
         return ended
 
-    def subscriptions(
-        self, organisation_id: UUID | None = None, *, page: int = 1000
-    ) -> list[SubscriptionState]:
+    def subscriptions(self, organisation_id: UUID | None = None) -> list[SubscriptionState]:
         """Every subscription (of one unit), oldest first, ended ones included."""
         states: dict[UUID, SubscriptionState] = {}
-        start: int | None = None
-        while True:
-            batch = self.recorder.select_notifications(
-                start, page, topics=SUBSCRIPTION_TOPICS, inclusive_of_start=False
-            )
-            for notification in batch:
-                event = self.mapper.to_domain_event(notification)
-                states[event.originator_id] = fold(states.get(event.originator_id), [event])
-            if len(batch) < page:
-                break
-            start = batch[-1].id
+        for event in events_of(self.recorder, self.mapper, SUBSCRIPTION_TOPICS):
+            states[event.originator_id] = fold(states.get(event.originator_id), [event])
         return [
             s
             for s in states.values()

@@ -14,17 +14,20 @@ PAGE = 5_000
 
 
 def events_of(
-    recorder: ApplicationRecorder, mapper: Mapper[UUID], topics: Sequence[str]
+    recorder: ApplicationRecorder,
+    mapper: Mapper[UUID],
+    topics: Sequence[str],
+    page: int = PAGE,
 ) -> Iterator[DomainEvent]:
     position = 0
     while True:
-        page: Sequence[Notification] = recorder.select_notifications(
-            position + 1, PAGE, topics=topics
+        batch: Sequence[Notification] = recorder.select_notifications(
+            position + 1, page, topics=topics
         )
-        for notification in page:
+        for notification in batch:
             event = mapper.to_domain_event(notification)
             assert isinstance(event, DomainEvent)
             yield event
             position = notification.id
-        if len(page) < PAGE:
+        if len(batch) < page:
             return

@@ -16,6 +16,7 @@ from uuid import UUID
 from domain.access import Role, TokenIssued, TokenRevoked, TokenState, token_digest, token_id
 from domain.errors import DomainError, NotFound
 from workflows.context import Actor
+from workflows.scan import events_of
 from workflows.store import Store, fold
 from workflows.token_use import TokenUse
 
@@ -144,14 +145,6 @@ class TokenWrites(Store):
     def tokens(self, page: int = 1000) -> list[TokenState]:
         """Every token ever issued, oldest first (read from the log's token events)."""
         states: dict[UUID, TokenState] = {}
-        start: int | None = None
-        while True:
-            batch = self.recorder.select_notifications(
-                start, page, topics=TOKEN_TOPICS, inclusive_of_start=False
-            )
-            for notification in batch:
-                event = self.mapper.to_domain_event(notification)
-                states[event.originator_id] = fold(states.get(event.originator_id), [event])
-            if len(batch) < page:
-                return list(states.values())
-            start = batch[-1].id
+        for event in events_of(self.recorder, self.mapper, TOKEN_TOPICS, page):
+            states[event.originator_id] = fold(states.get(event.originator_id), [event])
+        return list(states.values())

@@ -22,23 +22,20 @@ import typer
 from rich.console import Console
 
 from api.audit.compliance import compliance_for
-from api.bootstrap import build_app, build_projections
 from api.cli.progress import bar
+from api.cli.reading import figures_caught_up, known_at_instant
 from api.reports.admissions import admissions_figures
 from api.reports.coverage import residential_coverage
 from api.reports.quotas import quota_fulfilment
 from api.reports.register import certificates_expiring, open_deadlines, pipeline
 from api.reports.roster import roster
 from api.reports.statistics import candidacy_states, new_member_statistics
-from api.settings import DatabaseUrlError, current
 from api.spreadsheets import export as sheets
 from api.spreadsheets.export_roster import RosterLayout, roster_export
 from api.spreadsheets.export_statistics import statistics_export
 from api.spreadsheets.workbook import Export, write
 from domain.errors import NotFound
 from domain.values import Period
-from projections.ledger import NAME as LEDGER
-from projections.register import NAME as REGISTER
 from projections.reports import GroupBy
 from projections.runner import Projections
 from workflows.application import Admissions
@@ -177,47 +174,30 @@ def export(
 ) -> None:
     """Write a report or the roster as .xlsx or .csv (Vietnamese headers)."""
     path = _output(output)
-    instant = None
-    if known_at is not None:
-        try:
-            instant = datetime.fromisoformat(known_at)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="'--known-at'") from exc
-        if instant.tzinfo is None:
-            raise typer.BadParameter("give the offset, e.g. +07:00", param_hint="'--known-at'")
+    instant = known_at_instant(known_at)
     console = Console()
     try:
-        app = build_app(current())
-    except DatabaseUrlError as exc:
-        console.print(f"[red]KETNAP_DATABASE_URL: {exc}[/red]")
-        raise typer.Exit(2) from exc
-    try:
-        views = build_projections(app)
-        with bar("Cập nhật số liệu · catching up") as progress:
-            views.catch_up(LEDGER, progress=progress)
-            views.catch_up(REGISTER, progress=progress)
-        if organisation is not None:
-            app.organisation(organisation)
-        content = _build(
-            app,
-            views,
-            report,
-            organisation,
-            period=period,
-            year=year,
-            start=from_.date() if from_ else None,
-            end=to.date() if to else None,
-            as_of=as_of.date() if as_of else None,
-            known_at=instant,
-            group_by=group_by,
-            layout=layout,
-        )
-        size = write(content, path)
+        with figures_caught_up(console) as (app, views):
+            if organisation is not None:
+                app.organisation(organisation)
+            content = _build(
+                app,
+                views,
+                report,
+                organisation,
+                period=period,
+                year=year,
+                start=from_.date() if from_ else None,
+                end=to.date() if to else None,
+                as_of=as_of.date() if as_of else None,
+                known_at=instant,
+                group_by=group_by,
+                layout=layout,
+            )
+            size = write(content, path)
     except NotFound as exc:
         console.print(str(exc), style="red", markup=False, highlight=False)
         raise typer.Exit(1) from exc
-    finally:
-        app.close()
     rows = sum(len(t.rows) for t in content.tables)
     log.info("export.written", report=report.value, organisation_id=organisation, rows=rows)
     console.print(f"{path} · {rows} dòng · {size:,} bytes", markup=False, highlight=False)

@@ -19,31 +19,15 @@ from rich.console import Console
 from rich.table import Table
 
 from api.audit.dossier_text import STAGE_LABELS
-from api.bootstrap import build_app, build_projections
-from api.cli.progress import bar
+from api.cli.reading import figures_caught_up, known_at_instant
 from api.reports.forecast import QuotaForecast, quota_forecast
-from api.settings import DatabaseUrlError, current
 from domain.errors import NotFound
 from domain.values import Period
-from projections.ledger import NAME as LEDGER
-from projections.register import NAME as REGISTER
 
 log = structlog.get_logger("ketnap.quotas")
 quotas = typer.Typer(help="Chỉ tiêu kết nạp: dự báo (quota forecasts).", no_args_is_help=True)
 
 _BASIS = {"own": "của đơn vị", "above": "đơn vị cấp trên", "store": "toàn bộ dữ liệu"}
-
-
-def _instant(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="'--known-at'") from exc
-    if instant.tzinfo is None:
-        raise typer.BadParameter("give the offset, e.g. +07:00", param_hint="'--known-at'")
-    return instant
 
 
 def _share(value: float | None) -> str:
@@ -116,32 +100,22 @@ def forecast(
         wanted = Period.parse(period)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--period'") from exc
-    instant = _instant(known_at)
+    instant = known_at_instant(known_at)
     console = Console()
     try:
-        app = build_app(current())
-    except DatabaseUrlError as exc:
-        console.print(f"[red]KETNAP_DATABASE_URL: {exc}[/red]")
-        raise typer.Exit(2) from exc
-    try:
-        views = build_projections(app)
-        with bar("Cập nhật số liệu · catching up") as progress:
-            views.catch_up(LEDGER, progress=progress)
-            views.catch_up(REGISTER, progress=progress)
-        app.organisation(organisation)
-        answer = quota_forecast(
-            views,
-            app.calendar,
-            organisation,
-            wanted,
-            app.today(),
-            as_of=as_of.date() if as_of else None,
-            known_at=instant,
-        )
+        with figures_caught_up(console) as (app, views):
+            app.organisation(organisation)
+            answer = quota_forecast(
+                views,
+                app.calendar,
+                organisation,
+                wanted,
+                app.today(),
+                as_of=as_of.date() if as_of else None,
+                known_at=instant,
+            )
     except NotFound as exc:
         console.print(str(exc), style="red", markup=False, highlight=False)
         raise typer.Exit(1) from exc
-    finally:
-        app.close()
     log.info("quotas.forecast", organisation_id=organisation, period=wanted.key)
     print_forecast(answer, console)

@@ -118,3 +118,21 @@ def test_unknown_unit_exits_1(store: dict[str, str], tmp_path: Path) -> None:
     unknown = "00000000-0000-0000-0000-000000000000"
     code, output = _run(store, "pipeline", "--organisation", unknown, "-o", str(tmp_path / "p.csv"))
     assert code == 1 and unknown in output
+
+
+def test_the_forecast_on_the_command_line(store: dict[str, str]) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["quotas", "forecast", "--organisation", str(PROVINCE_ID), "--period", "2025",
+         "--as-of", "2025-06-30", "--known-at", "2025-06-30T23:59:59+07:00"],
+        env=store,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Chỉ tiêu" in result.output and "Dự kiến" in result.output
+    naive = CliRunner().invoke(
+        cli,
+        ["quotas", "forecast", "--organisation", str(PROVINCE_ID), "--period", "2025",
+         "--known-at", "2025-06-30T23:59:59"],
+        env=store,
+    )  # fmt: skip
+    assert naive.exit_code == 2 and "--known-at" in naive.output
