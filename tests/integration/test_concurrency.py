@@ -181,6 +181,8 @@ def test_concurrent_retries_with_one_key_record_once(
 ) -> None:
     writers = 10
     apps = [open_app() for _ in range(writers)]
+    for app in apps:  # each pool connected before the race (not its first connect under load)
+        app.recorder.max_notification_id()
     cid = at_verification(apps[0])
     before, versions, notification = stream_state(apps[0], cid)
     command = request("spouse", 3)
