@@ -12,7 +12,7 @@ Persistence is chosen by environment only (``PERSISTENCE_MODULE`` and friends, b
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar, overload
 from uuid import UUID
@@ -47,6 +47,7 @@ from domain.quota import QuotaState, quota_id
 from domain.values import Period
 from workflows import commands as c
 from workflows.context import Actor, Clock
+from workflows.existing import latest_versions
 from workflows.postgres import StoreUnavailable, WriteOutcomeUnknown
 from workflows.roster import RosterIndex
 
@@ -126,6 +127,26 @@ class Store(Application[UUID]):
 
     def candidacy(self, candidacy_id: UUID) -> CandidacyState:
         return self._get(candidacy_id, CandidacyState, "candidacy")
+
+    def candidacies(self, ids: Sequence[UUID]) -> list[CandidacyState]:
+        """The candidacies ``ids``, current, in that order: one query for their newest
+        versions, and a read only of those the state cache does not hold at that version
+        (a list or a search of a subtree, without a fast-forward query per candidacy)."""
+        latest = latest_versions(self.recorder, ids)
+        cache = self.repository.cache
+        found: list[CandidacyState] = []
+        for candidacy_id in ids:
+            cached: object = None
+            if cache is not None:
+                try:
+                    cached = cache.get(candidacy_id)
+                except KeyError:
+                    cached = None
+            if isinstance(cached, CandidacyState) and cached.version == latest.get(candidacy_id):
+                found.append(cached)
+            else:
+                found.append(self.candidacy(candidacy_id))
+        return found
 
     def candidacy_as_of(
         self, candidacy_id: UUID, as_of: date | None = None, known_at: datetime | None = None

@@ -4,9 +4,12 @@ end from the pipeline and the unit's own history (``projections.forecast``, ADR 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
+from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,7 +20,7 @@ from domain.calendar import WorkingCalendar
 from domain.candidacy.state import Stage
 from domain.values import Period
 from projections.forecast import Deciding, Forecast, Minimums, StageForecast
-from projections.forecast_read import read_inputs
+from projections.forecast_read import ForecastInputs, read_inputs
 
 Basis = Literal["own", "above", "store"]
 _CANDIDACY_EXAMPLE = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
@@ -205,6 +208,42 @@ def _notes(result: Forecast, names: dict[UUID | None, str], minimum: int) -> lis
     return notes
 
 
+# The inputs read for a day and instant, per read side, kept while the views have applied
+# nothing new: a forecast reads every stage span, which a page showing it again (the quota
+# page, each unit of a tree) should not pay each time.
+_INPUTS: WeakKeyDictionary[Views, OrderedDict[tuple[int, date, datetime | None], ForecastInputs]]
+_INPUTS = WeakKeyDictionary()
+_INPUTS_KEPT = 8
+_INPUTS_LOCK = threading.Lock()
+
+
+def _position(views: Views) -> int | None:
+    """How far the views have applied the store (a server's ``ReadSide.position``, a
+    CLI's ``Projections.position()``); None: not known, nothing kept."""
+    found = getattr(views, "position", None)
+    value = found() if callable(found) else found
+    return value if isinstance(value, int) else None
+
+
+def _inputs(views: Views, on: date, known_at: datetime | None) -> ForecastInputs:
+    position = _position(views)
+    if position is None:
+        return read_inputs(views.reader, views.register, on, known_at)
+    key = (position, on, known_at)
+    with _INPUTS_LOCK:
+        kept = _INPUTS.setdefault(views, OrderedDict())
+        found = kept.get(key)
+        if found is not None:
+            kept.move_to_end(key)
+            return found
+    inputs = read_inputs(views.reader, views.register, on, known_at)
+    with _INPUTS_LOCK:
+        kept[key] = inputs
+        while len(kept) > _INPUTS_KEPT:
+            kept.popitem(last=False)
+    return inputs
+
+
 def quota_forecast(
     views: Views,
     calendar: WorkingCalendar,
@@ -222,7 +261,7 @@ def quota_forecast(
     checked the unit and access."""
     on = as_of or today
     minimums = minimums or Minimums()
-    inputs = read_inputs(views.reader, views.register, on, known_at)
+    inputs = _inputs(views, on, known_at)
     result = inputs.forecast(views.reader, calendar, organisation_id, period, minimums)
     tree = inputs.tree
     day = min(period.ends_on, on)

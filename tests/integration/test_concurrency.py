@@ -272,3 +272,18 @@ def test_a_losing_retry_answers_with_the_first_response(
 
     assert first_app.execute(cid, command, ADMIN, idempotency_key="k-1") == first
     assert answer == first
+
+
+def test_a_list_of_candidacies_sees_another_writers_step(open_app: OpenApp) -> None:
+    """``Admissions.candidacies`` answers from the state cache only at the stored version:
+    a step recorded by another process (another application on the store) is seen."""
+    reader, writer = open_app(), open_app()
+    tree = build_tree(reader)
+    ids = [nominate(reader, tree, full_name=f"Người {n}") for n in range(3)]
+    cached = reader.candidacies(ids)
+    assert [s.id for s in cached] == ids and {s.version for s in cached} == {1}
+    writer.execute(ids[1], c.EnrolInClass(enrolled_on=date(2023, 2, 1)), ADMIN)
+    seen = reader.candidacies(ids)
+    assert [s.version for s in seen] == [1, 2, 1]
+    assert seen[0] is cached[0] and seen[2] is cached[2]  # unchanged ones from the cache
+    assert reader.candidacies([]) == []

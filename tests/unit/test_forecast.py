@@ -5,6 +5,7 @@ working-day minimums, the fallback to the unit above, and ``known_at`` on a real
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid5
 
 import pytest
@@ -160,3 +161,36 @@ def test_known_at_excludes_what_was_recorded_later():
     answer = then.forecast(views.reader, CALENDAR, commune, period)
     assert sum(s.candidates for s in answer.stages) == 1
     assert answer == then.forecast(views.reader, CALENDAR, commune, period)
+
+
+def test_the_inputs_are_read_once_until_the_views_apply_something_new(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import api.reports.forecast as use_case
+    from tests.scenario import build_tree, make_app, nominate
+
+    app = make_app()
+    tree = build_tree(app)
+    nominate(app, tree, full_name="Người Một")
+    views = Projections(app)
+    views.catch_up()
+    reads: list[int] = []
+    real = read_inputs
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(use_case, "read_inputs", counted)
+    period, today = Period.parse("2023"), date(2023, 3, 1)
+
+    def ask() -> Any:
+        return use_case.quota_forecast(views, app.calendar, tree.commune, period, today)
+
+    first, again = ask(), ask()
+    assert first == again and len(reads) == 1
+    nominate(app, tree, full_name="Người Hai", on=date(2023, 2, 1))
+    views.catch_up()
+    later = ask()
+    assert len(reads) == 2
+    assert sum(s.candidates for s in later.stages) == sum(s.candidates for s in first.stages) + 1

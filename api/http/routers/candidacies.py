@@ -188,9 +188,9 @@ def list_candidacies(
     )
     with_person = sees_person(principal)
     if q is not None:
-        ids = [i for i in ids if _found(admissions.candidacy(i), q.strip())]
+        ids = [s.id for s in admissions.candidacies(ids) if _found(s, q.strip())]
     page_ids, next_cursor = paginate(ids, lambda i: (str(i),), limit, cursor)
-    page = [_as_of(admissions.candidacy(i), as_of) for i in page_ids]
+    page = [_as_of(state, as_of) for state in admissions.candidacies(page_ids)]
     return CandidacyPage(
         items=[CandidacySummary.of(s, with_person=with_person) for s in page],
         next_cursor=next_cursor,
