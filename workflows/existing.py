@@ -14,71 +14,55 @@ from eventsourcing.sqlite import SQLiteAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
 CHUNK = 1_000
+# Per recorder: which of the ids have a first event, and each one's newest version.
+_FIRST = (
+    "SELECT originator_id, 1 AS version FROM {table} "
+    "WHERE originator_id {ids} AND originator_version = 1"
+)
+_NEWEST = (
+    "SELECT originator_id, max(originator_version) AS version FROM {table} "
+    "WHERE originator_id {ids} GROUP BY originator_id"
+)
 
 
 def existing_ids(recorder: AggregateRecorder, ids: Collection[UUID]) -> set[UUID]:
     """The ids among ``ids`` that have a first event in the store."""
-    wanted = list(ids)
-    found: set[UUID] = set()
-    for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start : start + CHUNK]
-        if isinstance(recorder, PostgresAggregateRecorder):
-            statement = SQL(
-                "SELECT originator_id FROM {schema}.{table} "
-                "WHERE originator_id = ANY(%s) AND originator_version = 1"
-            ).format(
-                schema=Identifier(recorder.datastore.schema),
-                table=Identifier(recorder.events_table_name),
-            )
-            with recorder.datastore.transaction(commit=False) as cursor:
-                cursor.execute(statement, (chunk,))
-                found.update(UUID(str(row["originator_id"])) for row in cursor.fetchall())
-        elif isinstance(recorder, SQLiteAggregateRecorder):
-            marks = ",".join("?" * len(chunk))
-            statement_text = (
-                f"SELECT originator_id FROM {recorder.events_table_name} "
-                f"WHERE originator_id IN ({marks}) AND originator_version = 1"
-            )
-            with recorder.datastore.transaction(commit=False) as cursor:
-                cursor.execute(statement_text, [i.hex for i in chunk])
-                found.update(UUID(str(row["originator_id"])) for row in cursor.fetchall())
-        else:  # in memory: one read each is cheap
-            found.update(i for i in chunk if recorder.select_events(i, limit=1))
-    return found
+    return set(_versions(recorder, ids, _FIRST, newest=False))
 
 
 def latest_versions(recorder: AggregateRecorder, ids: Collection[UUID]) -> dict[UUID, int]:
     """The newest stored version of each of ``ids`` that has events."""
+    return _versions(recorder, ids, _NEWEST, newest=True)
+
+
+def _versions(
+    recorder: AggregateRecorder, ids: Collection[UUID], query: str, *, newest: bool
+) -> dict[UUID, int]:
+    """``query`` (over ``{table}`` and ``{ids}``) run a thousand ids at a time."""
     wanted = list(ids)
     found: dict[UUID, int] = {}
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
         if isinstance(recorder, PostgresAggregateRecorder):
-            statement = SQL(
-                "SELECT originator_id, max(originator_version) AS version FROM {schema}.{table} "
-                "WHERE originator_id = ANY(%s) GROUP BY originator_id"
-            ).format(
-                schema=Identifier(recorder.datastore.schema),
-                table=Identifier(recorder.events_table_name),
+            table = SQL("{}.{}").format(
+                Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
             )
+            statement = SQL(query).format(table=table, ids=SQL("= ANY(%s)"))
             with recorder.datastore.transaction(commit=False) as cursor:
                 cursor.execute(statement, (chunk,))
-                for row in cursor.fetchall():
-                    found[UUID(str(row["originator_id"]))] = int(row["version"])
+                rows = cursor.fetchall()
         elif isinstance(recorder, SQLiteAggregateRecorder):
             marks = ",".join("?" * len(chunk))
-            statement_text = (
-                "SELECT originator_id, max(originator_version) AS version FROM "
-                f"{recorder.events_table_name} WHERE originator_id IN ({marks}) "
-                "GROUP BY originator_id"
-            )
+            text = query.format(table=recorder.events_table_name, ids=f"IN ({marks})")
             with recorder.datastore.transaction(commit=False) as cursor:
-                cursor.execute(statement_text, [i.hex for i in chunk])
-                for row in cursor.fetchall():
-                    found[UUID(str(row["originator_id"]))] = int(row["version"])
+                cursor.execute(text, [i.hex for i in chunk])
+                rows = cursor.fetchall()
         else:  # in memory: one read each is cheap
             for i in chunk:
-                events = recorder.select_events(i, desc=True, limit=1)
-                if events:
+                events = recorder.select_events(i, desc=newest, limit=1)
+                if events and (newest or events[0].originator_version == 1):
                     found[i] = events[0].originator_version
+            continue
+        for row in rows:
+            found[UUID(str(row["originator_id"]))] = int(row["version"])
     return found
