@@ -23,7 +23,7 @@ from rich.console import Console
 
 from api.audit.compliance import compliance_for
 from api.cli.progress import bar
-from api.cli.reading import figures_caught_up, known_at_instant
+from api.cli.reading import AsOfOption, KnownAtOption, figures_caught_up, known_at_instant
 from api.reports.admissions import admissions_figures
 from api.reports.coverage import residential_coverage
 from api.reports.quotas import quota_fulfilment
@@ -160,14 +160,8 @@ def export(
     group_by: Annotated[GroupBy, typer.Option(help="admissions: per branch or child.")] = (
         GroupBy.BRANCH
     ),
-    as_of: Annotated[
-        datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="As things stood at the end of this day."),
-    ] = None,
-    known_at: Annotated[
-        str | None,
-        typer.Option(help="Only what was recorded by this ISO 8601 instant (with offset)."),
-    ] = None,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     layout: Annotated[
         RosterLayout, typer.Option(help="roster: the import's columns, or CSDL 3.0's.")
     ] = RosterLayout.STANDARD,

@@ -9,7 +9,6 @@ Like ``ketnap export`` it catches the read side up first and acts as the store's
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -19,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.audit.dossier_text import STAGE_LABELS
-from api.cli.reading import figures_caught_up, known_at_instant
+from api.cli.reading import AsOfOption, KnownAtOption, figures_caught_up, known_at_instant
 from api.reports.forecast import QuotaForecast, quota_forecast
 from domain.errors import NotFound
 from domain.values import Period
@@ -86,14 +85,8 @@ def print_forecast(answer: QuotaForecast, console: Console) -> None:
 def forecast(
     organisation: Annotated[UUID, typer.Option("--organisation", help="The unit.")],
     period: Annotated[str, typer.Option(help="A year (2025) or a term (2020-2025).")],
-    as_of: Annotated[
-        datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="As things stood at the end of this day."),
-    ] = None,
-    known_at: Annotated[
-        str | None,
-        typer.Option(help="Only what was recorded by this ISO 8601 instant (with offset)."),
-    ] = None,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
 ) -> None:
     """Admissions expected by the period's end, with the band and the deciding candidates."""
     try:

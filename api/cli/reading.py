@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +19,15 @@ from projections.ledger import NAME as LEDGER
 from projections.register import NAME as REGISTER
 from projections.runner import Projections
 from workflows.application import Admissions
+
+AsOfOption = Annotated[
+    datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="As things stood at the end of this day."),
+]
+KnownAtOption = Annotated[
+    str | None,
+    typer.Option(help="Only what was recorded by this ISO 8601 instant (with offset)."),
+]
 
 
 def known_at_instant(text: str | None) -> datetime | None:
