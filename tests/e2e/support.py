@@ -335,3 +335,43 @@ def official_path(tree: HttpTree, start: date = date(2023, 2, 1)) -> list[tuple[
             },
         ),
     ]
+
+
+async def post_streamed(
+    app: Any, path: str, token: str, content_type: str, piece: Any, chunks: int
+) -> tuple[int, int]:
+    """A POST of ``chunks`` body pieces (``piece(n)`` the n-th, from 1) without a
+    Content-Length, straight over ASGI (the test client buffers a body first): the answer's
+    status and how many pieces the app pulled."""
+    pulled = 0
+    started: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal pulled
+        pulled += 1
+        return {"type": "http.request", "body": piece(pulled), "more_body": pulled < chunks}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            started.append(message["status"])
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-type", content_type.encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)
+    return started[0], pulled

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.http.app import create_app
 from api.settings import Settings
+from tests.e2e.support import post_streamed
 from tests.scenario import make_app
 
 TOKEN = "body-limit-token"
@@ -64,43 +64,11 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(client: TestClient) -> N
     assert streamed.status_code == 413 and streamed.json()["rule"] == "body_too_large"
     # The test client buffers a body before the app sees it; asked over ASGI itself, the
     # app stops pulling the body at the limit (8 KB), not at 10 MB.
-    status, pulled = asyncio.run(_post_streamed(client.app, chunks=2_500))
+    streamed_asgi = post_streamed(
+        client.app, "/organisations", TOKEN, "application/json", lambda n: CHUNK, 2_500
+    )
+    status, pulled = asyncio.run(streamed_asgi)
     assert status == 413 and pulled <= 4
-
-
-async def _post_streamed(app: Any, chunks: int) -> tuple[int, int]:
-    pulled = 0
-    started: list[int] = []
-
-    async def receive() -> dict[str, Any]:
-        nonlocal pulled
-        pulled += 1
-        return {"type": "http.request", "body": CHUNK, "more_body": pulled < chunks}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            started.append(message["status"])
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/organisations",
-        "raw_path": b"/organisations",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"authorization", f"Bearer {TOKEN}".encode()),
-            (b"content-type", b"application/json"),
-        ],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-    }
-    await app(scope, receive, send)
-    return started[0], pulled
 
 
 def test_a_body_within_the_limit_is_taken(client: TestClient) -> None:

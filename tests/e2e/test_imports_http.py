@@ -23,7 +23,7 @@ from api.http.app import create_app
 from api.settings import Settings
 from api.spreadsheets.layouts import ROSTER
 from domain.access import Role
-from tests.e2e.support import ADMIN_TOKEN, PROBLEM_JSON
+from tests.e2e.support import ADMIN_TOKEN, PROBLEM_JSON, post_streamed
 from tests.scenario import ADMIN
 from tests.unit.helpers import World
 
@@ -140,43 +140,12 @@ def test_a_refused_file_is_422_with_its_rule(in_process: TestClient) -> None:
     assert columns.status_code == 422 and columns.json()["rule"] == "missing_column"
 
 
-async def _post_streamed(app: Any, chunks: int) -> tuple[int, int]:
-    """A multipart upload of ``chunks`` 4 KB pieces without a Content-Length, straight
-    over ASGI (the test client buffers a body first): how many pieces the app pulled."""
-    pulled = 0
-    started: list[int] = []
-    head = b"--b\r\nContent-Disposition: form-data; name=file; filename=a.csv\r\n\r\n"
+UPLOAD_HEAD = b"--b\r\nContent-Disposition: form-data; name=file; filename=a.csv\r\n\r\n"
 
-    async def receive() -> dict[str, Any]:
-        nonlocal pulled
-        pulled += 1
-        body = head if pulled == 1 else b"x" * 4096
-        return {"type": "http.request", "body": body, "more_body": pulled < chunks}
 
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            started.append(message["status"])
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/imports/roster",
-        "raw_path": b"/imports/roster",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"authorization", f"Bearer {ADMIN_TOKEN}".encode()),
-            (b"content-type", b"multipart/form-data; boundary=b"),
-        ],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-    }
-    await app(scope, receive, send)
-    return started[0], pulled
+def _upload_piece(n: int) -> bytes:
+    """A multipart upload's n-th 4 KB piece: its part header first."""
+    return UPLOAD_HEAD if n == 1 else b"x" * 4096
 
 
 @pytest.fixture
@@ -192,7 +161,15 @@ def test_an_upload_over_the_limit_is_413_before_it_is_read(small: TestClient) ->
     declared = post(small, b"x" * 200_000, name="big.csv")
     assert declared.status_code == 413 and declared.headers["content-type"] == PROBLEM_JSON
     # 10 MB without a Content-Length: cut at the limit (64 KB and the framing's 64 KB).
-    status, pulled = asyncio.run(_post_streamed(small.app, chunks=2_500))
+    streamed_asgi = post_streamed(
+        small.app,
+        "/imports/roster",
+        ADMIN_TOKEN,
+        "multipart/form-data; boundary=b",
+        _upload_piece,
+        2_500,
+    )
+    status, pulled = asyncio.run(streamed_asgi)
     assert status == 413 and pulled <= 34
     fine = post(small, workbook(good_rows()), dry_run=True)
     assert fine.status_code == 200
