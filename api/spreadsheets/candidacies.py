@@ -40,7 +40,6 @@ from domain.values import NominatedBy
 from workflows import commands as c
 from workflows.member_refs import member_refs
 from workflows.steps import STEP_EVENTS
-from workflows.store import IdempotencyKeyReused
 
 NOMINATE = "nominate"
 # The steps a file may hold (corrections are made in ketnap, with their reason).
@@ -310,22 +309,7 @@ def _step(
     except cells.CellProblem as exc:
         context.problem(row, None, exc.rule, exc.message)
         return False
-    before = context.app.pending
-    try:
-        run()
-    except IdempotencyKeyReused:
-        context.problem(
-            row, None, "changed_since_import", "Bước này đã được nhập với nội dung khác"
-        )
-        return False
-    except (ValidationError, DomainError) as exc:
-        context.refused(row, exc, FIELDS)
-        return False
-    if context.app.pending > before:
-        context.recorded += 1
-    else:
-        context.unchanged += 1
-    return True
+    return context.run_row(row, key, FIELDS, run, changed="Bước này đã được nhập với nội dung khác")
 
 
 def _command(

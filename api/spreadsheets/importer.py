@@ -35,12 +35,17 @@ from domain.errors import DomainError
 from workflows.application import Admissions
 from workflows.context import Actor
 from workflows.staging import Staged
+from workflows.store import IdempotencyKeyReused
 from workflows.unit_codes import unit_codes
 
 IMPORT_NAMESPACE = uuid5(NAMESPACE_URL, "https://ketnap.vn/import")
 # Every import's row keys belong to one owner, whoever imports (the same file imported by
 # another token records nothing new either).
 KEY_OWNER = "ketnap-import"
+CHANGED_ROW = (
+    "Dòng này đã được nhập trước đây với nội dung khác: sửa trong ketnap bằng đính chính "
+    "(lịch sử được giữ), không nhập lại"
+)
 VI = "vi"
 
 
@@ -152,6 +157,38 @@ class Context:
             self.problem(row, header, "forbidden_scope", "Đơn vị ngoài phạm vi của bạn")
             return None
         return unit
+
+    def run_row(
+        self,
+        row: ParsedRow,
+        key: str,
+        fields: dict[str, str],
+        run: Callable[[], Any],
+        changed: str = CHANGED_ROW,
+    ) -> bool:
+        """Run one row's command under ``key``: recorded, or unchanged when its record
+        exists with the same content (it then stages nothing); a problem (False) when the
+        key was used by another row of this file, with other content (``changed``), or the
+        command is refused."""
+        first = self.seen.get(key)
+        if first is not None:
+            self.problem(row, None, "duplicate_row", f"Trùng với dòng {first} (cùng đối tượng)")
+            return False
+        self.seen[key] = row.number
+        before = self.app.pending
+        try:
+            run()
+        except IdempotencyKeyReused:
+            self.problem(row, None, "changed_since_import", changed)
+            return False
+        except (DomainError, ValidationError) as exc:
+            self.refused(row, exc, fields)
+            return False
+        if self.app.pending > before:
+            self.recorded += 1
+        else:
+            self.unchanged += 1
+        return True
 
     def refused(self, row: ParsedRow, exc: Exception, fields: dict[str, str]) -> None:
         """A command refused: a pydantic error at its fields' columns, a domain refusal

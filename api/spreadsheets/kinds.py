@@ -29,7 +29,6 @@ from domain.text import folded
 from domain.values import Period
 from workflows import commands as c
 from workflows.member_refs import member_refs, person_refs
-from workflows.store import IdempotencyKeyReused
 
 ROSTER_FIELDS = command_fields(
     ROSTER,
@@ -49,41 +48,6 @@ ROSTER_FIELDS = command_fields(
         "status": "official_on",
     },
 )
-
-
-def _keyed(
-    context: Context,
-    row: ParsedRow,
-    key: str,
-    fields: dict[str, str],
-    run: Callable[[], Any],
-) -> None:
-    """Run one row under ``key``: unchanged when its record exists (same content), a
-    problem when the key was used by another row of this file or with other content."""
-    first = context.seen.get(key)
-    if first is not None:
-        context.problem(row, None, "duplicate_row", f"Trùng với dòng {first} (cùng đối tượng)")
-        return
-    context.seen[key] = row.number
-    before = context.app.pending
-    try:
-        run()  # an identical earlier row answers from its record and stages nothing
-    except IdempotencyKeyReused:
-        context.problem(
-            row,
-            None,
-            "changed_since_import",
-            "Dòng này đã được nhập trước đây với nội dung khác: sửa trong ketnap bằng đính "
-            "chính (lịch sử được giữ), không nhập lại",
-        )
-        return
-    except (DomainError, ValidationError) as exc:
-        context.refused(row, exc, fields)
-        return
-    if context.app.pending > before:
-        context.recorded += 1
-    else:
-        context.unchanged += 1
 
 
 # --- roster ------------------------------------------------------------------------------
@@ -153,8 +117,7 @@ def _roster_row(context: Context, row: ParsedRow) -> None:
         context.refused(row, exc, ROSTER_FIELDS)
         return
     app, actor = context.app, context.actor
-    _keyed(
-        context,
+    context.run_row(
         row,
         key,
         ROSTER_FIELDS,
@@ -294,8 +257,7 @@ def _found(context: Context, row: ParsedRow) -> None:
     def run() -> None:
         app.found_organisation(command, actor, idempotency_key=key)
 
-    _keyed(
-        context,
+    context.run_row(
         row,
         key,
         TREE_FIELDS,
@@ -347,8 +309,7 @@ def _change(context: Context, row: ParsedRow) -> None:
         "move": app.move_organisation,
         "merge": app.merge_organisation,
     }[change]
-    _keyed(
-        context,
+    context.run_row(
         row,
         key,
         TREE_FIELDS,
@@ -407,8 +368,7 @@ def _quota_row(context: Context, row: ParsedRow) -> None:
     if current is not None and (current.target, current.sub_targets) == (command.target, subs):
         context.unchanged += 1  # the target as it stands: nothing to record
         return
-    _keyed(
-        context,
+    context.run_row(
         row,
         key,
         QUOTA_FIELDS,
